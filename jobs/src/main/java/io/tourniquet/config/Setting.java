@@ -1,0 +1,89 @@
+package io.tourniquet.config;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.apache.flink.util.TimeUtils;
+
+/**
+ * One configuration setting: its key, documented default, parser and validity check.
+ *
+ * @param <T> the parsed type
+ */
+public final class Setting<T> {
+    private final String key;
+    private final String defaultText;
+    private final String description;
+    private final Function<String, T> parser;
+    private final Predicate<T> check;
+    private final String checkText;
+
+    private Setting(String key, String defaultText, String description,
+                    Function<String, T> parser, Predicate<T> check, String checkText) {
+        this.key = key;
+        this.defaultText = defaultText;
+        this.description = description;
+        this.parser = parser;
+        this.check = check;
+        this.checkText = checkText;
+    }
+
+    public static Setting<String> string(String key, String def, String description) {
+        return new Setting<>(key, def, description, s -> s, s -> s != null && !s.isBlank(), "must not be empty");
+    }
+
+    /** A string with no default: required where it is used, absent otherwise. */
+    public static Setting<String> optionalString(String key, String description) {
+        return new Setting<>(key, null, description, s -> s, s -> !s.isBlank(), "must not be empty");
+    }
+
+    public static Setting<Integer> integer(String key, int def, int min, int max, String description) {
+        return new Setting<>(key, Integer.toString(def), description, Integer::valueOf,
+                v -> v >= min && v <= max, "must be between " + min + " and " + max);
+    }
+
+    public static Setting<Duration> duration(String key, String def, Duration min, String description) {
+        return new Setting<>(key, def, description, TimeUtils::parseDuration,
+                d -> d.compareTo(min) >= 0, "must be at least " + TimeUtils.formatWithHighestUnit(min));
+    }
+
+    public static Setting<Boolean> bool(String key, boolean def, String description) {
+        return new Setting<>(key, Boolean.toString(def), description, s -> {
+            String v = s.trim().toLowerCase(Locale.ROOT);
+            if (v.equals("true") || v.equals("false")) return Boolean.valueOf(v);
+            throw new IllegalArgumentException("expected true or false");
+        }, v -> true, "");
+    }
+
+    public String key() {
+        return key;
+    }
+
+    /** Environment variable form: {@code TOURNIQUET_} + the key upper-cased, non-alphanumerics as '_'. */
+    public String envName() {
+        return "TOURNIQUET_" + key.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+    }
+
+    public String defaultText() {
+        return defaultText;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** Parses and validates; the message names the key, the value and what is expected. */
+    T parse(String text) {
+        T value;
+        try {
+            value = parser.apply(text.trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(key + ": cannot parse '" + text + "' (" + e.getMessage() + ")");
+        }
+        if (!check.test(value)) {
+            throw new IllegalArgumentException(key + ": '" + text + "' " + checkText);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,118 @@
+package io.tourniquet.config;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Resolved configuration. Precedence, lowest first: documented defaults, environment variables
+ * ({@code TOURNIQUET_<KEY>}), then explicit overrides (command-line flags). Every value is parsed
+ * and validated when the configuration is built, and all problems are reported together.
+ */
+public final class TourniquetConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final Map<String, String> raw;
+    private transient Map<String, Object> parsed;
+
+    private TourniquetConfig(Map<String, String> raw) {
+        this.raw = Collections.unmodifiableMap(new LinkedHashMap<>(raw));
+        this.parsed = parseAll(this.raw);
+    }
+
+    public static TourniquetConfig defaults() {
+        return load(Map.of(), Map.of());
+    }
+
+    /** Resolves from the given environment and overrides; throws listing every invalid or unknown key. */
+    public static TourniquetConfig load(Map<String, String> env, Map<String, String> overrides) {
+        Map<String, String> raw = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        Map<String, Setting<?>> byKey = new HashMap<>();
+        for (Setting<?> s : Settings.ALL) {
+            byKey.put(s.key(), s);
+            if (s.defaultText() != null) raw.put(s.key(), s.defaultText());
+            String fromEnv = env.get(s.envName());
+            if (fromEnv != null) raw.put(s.key(), fromEnv);
+        }
+        for (Map.Entry<String, String> o : overrides.entrySet()) {
+            if (!byKey.containsKey(o.getKey())) {
+                problems.add(o.getKey() + ": unknown setting (see 'tourniquet config')");
+            } else {
+                raw.put(o.getKey(), o.getValue());
+            }
+        }
+        if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+        return new TourniquetConfig(raw);
+    }
+
+    public static TourniquetConfig fromEnvironment(Map<String, String> overrides) {
+        return load(System.getenv(), overrides);
+    }
+
+    private static Map<String, Object> parseAll(Map<String, String> raw) {
+        Map<String, Object> out = new HashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (Setting<?> s : Settings.ALL) {
+            String text = raw.get(s.key());
+            if (text == null) continue;
+            try {
+                out.put(s.key(), s.parse(text));
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
+        Duration validity = (Duration) out.get(Settings.UA_VALIDITY.key());
+        Duration grace = (Duration) out.get(Settings.UA_GRACE.key());
+        if (validity != null && grace != null && grace.compareTo(validity) > 0) {
+            throw new IllegalArgumentException("invalid configuration: " + Settings.UA_GRACE.key()
+                    + " must not exceed " + Settings.UA_VALIDITY.key());
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> T get(Setting<T> setting) {
+        if (parsed == null) parsed = parseAll(raw);
+        T value = (T) parsed.get(setting.key());
+        if (value == null) {
+            throw new IllegalStateException(setting.key() + " is required but not set (environment variable "
+                    + setting.envName() + ")");
+        }
+        return value;
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> Optional<T> find(Setting<T> setting) {
+        if (parsed == null) parsed = parseAll(raw);
+        return Optional.ofNullable((T) parsed.get(setting.key()));
+    }
+
+    /** A copy with some keys replaced (validated like any other load). */
+    public TourniquetConfig with(Map<String, String> overrides) {
+        Map<String, String> next = new LinkedHashMap<>(raw);
+        next.putAll(overrides);
+        return new TourniquetConfig(next);
+    }
+
+    public TourniquetConfig with(Setting<?> setting, String value) {
+        return with(Map.of(setting.key(), value));
+    }
+
+    /** Effective values, secrets masked, for logs and {@code tourniquet config}. */
+    public Map<String, String> describe() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Setting<?> s : Settings.ALL) {
+            String v = raw.get(s.key());
+            out.put(s.key(), v == null ? "(unset)" : s == Settings.SIGNING_KEY ? "(set, " + v.length() + " chars)" : v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,57 @@
+package io.tourniquet.json;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import io.tourniquet.util.Times;
+import java.io.IOException;
+
+/** Jackson mix-ins: epoch-millis fields written and read as RFC 3339 UTC strings. */
+final class TimeMixins {
+    private TimeMixins() {}
+
+    static final class Rfc3339Serializer extends JsonSerializer<Long> {
+        @Override
+        public void serialize(Long value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
+            gen.writeString(Times.format(value));
+        }
+    }
+
+    static final class Rfc3339Deserializer extends JsonDeserializer<Long> {
+        @Override
+        public Long deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            return Times.parse(p.getValueAsString()).toEpochMilli();
+        }
+    }
+
+    abstract static class AlertTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long eventTime;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long detectedAt;
+    }
+
+    abstract static class ActionTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long eventTime;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long issuedAt;
+    }
+
+    abstract static class DeadLetterTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long rejectedAt;
+    }
+}

@@ -1,0 +1,30 @@
+package io.tourniquet.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A signed command for enforcers ({@code tourniquet.actions}, contract section 3). */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public class Action {
+    public String actionId;
+    public String action;
+    public ActionScope scope;
+    /** The rule that triggered it, or {@code analyst}. */
+    public String reason;
+    public List<String> alertIds = new ArrayList<>();
+    public String incidentId;
+    /** Event time (ms) of the triggering event. */
+    public long eventTime;
+    /** Wall-clock time (ms) the pipeline issued it. */
+    public long issuedAt;
+    /** {@code hmac-sha256:<hex>} over the canonical JSON of every other field. */
+    public String signature;
+
+    public Action() {}
+
+    @Override
+    public String toString() {
+        return "Action{" + action + " " + scope + " reason=" + reason + " id=" + actionId + "}";
+    }
+}

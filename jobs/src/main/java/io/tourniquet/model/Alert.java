@@ -1,0 +1,28 @@
+package io.tourniquet.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/** One alert ({@code tourniquet.alerts}, contract section 3). */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public class Alert {
+    public String alertId;
+    public String rule;
+    public String severity;
+    /** Event time (ms) of the triggering event. */
+    public long eventTime;
+    /** Wall-clock time (ms) the pipeline raised it. */
+    public long detectedAt;
+    public String userId;
+    public String withdrawalId;
+    public String incidentId;
+    public String summary;
+    public AlertEvidence evidence = new AlertEvidence();
+
+    public Alert() {}
+
+    @Override
+    public String toString() {
+        return "Alert{" + rule + " " + alertId + " user=" + userId + " withdrawal=" + withdrawalId
+                + " reason=" + (evidence == null ? null : evidence.reason) + "}";
+    }
+}
