@@ -26,6 +26,7 @@ public class EnrichedEvent {
     public static EnrichedEvent of(Event event) {
         EnrichedEvent e = new EnrichedEvent();
         e.event = event;
+        e.late = event.late;
         return e;
     }
 

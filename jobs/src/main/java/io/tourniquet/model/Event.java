@@ -70,6 +70,10 @@ public class Event {
     public Boolean mfaPolicyWhitelistAddress;
     public Boolean mfaPolicySettings;
 
+    /** Set by the dedup step when the event arrived behind the watermark; carried into enrichment. */
+    @JsonIgnore
+    public boolean late;
+
     public Event() {}
 
     @JsonIgnore

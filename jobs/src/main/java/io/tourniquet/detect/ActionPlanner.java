@@ -1,0 +1,52 @@
+package io.tourniquet.detect;
+
+import io.tourniquet.model.Action;
+import io.tourniquet.model.Alert;
+import io.tourniquet.util.Ids;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.util.Collector;
+
+/**
+ * Turns each alert into the signed commands its rule calls for. Stateless, so a freeze leaves as
+ * soon as its alert exists. The action id depends only on the alert, the command and its scope:
+ * a replay re-issues the same ids and enforcers de-duplicate.
+ */
+public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction> {
+    private static final long serialVersionUID = 1L;
+
+    private final CommandSigner signer;
+    private final SerializableClock clock;
+    private transient Counter issued;
+
+    public ActionPlanner(CommandSigner signer, SerializableClock clock) {
+        this.signer = signer;
+        this.clock = clock;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        issued = getRuntimeContext().getMetricGroup().counter("actionsIssued");
+    }
+
+    @Override
+    public void flatMap(Alert alert, Collector<SignedAction> out) {
+        for (Playbook.Step step : Playbook.stepsFor(alert.rule)) {
+            Action a = new Action();
+            a.action = step.action();
+            a.scope = step.scope().of(alert);
+            a.actionId = Ids.of("action", alert.alertId, a.action, a.scope.keyValue());
+            a.reason = alert.rule;
+            a.alertIds = new ArrayList<>(List.of(alert.alertId));
+            a.incidentId = alert.incidentId;
+            a.eventTime = alert.eventTime;
+            a.issuedAt = clock.getAsLong();
+            byte[] json = signer.sign(a);
+            issued.inc();
+            out.collect(new SignedAction(a, json));
+        }
+    }
+}

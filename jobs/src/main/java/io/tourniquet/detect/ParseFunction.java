@@ -1,0 +1,83 @@
+package io.tourniquet.detect;
+
+import io.tourniquet.model.DeadLetter;
+import io.tourniquet.model.Event;
+import io.tourniquet.model.RawRecord;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * First operator after the sources: valid records become {@link Event}s, everything else becomes
+ * a {@link DeadLetter} on {@link Tags#DEAD_LETTERS}, counted per reason. Never throws on input.
+ */
+public final class ParseFunction extends ProcessFunction<RawRecord, Event> {
+    private static final long serialVersionUID = 1L;
+
+    private final EventParser parser;
+    private final SerializableClock clock;
+    private transient Counter valid;
+    private transient Map<String, Counter> rejectedByReason;
+    private transient MetricGroup rejectedGroup;
+
+    public ParseFunction(EventParser parser, SerializableClock clock) {
+        this.parser = parser;
+        this.clock = clock;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        valid = getRuntimeContext().getMetricGroup().counter("eventsValid");
+        rejectedGroup = getRuntimeContext().getMetricGroup().addGroup("deadLetters");
+        rejectedByReason = new HashMap<>();
+    }
+
+    @Override
+    public void processElement(RawRecord raw, Context ctx, Collector<Event> out) {
+        try {
+            Event ev = parser.parse(raw.topic, raw.partition, raw.offset, raw.value);
+            valid.inc();
+            out.collect(ev);
+        } catch (InvalidEventException e) {
+            rejectedByReason.computeIfAbsent(e.code(), code -> rejectedGroup.counter(code)).inc();
+            ctx.output(Tags.DEAD_LETTERS, deadLetter(raw, e.code(), e.getMessage(), clock));
+        }
+    }
+
+    static DeadLetter deadLetter(RawRecord raw, String code, String reason, LongSupplier clock) {
+        DeadLetter d = new DeadLetter();
+        byte[] value = raw.value == null ? new byte[0] : raw.value;
+        String text = utf8OrNull(value);
+        d.original = text != null ? text : Base64.getEncoder().encodeToString(value);
+        d.originalEncoding = text != null ? "utf-8" : "base64";
+        d.key = raw.key == null ? null : new String(raw.key, StandardCharsets.UTF_8);
+        d.topic = raw.topic;
+        d.partition = raw.partition;
+        d.offset = raw.offset;
+        d.reasonCode = code;
+        d.reason = reason;
+        d.rejectedAt = clock.getAsLong();
+        return d;
+    }
+
+    private static String utf8OrNull(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

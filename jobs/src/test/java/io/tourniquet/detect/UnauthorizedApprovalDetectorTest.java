@@ -1,0 +1,313 @@
+package io.tourniquet.detect;
+
+import static io.tourniquet.testing.TestEvents.T0;
+import static io.tourniquet.testing.TestEvents.approval;
+import static io.tourniquet.testing.TestEvents.failed;
+import static io.tourniquet.testing.TestEvents.login;
+import static io.tourniquet.testing.TestEvents.mfa;
+import static io.tourniquet.testing.TestEvents.verified;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Event;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class UnauthorizedApprovalDetectorTest {
+    private static final long SEC = 1_000L;
+    private static final long MIN = 60 * SEC;
+    private static final long DETECTED_AT = 1_700_000_000_000L;
+    /** Defaults of the contract: grace 5 s, skew 5 s, validity 10 min; wall-clock bound 15 s. */
+    private static final UnauthorizedApprovalSettings DEFAULTS = UnauthorizedApprovalSettings.defaults();
+
+    private KeyedOneInputStreamOperatorTestHarness<String, Event, EnrichedEvent> harness;
+
+    @BeforeEach
+    void open() throws Exception {
+        harness = harness(DEFAULTS);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        harness.close();
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, Event, EnrichedEvent> harness(
+            UnauthorizedApprovalSettings settings) throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new UnauthorizedApprovalDetector(settings,
+                        SerializableClock.fixed(DETECTED_AT))),
+                EventKeys.USER_ID, Types.STRING);
+        h.open();
+        h.setProcessingTime(0);
+        return h;
+    }
+
+    private void push(Event e) throws Exception {
+        harness.processElement(new StreamRecord<>(e, e.eventTime));
+    }
+
+    private List<Alert> alerts() {
+        var queue = harness.getSideOutput(Tags.ALERTS);
+        return queue == null ? List.of() : queue.stream().map(StreamRecord::getValue).toList();
+    }
+
+    private Map<String, EnrichedEvent> approvalsById() {
+        return harness.extractOutputValues().stream().filter(e -> e.event.isApproval())
+                .collect(Collectors.toMap(e -> e.event.eventId, Function.identity()));
+    }
+
+    /** Event time far past every timer and wall clock past every bound: all state must be gone. */
+    private void assertDrained() throws Exception {
+        harness.processWatermark(T0 + 24 * 60 * MIN);
+        harness.setProcessingTime(24 * 60 * MIN);
+        assertThat(harness.numKeyedStateEntries()).as("keyed state entries").isZero();
+        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
+        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+    }
+
+    private void assertUnauthorized(String approvalEventId, String reason) {
+        EnrichedEvent e = approvalsById().get(approvalEventId);
+        assertThat(e).as("decision for " + approvalEventId).isNotNull();
+        assertThat(e.mfaAuthorized).isFalse();
+        assertThat(e.mfaDecisionReason).isEqualTo(reason);
+        Alert alert = alerts().stream().filter(a -> a.evidence.eventIds.get(0).equals(approvalEventId))
+                .findFirst().orElseThrow();
+        assertThat(alert.rule).isEqualTo("unauthorized_approval");
+        assertThat(alert.severity).isEqualTo("high");
+        assertThat(alert.evidence.reason).isEqualTo(reason);
+        assertThat(alert.userId).isEqualTo(e.event.userId);
+        assertThat(alert.withdrawalId).isEqualTo(e.event.withdrawalId);
+        assertThat(alert.eventTime).isEqualTo(e.event.eventTime);
+        assertThat(alert.detectedAt).isEqualTo(DETECTED_AT);
+        assertThat(e.alertIds).containsExactly(alert.alertId);
+    }
+
+    private void assertAuthorized(String approvalEventId) {
+        EnrichedEvent e = approvalsById().get(approvalEventId);
+        assertThat(e).as("decision for " + approvalEventId).isNotNull();
+        assertThat(e.mfaAuthorized).isTrue();
+        assertThat(e.alertIds).isEmpty();
+        assertThat(alerts()).noneMatch(a -> a.evidence.eventIds.contains(approvalEventId));
+    }
+
+    // ---- unauthorized kinds ----
+
+    @Test
+    void approvalWithoutChallengeIsFlaggedOnArrivalWithoutWaitingForTheWatermark() throws Exception {
+        push(approval("a1", "u1", "w1", null, T0));
+        assertUnauthorized("a1", "no_challenge");
+        assertThat(harness.numEventTimeTimers()).isZero();
+        assertDrained();
+    }
+
+    @Test
+    void unknownChallengeIsFlaggedOnceTheGraceHasPassed() throws Exception {
+        push(approval("a1", "u1", "w1", "c-never-issued", T0));
+        harness.processWatermark(T0 + 5 * SEC - 1);
+        assertThat(alerts()).as("still within the grace").isEmpty();
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "unknown_challenge");
+        assertDrained();
+    }
+
+    @Test
+    void failedChallengeIsFlagged() throws Exception {
+        push(failed("m1", "u1", "c1", "w1", T0 - 20 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "challenge_failed");
+        assertDrained();
+    }
+
+    @Test
+    void anotherUsersChallengeIsFlagged() throws Exception {
+        push(verified("m1", "victim", "c1", "w-victim", T0 - 10 * SEC));
+        push(approval("a-victim", "victim", "w-victim", "c1", T0));
+        push(approval("a1", "attacker", "w1", "c1", T0 + SEC));
+        harness.processWatermark(T0 + 6 * SEC);
+        assertAuthorized("a-victim");
+        assertUnauthorized("a1", "unknown_challenge");
+        assertThat(alerts()).hasSize(1);
+        assertDrained();
+    }
+
+    @Test
+    void reusedChallengeIsFlaggedOnArrival() throws Exception {
+        push(verified("m1", "u1", "c1", "w1", T0 - 10 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        push(approval("a2", "u1", "w2", "c1", T0 + 30 * SEC));
+        assertAuthorized("a1");
+        assertUnauthorized("a2", "challenge_reused");
+        assertDrained();
+    }
+
+    @Test
+    void sameWithdrawalApprovedTwiceWithOneChallengeIsFlaggedOnce() throws Exception {
+        push(verified("m1", "u1", "c1", "w1", T0 - 10 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        push(approval("a1-again", "u1", "w1", "c1", T0 + SEC));
+        assertAuthorized("a1");
+        assertUnauthorized("a1-again", "challenge_reused");
+        assertDrained();
+    }
+
+    @Test
+    void anotherWithdrawalsChallengeIsFlagged() throws Exception {
+        push(verified("m1", "u1", "c1", "w-other", T0 - 10 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "other_withdrawal_challenge");
+        assertDrained();
+    }
+
+    @Test
+    void verificationOlderThanTheValidityIsFlagged() throws Exception {
+        push(verified("m1", "u1", "c1", "w1", T0 - 10 * MIN - 1));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "verification_too_old");
+        assertDrained();
+    }
+
+    @Test
+    void verificationAfterTheApprovalBeyondTheSkewIsFlagged() throws Exception {
+        push(approval("a1", "u1", "w1", "c1", T0));
+        push(verified("m1", "u1", "c1", "w1", T0 + 5 * SEC + 1));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "verification_after_approval");
+        assertDrained();
+    }
+
+    @Test
+    void challengeVerifiedForLoginDoesNotAuthorizeAWithdrawal() throws Exception {
+        push(mfa("m1", "u1", "challenge_verified", "c1", "login", null, T0 - 10 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "challenge_wrong_purpose");
+        assertDrained();
+    }
+
+    @Test
+    void wallClockBoundDecidesWhenEventTimeStalls() throws Exception {
+        push(approval("a1", "u1", "w1", "c-unknown", T0));
+        harness.setProcessingTime(DEFAULTS.maxWaitMillis() - 1);
+        assertThat(alerts()).isEmpty();
+        harness.setProcessingTime(DEFAULTS.maxWaitMillis());
+        assertUnauthorized("a1", "unknown_challenge");
+        assertDrained();
+    }
+
+    // ---- legitimate cases that must not be flagged ----
+
+    @Test
+    void verificationArrivingAfterTheApprovalAuthorizesItAtOnce() throws Exception {
+        push(approval("a1", "u1", "w1", "c1", T0));
+        assertThat(approvalsById()).as("undecided until the verification or the grace").isEmpty();
+        push(verified("m1", "u1", "c1", "w1", T0 - 2 * SEC));
+        assertAuthorized("a1");
+        assertDrained();
+        assertThat(alerts()).isEmpty();
+    }
+
+    @Test
+    void verificationStampedWithinTheSkewAfterTheApprovalCounts() throws Exception {
+        push(approval("a1", "u1", "w1", "c1", T0));
+        push(verified("m1", "u1", "c1", "w1", T0 + 5 * SEC));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertAuthorized("a1");
+        assertDrained();
+    }
+
+    @Test
+    void verificationExactlyAtTheValidityLimitCounts() throws Exception {
+        push(verified("m1", "u1", "c1", "w1", T0 - 10 * MIN));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        assertAuthorized("a1");
+        assertDrained();
+    }
+
+    @Test
+    void failedAttemptFollowedByVerifiedRetryIsAuthorized() throws Exception {
+        push(failed("m1", "u1", "c1", "w1", T0 - 40 * SEC));
+        push(mfa("m2", "u1", "challenge_issued", "c2", "withdrawal", "w1", T0 - 30 * SEC));
+        push(verified("m3", "u1", "c2", "w1", T0 - 20 * SEC));
+        push(approval("a1", "u1", "w1", "c2", T0));
+        assertAuthorized("a1");
+        assertDrained();
+        assertThat(alerts()).isEmpty();
+    }
+
+    @Test
+    void sameChallengeIdFailedThenVerifiedIsAuthorized() throws Exception {
+        push(failed("m1", "u1", "c1", "w1", T0 - 40 * SEC));
+        push(verified("m2", "u1", "c1", "w1", T0 - 20 * SEC));
+        push(failed("m3", "u1", "c1", "w1", T0 - 10 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        assertAuthorized("a1");
+        assertDrained();
+    }
+
+    @Test
+    void otherEventsPassThroughEnrichedAndUnchanged() throws Exception {
+        push(login("l1", "u1", T0));
+        push(verified("m1", "u1", "c1", "w1", T0));
+        List<EnrichedEvent> out = harness.extractOutputValues();
+        assertThat(out).extracting(e -> e.event.eventId).containsExactly("l1", "m1");
+        assertThat(out).allSatisfy(e -> {
+            assertThat(e.mfaAuthorized).isNull();
+            assertThat(e.alertIds).isEmpty();
+        });
+        assertDrained();
+    }
+
+    @Test
+    void manyUsersInterleavedAreDecidedIndependently() throws Exception {
+        push(approval("a-u2", "u2", "w2", null, T0));
+        push(verified("m-u1", "u1", "c1", "w1", T0 - SEC));
+        push(approval("a-u3", "u3", "w3", "c3", T0 + SEC));
+        push(approval("a-u1", "u1", "w1", "c1", T0));
+        push(verified("m-u3", "u3", "c3", "w3", T0));
+        harness.processWatermark(T0 + MIN);
+        assertUnauthorized("a-u2", "no_challenge");
+        assertAuthorized("a-u1");
+        assertAuthorized("a-u3");
+        assertThat(alerts()).hasSize(1);
+        assertDrained();
+    }
+
+    @Test
+    void challengesPerUserAreCappedOldestFirst() throws Exception {
+        harness.close();
+        harness = harness(new UnauthorizedApprovalSettings(5_000, 5_000, 600_000, 15_000, 2));
+        push(verified("m1", "u1", "c1", "w1", T0 - 30 * SEC));
+        push(verified("m2", "u1", "c2", "w2", T0 - 20 * SEC));
+        push(verified("m3", "u1", "c3", "w3", T0 - 10 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        push(approval("a3", "u1", "w3", "c3", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "unknown_challenge");
+        assertAuthorized("a3");
+        assertDrained();
+    }
+
+    @Test
+    void alertIdsAreDeterministic() throws Exception {
+        push(approval("a1", "u1", "w1", null, T0));
+        String first = alerts().get(0).alertId;
+        harness.close();
+        harness = harness(DEFAULTS);
+        push(approval("a1", "u1", "w1", null, T0));
+        assertThat(alerts().get(0).alertId).isEqualTo(first).hasSize(32);
+    }
+}
