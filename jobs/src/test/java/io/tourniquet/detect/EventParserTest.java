@@ -1,0 +1,137 @@
+package io.tourniquet.detect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.model.Event;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class EventParserTest {
+    private static final String LOGINS = "exchange.auth.logins";
+    private static final String MFA = "exchange.auth.mfa";
+    private static final String WITHDRAWALS = "exchange.wallet.withdrawals";
+    private static final String CHANGES = "exchange.account.changes";
+    private final EventParser parser = new EventParser(DetectJob.kindByTopic(TourniquetConfig.defaults()), 2048);
+
+    private static final String APPROVED = """
+            {"event_id":"e1","event_time":"2022-01-17T12:00:00.123+01:00","user_id":"u1","session_id":"s1",
+             "ip":"2001:db8::1","device_id":null,"withdrawal_id":"w1","status":"approved","asset":"ETH",
+             "network":"ethereum","amount":"12.345678901234567890","usd_value":39000.5,
+             "destination_address":"0xabc","mfa_challenge_id":null,"approval_channel":"internal",
+             "approval_service":"withdrawal-approver","approval_service_version":"2.14.0-rc1","extra":"ok"}""";
+
+    private Event parse(String topic, String json) throws InvalidEventException {
+        return parser.parse(topic, 0, 7, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void parsesAnApprovalExactly() throws Exception {
+        Event e = parse(WITHDRAWALS, APPROVED);
+        assertThat(e.kind).isEqualTo(Event.Kind.WITHDRAWAL);
+        assertThat(e.isApproval()).isTrue();
+        assertThat(e.eventTime).isEqualTo(java.time.Instant.parse("2022-01-17T11:00:00.123Z").toEpochMilli());
+        assertThat(e.eventTimeRaw).isEqualTo("2022-01-17T12:00:00.123+01:00");
+        assertThat(e.amount).isEqualTo("12.345678901234567890");
+        assertThat(e.usdValue).isEqualTo(39000.5);
+        assertThat(e.mfaChallengeId).isNull();
+        assertThat(e.deviceId).isNull();
+        assertThat(e.ip).isEqualTo("2001:db8::1");
+        assertThat(e.approvalServiceVersion).isEqualTo("2.14.0-rc1");
+        assertThat(e.sourceTopic).isEqualTo(WITHDRAWALS);
+        assertThat(e.sourceOffset).isEqualTo(7);
+    }
+
+    @Test
+    void parsesEveryTopic() throws Exception {
+        Event login = parse(LOGINS, """
+                {"event_id":"l1","event_time":"2022-01-17T10:00:00Z","user_id":"u1","session_id":null,"ip":"198.51.100.4",
+                 "device_id":"d1","outcome":"failure","auth_method":"api_key","device_jailbroken":true,"user_agent":null,
+                 "geo":{"country":"SG","lat":1.29,"lon":103.85}}""");
+        assertThat(login.deviceJailbroken).isTrue();
+        assertThat(login.geoCountry).isEqualTo("SG");
+        assertThat(login.geoLon).isEqualTo(103.85);
+
+        Event mfa = parse(MFA, """
+                {"event_id":"m1","event_time":"2022-01-17T10:00:00Z","user_id":"u1","action":"challenge_verified",
+                 "challenge_id":"c1","method":"webauthn","purpose":"withdrawal","withdrawal_id":"w1"}""");
+        assertThat(mfa.isMfaChallenge()).isTrue();
+        assertThat(mfa.withdrawalId).isEqualTo("w1");
+
+        Event policy = parse(CHANGES, """
+                {"event_id":"c1","event_time":"2022-01-17T10:00:00Z","user_id":"u1","action":"mfa_policy_changed",
+                 "mfa_policy":{"login":true,"withdrawal":true,"whitelist_address":false,"settings":true}}""");
+        assertThat(policy.mfaPolicyWhitelistAddress).isFalse();
+
+        Event code = parse(CHANGES, """
+                {"event_id":"c2","event_time":"2022-01-17T10:00:00Z","user_id":"u1","action":"anti_phishing_code_set",
+                 "anti_phishing_code":"  Tq-7F3A "}""");
+        assertThat(code.antiPhishingCode).as("kept exactly as set").isEqualTo("  Tq-7F3A ");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "not json                 | not_json      | {\"event_id\":",
+        "array                    | not_json      | []",
+        "duplicate key            | not_json      | {\"event_id\":\"a\",\"event_id\":\"b\"}",
+        "missing event_id         | missing_field | {\"event_time\":\"2022-01-17T10:00:00Z\",\"user_id\":\"u\"}",
+        "empty user_id            | missing_field | {\"event_id\":\"e\",\"event_time\":\"2022-01-17T10:00:00Z\",\"user_id\":\"\"}",
+        "numeric user_id          | wrong_type    | {\"event_id\":\"e\",\"event_time\":\"2022-01-17T10:00:00Z\",\"user_id\":5}",
+        "no offset in time        | invalid_value | {\"event_id\":\"e\",\"event_time\":\"2022-01-17T10:00:00\",\"user_id\":\"u\"}",
+        "impossible date          | invalid_value | {\"event_id\":\"e\",\"event_time\":\"2022-02-30T10:00:00Z\",\"user_id\":\"u\"}",
+        "bad ip                   | invalid_value | {\"event_id\":\"e\",\"event_time\":\"2022-01-17T10:00:00Z\",\"user_id\":\"u\",\"ip\":\"evil.example\"}",
+    })
+    void rejectsCommonProblems(String name, String code, String json) {
+        assertThatThrownBy(() -> parse(WITHDRAWALS, json))
+                .isInstanceOfSatisfying(InvalidEventException.class, e -> assertThat(e.code()).isEqualTo(code));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "negative amount          | invalid_value | \"amount\":\"12.5\"          | \"amount\":\"-12.5\"",
+        "float amount             | wrong_type    | \"amount\":\"12.5\"          | \"amount\":12.5",
+        "19 fraction digits       | invalid_value | \"amount\":\"12.5\"          | \"amount\":\"1.1234567890123456789\"",
+        "exponent amount          | invalid_value | \"amount\":\"12.5\"          | \"amount\":\"1e5\"",
+        "unknown status           | invalid_value | \"status\":\"approved\"      | \"status\":\"approvd\"",
+        "unknown channel          | invalid_value | \"approval_channel\":\"web\" | \"approval_channel\":\"fax\"",
+        "missing service version  | missing_field | \"approval_service_version\":\"1\" | \"x\":\"1\"",
+        "negative usd             | invalid_value | \"usd_value\":10           | \"usd_value\":-10",
+    })
+    void rejectsBadWithdrawals(String name, String code, String good, String bad) throws Exception {
+        String template = """
+                {"event_id":"e","event_time":"2022-01-17T10:00:00Z","user_id":"u","withdrawal_id":"w","status":"approved",
+                 "asset":"BTC","network":"bitcoin","amount":"12.5","usd_value":10,"destination_address":"x",
+                 "approval_channel":"web","approval_service":"s","approval_service_version":"1"}""";
+        assertThat(parse(WITHDRAWALS, template).amount).isEqualTo("12.5");
+        String broken = template.replace(good, bad);
+        assertThat(broken).isNotEqualTo(template);
+        assertThatThrownBy(() -> parse(WITHDRAWALS, broken))
+                .isInstanceOfSatisfying(InvalidEventException.class, e -> assertThat(e.code()).isEqualTo(code));
+    }
+
+    @Test
+    void requiresStatusSpecificFields() {
+        String requested = """
+                {"event_id":"e","event_time":"2022-01-17T10:00:00Z","user_id":"u","withdrawal_id":"w","status":"requested",
+                 "asset":"BTC","network":"bitcoin","amount":"1","usd_value":10,"destination_address":"x"}""";
+        assertThatThrownBy(() -> parse(WITHDRAWALS, requested)).hasMessageContaining("account_balance_usd");
+        String broadcast = requested.replace("requested", "broadcast");
+        assertThatThrownBy(() -> parse(WITHDRAWALS, broadcast)).hasMessageContaining("tx_hash");
+        String mfa = """
+                {"event_id":"m","event_time":"2022-01-17T10:00:00Z","user_id":"u","action":"challenge_verified",
+                 "challenge_id":"c","method":"totp","purpose":"withdrawal"}""";
+        assertThatThrownBy(() -> parse(MFA, mfa)).hasMessageContaining("withdrawal_id");
+    }
+
+    @Test
+    void rejectsOversizedAndUnknownTopics() {
+        String big = "{\"pad\":\"" + "x".repeat(3000) + "\"}";
+        assertThatThrownBy(() -> parse(LOGINS, big))
+                .isInstanceOfSatisfying(InvalidEventException.class, e -> assertThat(e.code()).isEqualTo("oversized"));
+        assertThatThrownBy(() -> parse("other.topic", APPROVED))
+                .isInstanceOfSatisfying(InvalidEventException.class, e -> assertThat(e.code()).isEqualTo("unknown_topic"));
+    }
+}
