@@ -1,0 +1,146 @@
+package io.tourniquet.kafka;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.DetectSinks;
+import io.tourniquet.detect.SignedAction;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.DeadLetter;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.RawRecord;
+import java.util.List;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/** Builds the real Kafka sources and sinks from configuration; the only place that knows Kafka settings. */
+public final class KafkaConnectors {
+    private KafkaConnectors() {}
+
+    /**
+     * A source over the given topics, resuming from committed offsets (earliest on first start);
+     * bounded sources stop at the offsets that were latest when the job started (replay mode).
+     */
+    public static KafkaSource<RawRecord> rawSource(TourniquetConfig cfg, List<String> topics, String groupSuffix,
+                                                   boolean bounded) {
+        KafkaSourceBuilder<RawRecord> b = KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
+                .setTopics(topics)
+                .setGroupId(cfg.get(Settings.KAFKA_GROUP_PREFIX) + "-" + groupSuffix)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new RawRecordDeserializer())
+                // Alerts are written in transactions: never read what a failed attempt left behind.
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("partition.discovery.interval.ms", bounded ? "-1" : "30000")
+                .setProperty("commit.offsets.on.checkpoint", "true");
+        if (bounded) b.setBounded(OffsetsInitializer.latest());
+        return b.build();
+    }
+
+    public static List<String> inputTopics(TourniquetConfig cfg) {
+        return List.of(cfg.get(Settings.TOPIC_LOGINS), cfg.get(Settings.TOPIC_MFA),
+                cfg.get(Settings.TOPIC_WITHDRAWALS), cfg.get(Settings.TOPIC_ACCOUNT_CHANGES));
+    }
+
+    public static DetectSinks detectSinks(TourniquetConfig cfg) {
+        return new DetectSinks(alertSink(cfg), actionSink(cfg), enrichedSink(cfg), deadLetterSink(cfg));
+    }
+
+    /** Exactly once: an alert becomes visible to read_committed readers when its checkpoint completes. */
+    static KafkaSink<Alert> alertSink(TourniquetConfig cfg) {
+        return KafkaSink.<Alert>builder()
+                .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
+                .setRecordSerializer(new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ALERTS),
+                        new AlertKey(), new JsonValue<>()))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(cfg.get(Settings.KAFKA_GROUP_PREFIX) + "-alerts-"
+                        + Integer.toHexString(cfg.get(Settings.TOPIC_ALERTS).hashCode()))
+                .setProperty("transaction.timeout.ms",
+                        Long.toString(cfg.get(Settings.KAFKA_TRANSACTION_TIMEOUT).toMillis()))
+                .build();
+    }
+
+    /** At least once and unbuffered: a freeze must not wait for a checkpoint. Ids are deterministic. */
+    static KafkaSink<SignedAction> actionSink(TourniquetConfig cfg) {
+        return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ACTIONS),
+                new ActionKey(), new SignedBytes()));
+    }
+
+    static KafkaSink<EnrichedEvent> enrichedSink(TourniquetConfig cfg) {
+        return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ENRICHED),
+                new EnrichedKey(), new JsonValue<>()));
+    }
+
+    static KafkaSink<DeadLetter> deadLetterSink(TourniquetConfig cfg) {
+        return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_DLQ),
+                new DeadLetterKey(), new JsonValue<>()));
+    }
+
+    private static <T> KafkaSink<T> atLeastOnce(TourniquetConfig cfg, JsonRecordSerializer<T> serializer) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setProperty("linger.ms", "0")
+                .setProperty("acks", "all")
+                .build();
+    }
+
+    static final class AlertKey implements JsonRecordSerializer.KeyOf<Alert> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(Alert a) {
+            return a.userId != null ? a.userId : a.rule;
+        }
+    }
+
+    static final class ActionKey implements JsonRecordSerializer.KeyOf<SignedAction> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(SignedAction a) {
+            return a.action.scope.keyValue();
+        }
+    }
+
+    static final class EnrichedKey implements JsonRecordSerializer.KeyOf<EnrichedEvent> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(EnrichedEvent e) {
+            return e.event.userId;
+        }
+    }
+
+    static final class DeadLetterKey implements JsonRecordSerializer.KeyOf<DeadLetter> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(DeadLetter d) {
+            return d.topic;
+        }
+    }
+
+    static final class JsonValue<T> implements JsonRecordSerializer.ValueOf<T> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public byte[] value(T v) {
+            return Json.toBytes(v);
+        }
+    }
+
+    static final class SignedBytes implements JsonRecordSerializer.ValueOf<SignedAction> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public byte[] value(SignedAction a) {
+            return a.json;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.tourniquet.kafka;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/** Creates the pipeline's topics if they are missing; existing topics are left as they are. */
+public final class KafkaTopics {
+    private KafkaTopics() {}
+
+    public static List<String> all(TourniquetConfig cfg) {
+        List<String> topics = new ArrayList<>(KafkaConnectors.inputTopics(cfg));
+        topics.addAll(List.of(cfg.get(Settings.TOPIC_ALERTS), cfg.get(Settings.TOPIC_ACTIONS),
+                cfg.get(Settings.TOPIC_NOTIFICATIONS), cfg.get(Settings.TOPIC_DLQ), cfg.get(Settings.TOPIC_ENRICHED)));
+        return topics;
+    }
+
+    /** Returns the topics it created. */
+    public static List<String> ensure(TourniquetConfig cfg, List<String> topics, Map<String, String> topicConfig) {
+        try (Admin admin = admin(cfg)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (String t : topics) {
+                if (!existing.contains(t)) {
+                    missing.add(new NewTopic(t, cfg.get(Settings.TOPIC_PARTITIONS), (short) 1).configs(topicConfig));
+                }
+            }
+            if (!missing.isEmpty()) {
+                try {
+                    admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    // Another process may have created one meanwhile; anything else is real.
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) throw e;
+                }
+            }
+            return missing.stream().map(NewTopic::name).toList();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topics on " + cfg.get(Settings.KAFKA_BOOTSTRAP) + ": " + e, e);
+        }
+    }
+
+    public static Admin admin(TourniquetConfig cfg) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.get(Settings.KAFKA_BOOTSTRAP));
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        return Admin.create(p);
+    }
+}
