@@ -1,0 +1,134 @@
+package io.tourniquet.sim;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a correct pipeline should conclude from a simulation. Serialized as {@code ground-truth.json}
+ * with snake_case names; amounts are strings in plain notation (exact), USD values JSON numbers.
+ *
+ * @param seed                          the config's seed
+ * @param start                         the config's start instant
+ * @param compromisedService            {@code approval_service} of every unauthorized approval
+ * @param compromisedServiceVersion     {@code approval_service_version} of every unauthorized approval
+ * @param legitimateService             {@code approval_service} of every authorized approval
+ * @param legitimateServiceVersion      {@code approval_service_version} of every authorized approval
+ * @param attackChannel                 {@code approval_channel} of every unauthorized approval
+ * @param unauthorizedApprovals         the approvals the detector must flag, in event-time order
+ * @param legitimateTrickyApprovals     authorized approvals that must not be flagged, by kind
+ * @param totalsByAsset                 per asset, the sums over the unauthorized approvals
+ * @param usdTotal                      sum of {@code usd_value} over the unauthorized approvals
+ * @param affectedUsers                 distinct users with an unauthorized approval, sorted
+ * @param usersAffected                 their count
+ * @param attackerIps                   the IPs the attacker logged in from
+ * @param attackerDeviceIds             the devices the attacker used
+ * @param attackerAddresses             the destination addresses the attacker withdrew to
+ * @param sharedDestination             a deposit address several benign users whitelisted long ago and
+ *                                      withdraw to within minutes (must not look like concentration);
+ *                                      null when there are too few benign users
+ * @param validEventsByTopic            distinct valid events per topic (duplicates and malformed not counted)
+ * @param duplicatesEmitted             redelivered copies emitted (same bytes as an earlier record)
+ * @param duplicates                    which events were redelivered
+ * @param malformedEmitted              malformed records emitted
+ * @param malformedByReason             their count per reason
+ * @param malformed                     each malformed record's topic, key and reason
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record GroundTruth(
+        long seed,
+        Instant start,
+        String compromisedService,
+        String compromisedServiceVersion,
+        String legitimateService,
+        String legitimateServiceVersion,
+        String attackChannel,
+        List<UnauthorizedApproval> unauthorizedApprovals,
+        List<TrickyApproval> legitimateTrickyApprovals,
+        Map<String, AssetTotal> totalsByAsset,
+        BigDecimal usdTotal,
+        List<String> affectedUsers,
+        int usersAffected,
+        List<String> attackerIps,
+        List<String> attackerDeviceIds,
+        List<String> attackerAddresses,
+        SharedDestination sharedDestination,
+        Map<String, Integer> validEventsByTopic,
+        int duplicatesEmitted,
+        List<DuplicateRecord> duplicates,
+        int malformedEmitted,
+        Map<String, Integer> malformedByReason,
+        List<MalformedRecord> malformed) {
+
+    /** An approval the detector must flag as unauthorized. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record UnauthorizedApproval(
+            String withdrawalId,
+            String eventId,
+            String userId,
+            UnauthorizedKind kind,
+            String asset,
+            String network,
+            @JsonSerialize(using = PlainDecimalStringSerializer.class) BigDecimal amount,
+            BigDecimal usdValue,
+            Instant eventTime,
+            String destinationAddress,
+            String mfaChallengeId,
+            String approvalChannel,
+            String approvalService,
+            String approvalServiceVersion) {
+    }
+
+    /** An authorized approval that looks suspicious to a careless detector. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record TrickyApproval(String withdrawalId, String eventId, String userId, TrickyKind kind) {
+    }
+
+    /** Sums over the unauthorized approvals of one asset. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record AssetTotal(
+            String asset,
+            int approvals,
+            @JsonSerialize(using = PlainDecimalStringSerializer.class) BigDecimal amount,
+            BigDecimal usdValue) {
+    }
+
+    /** A popular destination that benign users whitelisted long ago. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record SharedDestination(String address, String asset, List<String> users) {
+    }
+
+    /** An event that was emitted twice with the same bytes. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record DuplicateRecord(String topic, String eventId) {
+    }
+
+    /** A record meant for the dead-letter queue. {@code key} may be null. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record MalformedRecord(String topic, String key, MalformedReason reason) {
+    }
+
+    /** Serializes it as {@code ground-truth.json} is written (pretty-printed). */
+    public String toJson() {
+        try {
+            return SimJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads what {@link #toJson()} wrote. */
+    public static GroundTruth fromJson(String json) {
+        try {
+            return SimJson.mapper().readValue(json, GroundTruth.class);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
