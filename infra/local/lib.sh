@@ -263,6 +263,11 @@ kafka_running_pid() {
   if pid_is "$pid" "$KAFKA_MARKER"; then printf '%s\n' "$pid"; fi
 }
 
+kafka_require_ports() {
+  require_port_free "$KAFKA_PORT" "TOURNIQUET_KAFKA_PORT, Kafka PLAINTEXT"
+  require_port_free "$KAFKA_CONTROLLER_PORT" "TOURNIQUET_KAFKA_CONTROLLER_PORT, Kafka controller"
+}
+
 kafka_up() {
   local pid start deadline
   pid="$(kafka_running_pid)"
@@ -274,8 +279,7 @@ kafka_up() {
     info "kafka: pid $pid is alive but not healthy yet; waiting"
   else
     rm -f "$KAFKA_PID_FILE"
-    require_port_free "$KAFKA_PORT" "TOURNIQUET_KAFKA_PORT, Kafka PLAINTEXT"
-    require_port_free "$KAFKA_CONTROLLER_PORT" "TOURNIQUET_KAFKA_CONTROLLER_PORT, Kafka controller"
+    kafka_require_ports
     kafka_fetch
     kafka_configure
     kafka_format
@@ -400,6 +404,11 @@ es_running_pid() {
   if pid_is "$pid" "$ES_MARKER"; then printf '%s\n' "$pid"; fi
 }
 
+es_require_ports() {
+  require_port_free "$ES_PORT" "TOURNIQUET_ES_PORT, Elasticsearch HTTP"
+  require_port_free "$ES_TRANSPORT_PORT" "TOURNIQUET_ES_TRANSPORT_PORT, Elasticsearch transport"
+}
+
 es_up() {
   local pid launcher start deadline
   command -v curl >/dev/null 2>&1 || die "'curl' is required for the Elasticsearch health check"
@@ -413,8 +422,7 @@ es_up() {
     launcher=""
   else
     rm -f "$ES_PID_FILE"
-    require_port_free "$ES_PORT" "TOURNIQUET_ES_PORT, Elasticsearch HTTP"
-    require_port_free "$ES_TRANSPORT_PORT" "TOURNIQUET_ES_TRANSPORT_PORT, Elasticsearch transport"
+    es_require_ports
     es_fetch
     es_ensure_user
     es_configure
