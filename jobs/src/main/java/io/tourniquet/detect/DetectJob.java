@@ -12,8 +12,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
 /**
- * The containment path: input topics → parse (bad records to the DLQ) → event time → drop
- * duplicates → detectors → alerts and signed commands. Nothing here talks to Elasticsearch;
+ * The containment path: input topics (event time per partition, see {@link #watermarks}) → parse
+ * (bad records to the DLQ) → drop duplicates → detectors → alerts and signed commands. Nothing here talks to Elasticsearch;
  * enriched events leave on a Kafka topic for the index job.
  */
 public final class DetectJob {
@@ -29,14 +29,7 @@ public final class DetectJob {
         parsed.getSideOutput(Tags.DEAD_LETTERS)
                 .sinkTo(sinks.deadLetters()).uid("sink-dlq").name("Dead-letter sink");
 
-        DataStream<Event> timed = parsed
-                .assignTimestampsAndWatermarks(WatermarkStrategy
-                        .<Event>forBoundedOutOfOrderness(cfg.get(Settings.OUT_OF_ORDERNESS))
-                        .withTimestampAssigner(new EventTimeAssigner())
-                        .withIdleness(cfg.get(Settings.IDLENESS)))
-                .uid("event-time").name("Event time and watermarks");
-
-        DataStream<Event> unique = timed
+        DataStream<Event> unique = parsed
                 .keyBy(EventKeys.EVENT_ID)
                 .process(new DeduplicateFunction(cfg.get(Settings.DEDUP_RETENTION).toMillis()))
                 .uid("dedup").name("Drop redelivered duplicates");
@@ -52,6 +45,16 @@ public final class DetectJob {
                 .uid("plan-actions").name("Plan and sign commands")
                 .sinkTo(sinks.actions()).uid("sink-actions").name("Command sink");
         enriched.sinkTo(sinks.enriched()).uid("sink-enriched").name("Enriched-event sink");
+    }
+
+    /**
+     * Watermarks for the raw input, to give to the source itself (per partition, see
+     * {@link RawEventTime}), with idleness so one quiet partition cannot stall alerts.
+     */
+    public static WatermarkStrategy<RawRecord> watermarks(TourniquetConfig cfg) {
+        return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(cfg.get(Settings.OUT_OF_ORDERNESS))
+                .withTimestampAssigner(new RawEventTime())
+                .withIdleness(cfg.get(Settings.IDLENESS));
     }
 
     public static Map<String, Event.Kind> kindByTopic(TourniquetConfig cfg) {

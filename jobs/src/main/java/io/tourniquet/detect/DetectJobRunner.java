@@ -3,7 +3,6 @@ package io.tourniquet.detect;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.kafka.KafkaConnectors;
 import io.tourniquet.model.RawRecord;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -15,7 +14,7 @@ public final class DetectJobRunner {
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, "detect");
         DataStream<RawRecord> raw = env
                 .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),
-                        WatermarkStrategy.noWatermarks(), "Input topics")
+                        DetectJob.watermarks(cfg), "Input topics")
                 .uid("source-input").name("Input topics");
         DetectJob.defineWorkflow(raw, KafkaConnectors.detectSinks(cfg), cfg, SerializableClock.SYSTEM);
         return env;

@@ -28,7 +28,8 @@ import org.apache.flink.util.Collector;
  * <p>Decisions are made as early as they can be made safely: an approval with no challenge id, or
  * one claiming a challenge that already authorized another approval, can never become valid, and
  * an approval whose valid verification is already here can never become invalid. Only the rest
- * wait, for the grace in event time, or for a wall-clock bound if event time stalls.
+ * wait, for the grace in event time, or, if event time stalls (the watermark does not move for
+ * the whole wall-clock bound, e.g. every partition idle), for that bound.
  *
  * <p>State per user: the challenges seen (forgotten by an event-time timer once no approval can
  * still claim them, and capped), and the undecided approvals. Timers are never deleted: one that
@@ -100,7 +101,8 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
         }
         long decideAt = approval.eventTime + settings.graceMillis();
         long wallDeadline = ctx.timerService().currentProcessingTime() + settings.maxWaitMillis();
-        pending.put(approval.eventId, new PendingApproval(approval, decideAt, wallDeadline));
+        pending.put(approval.eventId, new PendingApproval(approval, decideAt, wallDeadline,
+                ctx.timerService().currentWatermark()));
         ctx.timerService().registerEventTimeTimer(decideAt);
         ctx.timerService().registerProcessingTimeTimer(wallDeadline);
     }
@@ -108,10 +110,22 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedEvent> out) throws Exception {
         boolean eventTime = ctx.timeDomain() == TimeDomain.EVENT_TIME;
+        long watermark = ctx.timerService().currentWatermark();
         List<PendingApproval> due = new ArrayList<>();
         for (PendingApproval p : pending.values()) {
-            long deadline = eventTime ? p.decideAtEventTime : p.decideAtProcessingTime;
-            if (deadline <= timestamp) due.add(p);
+            if (eventTime) {
+                if (p.decideAtEventTime <= timestamp) due.add(p);
+            } else if (p.decideAtProcessingTime <= timestamp) {
+                if (watermark == p.watermarkAtDeadline) {
+                    due.add(p); // event time stalled (idle or stuck partitions): decide on the wall clock
+                } else {
+                    // Event time is moving (e.g. a replay catching up): it will decide; check again later.
+                    p.decideAtProcessingTime = timestamp + settings.maxWaitMillis();
+                    p.watermarkAtDeadline = watermark;
+                    pending.put(p.approval.eventId, p);
+                    ctx.timerService().registerProcessingTimeTimer(p.decideAtProcessingTime);
+                }
+            }
         }
         due.sort(OLDEST_FIRST);
         for (PendingApproval p : due) {

@@ -75,7 +75,7 @@ public final class KafkaConnectors {
                 new EnrichedKey(), new JsonValue<>()));
     }
 
-    static KafkaSink<DeadLetter> deadLetterSink(TourniquetConfig cfg) {
+    public static KafkaSink<DeadLetter> deadLetterSink(TourniquetConfig cfg) {
         return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_DLQ),
                 new DeadLetterKey(), new JsonValue<>()));
     }

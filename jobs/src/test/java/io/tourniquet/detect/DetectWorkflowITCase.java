@@ -75,7 +75,8 @@ class DetectWorkflowITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(SharedMiniCluster.PARALLELISM);
         DetectJob.defineWorkflow(
-                env.fromData(input, TypeInformation.of(RawRecord.class)).uid("test-input").name("test input"),
+                env.fromData(input, TypeInformation.of(RawRecord.class)).uid("test-input").name("test input")
+                        .assignTimestampsAndWatermarks(DetectJob.watermarks(cfg)).uid("test-watermarks"),
                 new DetectSinks(alerts, actions, enriched, dlq), cfg, SerializableClock.fixed(1_700_000_000_000L));
         env.execute("detect-workflow-test");
 

@@ -208,6 +208,18 @@ class UnauthorizedApprovalDetectorTest {
         assertDrained();
     }
 
+    @Test
+    void wallClockBoundWaitsWhileEventTimeIsStillMoving() throws Exception {
+        harness.processWatermark(T0 - MIN);
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 - 30 * SEC); // a replay catching up: event time moves, slowly
+        harness.setProcessingTime(DEFAULTS.maxWaitMillis());
+        assertThat(approvalsById()).as("not decided while event time moves").isEmpty();
+        push(verified("m1", "u1", "c1", "w1", T0 - 2 * SEC)); // its verification, read late from its topic
+        assertAuthorized("a1");
+        assertDrained();
+    }
+
     // ---- legitimate cases that must not be flagged ----
 
     @Test

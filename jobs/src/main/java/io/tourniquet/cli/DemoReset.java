@@ -1,0 +1,49 @@
+package io.tourniquet.cli;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._types.ElasticsearchException;
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.index.EsClients;
+import io.tourniquet.kafka.KafkaTopics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+
+/** Empties the pipeline's topics and indices so a demo run reports on itself only. */
+final class DemoReset {
+    private DemoReset() {}
+
+    static void reset(TourniquetConfig cfg) throws Exception {
+        List<String> topics = KafkaTopics.all(cfg);
+        try (Admin admin = KafkaTopics.admin(cfg)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<String> toDelete = topics.stream().filter(existing::contains).toList();
+            if (!toDelete.isEmpty()) {
+                admin.deleteTopics(toDelete).all().get(60, TimeUnit.SECONDS);
+                // Deletion is accepted before it is visible everywhere: wait until listing agrees.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (admin.listTopics().names().get(30, TimeUnit.SECONDS).stream().anyMatch(toDelete::contains)) {
+                    if (System.nanoTime() > deadline) throw new IllegalStateException("topics not deleted: " + toDelete);
+                }
+            }
+        }
+        ElasticsearchClient client = EsClients.create(cfg);
+        try {
+            for (String alias : List.of(cfg.get(Settings.INDEX_EVENTS), cfg.get(Settings.INDEX_ALERTS),
+                    cfg.get(Settings.INDEX_ACTIONS))) {
+                List<String> indices = new ArrayList<>();
+                try {
+                    indices.addAll(client.indices().getAlias(g -> g.name(alias)).result().keySet());
+                } catch (ElasticsearchException e) {
+                    if (e.status() != 404) throw e;
+                }
+                for (String index : indices) client.indices().delete(d -> d.index(index));
+            }
+        } finally {
+            client._transport().close();
+        }
+    }
+}

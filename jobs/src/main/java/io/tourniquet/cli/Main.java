@@ -1,0 +1,40 @@
+package io.tourniquet.cli;
+
+import io.tourniquet.sim.SimulateCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The launcher's Java entry point: {@code ./tourniquet <command>}. */
+@Command(name = "tourniquet", mixinStandardHelpOptions = true, version = "tourniquet 0.1.0",
+        description = "Streaming security pipeline: detect 2FA-bypass withdrawals, freeze, index for forensics.",
+        subcommands = {DemoCommand.class, RunCommand.class, SimulateCommand.class, BenchCommand.class,
+                SetupCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Launcher-only commands: './tourniquet test' runs every test; "
+                + "'./tourniquet infra up|down|status' manages the local Kafka and Elasticsearch."})
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        // Clear one-line errors for operators; the stack trace only with TOURNIQUET_DEBUG=1.
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (System.getenv("TOURNIQUET_DEBUG") != null) ex.printStackTrace();
+            commandLine.getErr().println("error: " + rootMessage(ex));
+            return 2;
+        });
+        return cl;
+    }
+
+    static String rootMessage(Throwable t) {
+        Throwable cur = t;
+        String msg = t.getMessage();
+        while (cur.getCause() != null && cur.getCause() != cur) {
+            cur = cur.getCause();
+            if (cur.getMessage() != null) msg = cur.getMessage();
+        }
+        return msg == null ? t.toString() : (t.getMessage() != null && !t.getMessage().equals(msg)
+                ? t.getMessage() + " (cause: " + msg + ")" : msg);
+    }
+}

@@ -1,0 +1,62 @@
+package io.tourniquet.cli;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.index.IndexJobRunner;
+import java.util.concurrent.Callable;
+import org.apache.flink.core.execution.JobClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run the detect job and the index job on an embedded Flink against the given Kafka and",
+                "Elasticsearch. Every setting can be given by flag (--set key=value) or environment variable",
+                "(TOURNIQUET_<KEY>); the signing key is required (TOURNIQUET_SIGNING_KEY)."})
+public final class RunCommand implements Callable<Integer> {
+    enum Jobs { both, detect, index }
+
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--bounded", description = "Process what the input topics hold at start, then stop (replay/backtest).")
+    boolean bounded;
+
+    @Option(names = "--job", description = "Which job to run: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Jobs job = Jobs.both;
+
+    @Override
+    public Integer call() throws Exception {
+        TourniquetConfig cfg = options.resolve();
+        if (job != Jobs.index && cfg.find(Settings.SIGNING_KEY).isEmpty()) {
+            throw new IllegalArgumentException("no signing key: set TOURNIQUET_SIGNING_KEY (at least 32 bytes); "
+                    + "enforcers ignore unsigned commands, so the detect job refuses to start without one");
+        }
+        SetupCommand.apply(cfg);
+        run(cfg, job != Jobs.index, job != Jobs.detect, bounded);
+        return 0;
+    }
+
+    /**
+     * Bounded: the detect job first, then the index job over what it wrote. Unbounded: both at
+     * once, as separate jobs, so the index job's checkpoints (which wait for Elasticsearch) never
+     * hold back the detect job's.
+     */
+    static void run(TourniquetConfig cfg, boolean detect, boolean index, boolean bounded) throws Exception {
+        if (bounded) {
+            if (detect) DetectJobRunner.build(cfg, true).execute("tourniquet-detect");
+            if (index) IndexJobRunner.build(cfg, true).execute("tourniquet-index");
+            return;
+        }
+        JobClient detectJob = detect ? DetectJobRunner.build(cfg, false).executeAsync("tourniquet-detect") : null;
+        JobClient indexJob = index ? IndexJobRunner.build(cfg, false).executeAsync("tourniquet-index") : null;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (detectJob != null) detectJob.cancel();
+            if (indexJob != null) indexJob.cancel();
+        }, "tourniquet-shutdown"));
+        System.out.println("running; Ctrl-C stops both jobs");
+        if (detectJob != null) detectJob.getJobExecutionResult().get();
+        if (indexJob != null) indexJob.getJobExecutionResult().get();
+    }
+}

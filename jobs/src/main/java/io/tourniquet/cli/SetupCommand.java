@@ -1,0 +1,36 @@
+package io.tourniquet.cli;
+
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.index.IndexTemplates;
+import io.tourniquet.kafka.KafkaTopics;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "setup", mixinStandardHelpOptions = true,
+        description = "Create missing topics and apply index templates. Idempotent; jobs also do this at start.")
+public final class SetupCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        TourniquetConfig cfg = options.resolve();
+        apply(cfg);
+        return 0;
+    }
+
+    public static void apply(TourniquetConfig cfg) throws Exception {
+        List<String> created = KafkaTopics.ensure(cfg, KafkaTopics.all(cfg), Map.of());
+        System.out.println("topics: " + (created.isEmpty() ? "all present" : "created " + created));
+        var client = io.tourniquet.index.EsClients.create(cfg);
+        try {
+            IndexTemplates.apply(client, cfg);
+        } finally {
+            client._transport().close();
+        }
+        System.out.println("index templates: applied");
+    }
+}

@@ -1,0 +1,46 @@
+package io.tourniquet.detect;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.tourniquet.model.RawRecord;
+import io.tourniquet.util.Times;
+import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
+
+/**
+ * Event time read straight from the raw bytes, at the source, so that Flink's Kafka source keeps
+ * one watermark per partition. That matters on replay: the source reads some partitions (whole
+ * topics) far ahead of others, and a single watermark assigned after parsing would race to the
+ * fastest one and make every other topic late. Per partition, the slowest one holds event time
+ * back, as it should. A record without a readable {@code event_time} gets the minimum timestamp,
+ * which never moves a watermark; the parse step dead-letters it.
+ */
+public final class RawEventTime implements SerializableTimestampAssigner<RawRecord> {
+    private static final long serialVersionUID = 1L;
+    private static final JsonFactory JSON = new JsonFactory();
+
+    @Override
+    public long extractTimestamp(RawRecord r, long recordTimestamp) {
+        return of(r.value);
+    }
+
+    /** The record's {@code event_time} in epoch millis, or {@link Long#MIN_VALUE} if it has none readable. */
+    public static long of(byte[] value) {
+        if (value == null) return Long.MIN_VALUE;
+        try (JsonParser p = JSON.createParser(value)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) return Long.MIN_VALUE;
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if ("event_time".equals(name)) {
+                    return v == JsonToken.VALUE_STRING ? Times.parse(p.getText()).toEpochMilli() : Long.MIN_VALUE;
+                }
+                if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) p.skipChildren();
+            }
+            return Long.MIN_VALUE;
+        } catch (Exception e) {
+            return Long.MIN_VALUE;
+        }
+    }
+}

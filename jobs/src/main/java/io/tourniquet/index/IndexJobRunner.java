@@ -1,0 +1,30 @@
+package io.tourniquet.index;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.JobEnvironments;
+import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.kafka.KafkaConnectors;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/** Builds the index job on real Kafka and Elasticsearch from configuration. */
+public final class IndexJobRunner {
+    private IndexJobRunner() {}
+
+    public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded) throws Exception {
+        ElasticsearchClient client = EsClients.create(cfg);
+        try {
+            IndexTemplates.apply(client, cfg);
+        } finally {
+            client._transport().close();
+        }
+        StreamExecutionEnvironment env = JobEnvironments.create(cfg, "index");
+        var raw = env.fromSource(KafkaConnectors.rawSource(cfg, IndexTargets.from(cfg).topics(), "index", bounded),
+                        WatermarkStrategy.noWatermarks(), "Detect job outputs")
+                .uid("source-detect-outputs").name("Detect job outputs");
+        IndexJob.defineWorkflow(raw, ElasticsearchSink.fromConfig(cfg), KafkaConnectors.deadLetterSink(cfg), cfg,
+                SerializableClock.SYSTEM);
+        return env;
+    }
+}

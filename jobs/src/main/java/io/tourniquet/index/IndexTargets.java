@@ -1,0 +1,21 @@
+package io.tourniquet.index;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import java.io.Serializable;
+import java.util.List;
+
+/** Which topic feeds which index alias. */
+public record IndexTargets(String enrichedTopic, String alertsTopic, String actionsTopic,
+                           String eventsAlias, String alertsAlias, String actionsAlias) implements Serializable {
+
+    public static IndexTargets from(TourniquetConfig cfg) {
+        return new IndexTargets(cfg.get(Settings.TOPIC_ENRICHED), cfg.get(Settings.TOPIC_ALERTS),
+                cfg.get(Settings.TOPIC_ACTIONS), cfg.get(Settings.INDEX_EVENTS), cfg.get(Settings.INDEX_ALERTS),
+                cfg.get(Settings.INDEX_ACTIONS));
+    }
+
+    public List<String> topics() {
+        return List.of(enrichedTopic, alertsTopic, actionsTopic);
+    }
+}

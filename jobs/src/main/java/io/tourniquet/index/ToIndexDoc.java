@@ -1,0 +1,67 @@
+package io.tourniquet.index;
+
+import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.Action;
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.DeadLetter;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.RawRecord;
+import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Turns a record of one of the detect job's output topics into its forensic document. The topics
+ * are ours, so a record that does not read is a bug somewhere upstream: it goes to the DLQ with
+ * the reason, never silently away, and never fails the job.
+ */
+public final class ToIndexDoc extends ProcessFunction<RawRecord, IndexDoc> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetter> UNREADABLE = new OutputTag<>("unreadable") {};
+
+    private final IndexTargets targets;
+    private final SerializableClock clock;
+    private transient Counter unreadable;
+
+    public ToIndexDoc(IndexTargets targets, SerializableClock clock) {
+        this.targets = targets;
+        this.clock = clock;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        unreadable = getRuntimeContext().getMetricGroup().counter("unreadableRecords");
+    }
+
+    @Override
+    public void processElement(RawRecord r, Context ctx, Collector<IndexDoc> out) {
+        try {
+            if (r.topic.equals(targets.enrichedTopic())) {
+                out.collect(EcsDocuments.event(Json.fromBytes(r.value, EnrichedEvent.class), targets.eventsAlias()));
+            } else if (r.topic.equals(targets.alertsTopic())) {
+                out.collect(EcsDocuments.alert(Json.fromBytes(r.value, Alert.class), targets.alertsAlias()));
+            } else if (r.topic.equals(targets.actionsTopic())) {
+                out.collect(EcsDocuments.action(Json.fromBytes(r.value, Action.class), targets.actionsAlias()));
+            } else {
+                throw new IllegalArgumentException("record from unconfigured topic " + r.topic);
+            }
+        } catch (RuntimeException e) {
+            unreadable.inc();
+            DeadLetter d = new DeadLetter();
+            d.original = r.value == null ? "" : new String(r.value, StandardCharsets.UTF_8);
+            d.originalEncoding = "utf-8";
+            d.topic = r.topic;
+            d.partition = r.partition;
+            d.offset = r.offset;
+            d.reasonCode = "unreadable_internal_record";
+            d.reason = "index job cannot read this record: " + e.getMessage();
+            d.rejectedAt = clock.getAsLong();
+            ctx.output(UNREADABLE, d);
+        }
+    }
+}
