@@ -34,7 +34,7 @@ public final class IndexTemplates {
     /** Bump when any template resource changes. */
     public static final int VERSION = 1;
     /** Above the built-in templates of a full distribution (100), so patterns never tie with them. */
-    public static final int PRIORITY = 500;
+    public static final int BASE_PRIORITY = 500;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -65,6 +65,16 @@ public final class IndexTemplates {
         return alias + "-v1";
     }
 
+    /**
+     * The template's priority: the base plus the alias length. Two patterns {@code <a>-*} and
+     * {@code <b>-*} can only overlap when one alias extends the other (e.g. {@code tourniquet} and
+     * {@code tourniquet-alerts}); Elasticsearch refuses overlapping templates of equal priority,
+     * and with this rule the longer, more specific alias wins for its own indices.
+     */
+    public static long priority(String alias) {
+        return BASE_PRIORITY + alias.length();
+    }
+
     /** Puts the four templates (named after their aliases) and creates the incidents index if absent. */
     public static void apply(ElasticsearchClient client, TourniquetConfig config) throws IOException {
         for (Kind kind : Kind.values()) {
@@ -81,7 +91,7 @@ public final class IndexTemplates {
         template.putObject("aliases").putObject(alias);
         ObjectNode body = JSON.createObjectNode();
         body.putArray("index_patterns").add(alias + "-*");
-        body.put("priority", PRIORITY);
+        body.put("priority", priority(alias));
         body.put("version", VERSION);
         ObjectNode meta = body.putObject("_meta");
         meta.put("version", VERSION);

@@ -73,7 +73,7 @@ class IndexTemplatesITCase {
         assertThat(template.at("/index_patterns/0").asText()).isEqualTo(EVENTS + "-*");
         assertThat(template.at("/version").asInt()).isEqualTo(IndexTemplates.VERSION);
         assertThat(template.at("/_meta/version").asInt()).isEqualTo(IndexTemplates.VERSION);
-        assertThat(template.at("/priority").asInt()).isEqualTo(IndexTemplates.PRIORITY);
+        assertThat(template.at("/priority").asInt()).isEqualTo(IndexTemplates.priority(EVENTS));
         assertThat(template.at("/template/aliases").has(EVENTS)).isTrue();
         // What went through the typed client arrived whole.
         JsonNode mappings = template.at("/template/mappings");
@@ -146,6 +146,26 @@ class IndexTemplatesITCase {
         JsonNode found = http.post("/" + EVENTS + "/_search",
                 "{\"query\":{\"query_string\":{\"query\":\"blue-falcon-42\"}}}");
         assertThat(found.at("/hits/total/value").asInt()).isZero();
+    }
+
+    @Test
+    void anAliasExtendingAnotherGetsItsOwnTemplate() throws Exception {
+        String events = PREFIX + "-ov";
+        String alerts = PREFIX + "-ov-alerts";
+        TourniquetConfig own = config.with(Map.of(Settings.INDEX_EVENTS.key(), events,
+                Settings.INDEX_ALERTS.key(), alerts));
+        try {
+            IndexTemplates.apply(client, own); // events-* would overlap alerts-* at equal priority
+            String alertIndex = alerts + "-2026.05.03";
+            http.put("/" + alertIndex + "/_doc/a?refresh=true", "{\"rule\":\"bulk_drain\"}");
+            JsonNode indexAliases = http.get("/" + alertIndex + "/_alias").at("/" + alertIndex + "/aliases");
+            assertThat(indexAliases.has(alerts)).isTrue();
+            assertThat(indexAliases.has(events)).isFalse();
+            assertThat(http.post("/" + alerts + "/_count",
+                    "{\"query\":{\"term\":{\"rule.name\":\"bulk_drain\"}}}").get("count").asInt()).isEqualTo(1);
+        } finally {
+            http.deleteAliasesAndTemplates(List.of(alerts, events));
+        }
     }
 
     /** The contract's root-cause question: one terms aggregation, filtered on exchange.mfa.authorized. */
