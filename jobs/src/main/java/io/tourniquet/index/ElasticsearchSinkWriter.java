@@ -5,6 +5,7 @@ import co.elastic.clients.elasticsearch._helpers.bulk.BulkIngester;
 import co.elastic.clients.elasticsearch._helpers.bulk.BulkListener;
 import co.elastic.clients.elasticsearch._types.ElasticsearchException;
 import co.elastic.clients.elasticsearch._types.ErrorCause;
+import co.elastic.clients.elasticsearch._types.VersionType;
 import co.elastic.clients.elasticsearch.core.BulkRequest;
 import co.elastic.clients.elasticsearch.core.BulkResponse;
 import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
@@ -27,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -56,8 +58,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Documents are sent with {@code index} operations and their deterministic id, so a replay
- * after a failure overwrites the same document. The writer sets {@code event.ingested} when a
- * document is handed to the ingester.
+ * after a failure overwrites the same document. A document carrying a {@link IndexDoc#version}
+ * (one updated in place) is sent with that external version: a re-send of an older state that
+ * arrives after a newer one is refused by Elasticsearch (409) and counted in {@code esSuperseded},
+ * not as a failure. The writer sets {@code event.ingested} when a document is handed to the
+ * ingester.
  */
 public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
     private static final Logger LOG = LoggerFactory.getLogger(ElasticsearchSinkWriter.class);
@@ -82,6 +87,7 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
     private final AtomicCounter docsIndexed = new AtomicCounter();
     private final AtomicCounter retries = new AtomicCounter();
     private final AtomicCounter permanentFailures = new AtomicCounter();
+    private final AtomicCounter superseded = new AtomicCounter();
 
     /** One document on its way: the operation is built once and re-sent as is. */
     private record Attempt(IndexDoc doc, BulkOperation operation, int number) {
@@ -109,6 +115,7 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
         metrics.counter("esDocsIndexed", docsIndexed);
         metrics.counter("esRetries", retries);
         metrics.counter("esPermanentFailures", permanentFailures);
+        metrics.counter("esSuperseded", superseded);
         metrics.gauge("esPendingDocs", (Gauge<Long>) this::pendingDocuments);
     }
 
@@ -148,7 +155,7 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
     }
 
     /** Waits on {@link #lock} (held by the caller) while the condition holds, logging periodically. */
-    private void waitWhile(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    private void waitWhile(BooleanSupplier condition, String what) throws InterruptedException {
         long started = System.nanoTime();
         long nextLog = started + TimeUnit.MILLISECONDS.toNanos(WAIT_LOG_INTERVAL_MS);
         while (condition.getAsBoolean()) {
@@ -200,6 +207,11 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
         return permanentFailures.getCount();
     }
 
+    /** Versioned documents not written because Elasticsearch already had a newer version. */
+    public long superseded() {
+        return superseded.getCount();
+    }
+
     // ----- sending
 
     private static BulkOperation operation(IndexDoc doc) throws IOException {
@@ -209,7 +221,11 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
         if (doc.source == null) throw new IllegalArgumentException("no source");
         byte[] source = withIngestedTime(doc.source);
         BinaryData document = BinaryData.of(source, ContentType.APPLICATION_JSON);
-        return BulkOperation.of(b -> b.index(i -> i.index(doc.index).id(doc.id).document(document)));
+        return BulkOperation.of(b -> b.index(i -> {
+            i.index(doc.index).id(doc.id).document(document);
+            if (doc.version != null) i.version(doc.version).versionType(VersionType.ExternalGte);
+            return i;
+        }));
     }
 
     /** The source with ECS {@code event.ingested} set to now. */
@@ -329,6 +345,7 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
             String problem = null;
             long acknowledged = 0;
             long rejected = 0;
+            long outdated = 0;
             for (int i = 0; i < contexts.size(); i++) {
                 Attempt attempt = contexts.get(i);
                 BulkResponseItem item = i < items.size() ? items.get(i) : null;
@@ -337,6 +354,8 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
                     problem = "bulk response without an item for " + attempt.doc().id;
                 } else if (item.error() == null) {
                     acknowledged++;
+                } else if (item.status() == 409 && attempt.doc().version != null) {
+                    outdated++; // Elasticsearch holds a newer state of this document: nothing to do
                 } else if (retriableStatus(item.status())) {
                     again.add(attempt);
                     problem = item.status() + " " + describe(item.error());
@@ -348,8 +367,9 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
             }
             docsIndexed.inc(acknowledged);
             permanentFailures.inc(rejected);
+            superseded.inc(outdated);
             if (again.isEmpty()) lastProblem = null;
-            settle(acknowledged + rejected);
+            settle(acknowledged + rejected + outdated);
             if (!again.isEmpty()) retryLater(again, problem);
         }
 

@@ -19,28 +19,41 @@ public class IndexDoc implements Serializable {
     public String id;
     /** The document, as a JSON object. */
     public String source;
+    /**
+     * For documents updated in place (incidents): an increasing version of the document's state,
+     * sent as an external version, so a late retry or replay of an older state never overwrites a
+     * newer one (Elasticsearch keeps the highest; an equal one is rewritten). Null for documents
+     * that never change (events, alerts, actions).
+     */
+    public Long version;
 
     public IndexDoc() {}
 
     public IndexDoc(String index, String id, String source) {
+        this(index, id, source, null);
+    }
+
+    public IndexDoc(String index, String id, String source, Long version) {
         this.index = index;
         this.id = id;
         this.source = source;
+        this.version = version;
     }
 
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof IndexDoc d)) return false;
-        return Objects.equals(index, d.index) && Objects.equals(id, d.id) && Objects.equals(source, d.source);
+        return Objects.equals(index, d.index) && Objects.equals(id, d.id) && Objects.equals(source, d.source)
+                && Objects.equals(version, d.version);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(index, id, source);
+        return Objects.hash(index, id, source, version);
     }
 
     @Override
     public String toString() {
-        return index + "/" + id;
+        return index + "/" + id + (version == null ? "" : "@v" + version);
     }
 }

@@ -26,7 +26,9 @@
  * Every document has a deterministic id (the event, alert or action id) and a deterministic index
  * (the UTC day of its event time), and is written with an {@code index} operation: writing it
  * again, after a retry or a replay from a checkpoint, overwrites the same document. At-least-once
- * delivery therefore yields exactly one document per record.
+ * delivery therefore yields exactly one document per record. Documents updated in place
+ * (incidents) carry an increasing {@link io.tourniquet.index.IndexDoc#version}, sent as an external
+ * version, so a late re-send of an older state never overwrites a newer one.
  *
  * <h2>Retries</h2>
  * {@link io.tourniquet.index.ElasticsearchSinkWriter} batches with elasticsearch-java's
@@ -36,7 +38,7 @@
  * without limit: nothing may be lost. Documents Elasticsearch rejects for what they are (other 4xx,
  * e.g. a mapping conflict) are logged with id and reason, counted ({@code esPermanentFailures}), and
  * not retried. Metrics: {@code esDocsIndexed}, {@code esRetries}, {@code esPermanentFailures},
- * {@code esPendingDocs}.
+ * {@code esSuperseded}, {@code esPendingDocs}.
  *
  * <h2>Checkpoints</h2>
  * Before each checkpoint Flink calls {@code flush}, which returns only when every document written

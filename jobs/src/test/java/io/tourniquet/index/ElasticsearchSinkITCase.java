@@ -248,6 +248,32 @@ class ElasticsearchSinkITCase {
     }
 
     @Test
+    void aLateOlderVersionNeverOverwritesANewerOne() throws Exception {
+        String alias = eventsAlias("versions");
+        String incidents = alias + "-incidents";
+        String index = IndexTemplates.incidentsIndex(incidents);
+        ElasticsearchSinkWriter writer = new ElasticsearchSinkWriter(
+                settings(TestElasticsearch.url(), 100, Duration.ofMillis(20), Duration.ofMillis(10), Duration.ofMillis(100)),
+                new UnregisteredMetricsGroup(), "versions-test");
+        try {
+            writer.write(new IndexDoc(index, "inc-1", "{\"status\":\"contained\",\"users_affected\":3}", 2L), null);
+            writer.flush(false);
+            writer.write(new IndexDoc(index, "inc-1", "{\"status\":\"open\",\"users_affected\":1}", 1L), null);
+            writer.write(new IndexDoc(index, "inc-1", "{\"status\":\"contained\",\"users_affected\":3}", 2L), null);
+            writer.flush(true);
+            assertThat(writer.superseded()).isEqualTo(1);
+            assertThat(writer.permanentFailures()).isZero();
+            assertThat(writer.docsIndexed()).isEqualTo(2);
+        } finally {
+            writer.close();
+        }
+        JsonNode stored = http.get("/" + incidents + "/_doc/inc-1");
+        assertThat(stored.at("/_version").asLong()).isEqualTo(2);
+        assertThat(stored.at("/_source/status").asText()).isEqualTo("contained");
+        assertThat(count(incidents)).isEqualTo(1);
+    }
+
+    @Test
     void throughput() throws Exception {
         String alias = eventsAlias("throughput");
         int n = 20_000;
