@@ -79,8 +79,9 @@ public final class IndexTemplates {
     public static void apply(ElasticsearchClient client, TourniquetConfig config) throws IOException {
         for (Kind kind : Kind.values()) {
             String alias = kind.alias(config);
-            putTemplate(client, alias, templateBody(kind, alias));
-            updateExistingMappings(client, alias, mappings(kind));
+            if (putTemplate(client, alias, templateBody(kind, alias))) {
+                updateExistingMappings(client, alias, mappings(kind));
+            }
         }
         createIfAbsent(client, incidentsIndex(Kind.INCIDENTS.alias(config)));
     }
@@ -115,12 +116,13 @@ public final class IndexTemplates {
         }
     }
 
-    private static void putTemplate(ElasticsearchClient client, String name, ObjectNode body) throws IOException {
+    /** Puts the template unless a newer version is installed; returns whether it did. */
+    private static boolean putTemplate(ElasticsearchClient client, String name, ObjectNode body) throws IOException {
         Long installed = installedVersion(client, name);
         if (installed != null && installed > VERSION) {
             LOG.warn("index template {} has version {}, newer than this release's {}: left as it is",
                     name, installed, VERSION);
-            return;
+            return false;
         }
         String json = JSON.writeValueAsString(body);
         client.indices().putIndexTemplate(r -> r.name(name).withJson(new StringReader(json)));
@@ -131,6 +133,7 @@ public final class IndexTemplates {
         } else {
             LOG.info("index template {} upgraded from version {} to {}", name, installed, VERSION);
         }
+        return true;
     }
 
     private static Long installedVersion(ElasticsearchClient client, String name) throws IOException {
