@@ -1,0 +1,240 @@
+package io.tourniquet.index;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.Action;
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Event;
+import io.tourniquet.util.Times;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Maps the pipeline's records to forensic-index documents (contract section 4): ECS field names
+ * where ECS has one, exchange-specific fields under {@code exchange.}. Pure functions.
+ *
+ * <p>Every document goes to the daily index {@code <alias>-yyyy.MM.dd} of its event time in UTC,
+ * and its id is the record's own id, so indexing the same record again, at any time, overwrites
+ * the same document in the same index. Null fields are omitted.
+ *
+ * <p>The anti-phishing code of an account change is a user secret (it is shown in messages to
+ * prove they come from the exchange): only whether one was set is indexed, never the code.
+ */
+public final class EcsDocuments {
+    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy.MM.dd").withZone(ZoneOffset.UTC);
+
+    private EcsDocuments() {}
+
+    /** The concrete daily index of a document whose event time is {@code eventTimeMillis}. */
+    public static String dailyIndex(String alias, long eventTimeMillis) {
+        return alias + "-" + DAY.format(Instant.ofEpochMilli(eventTimeMillis));
+    }
+
+    /** A {@code tourniquet-events} document: one per input event. */
+    public static IndexDoc event(EnrichedEvent enriched, String alias) {
+        Event e = enriched.event;
+        Doc d = new Doc();
+        d.put("@timestamp", Times.format(e.eventTime));
+        d.put("event.id", e.eventId);
+        d.put("event.kind", "event");
+        d.put("event.category", category(e));
+        d.put("event.dataset", e.sourceTopic);
+        d.put("event.action", action(e));
+        d.put("event.outcome", outcome(e));
+        d.put("user.id", e.userId);
+        d.put("source.ip", e.ip);
+        d.put("device.id", e.deviceId);
+        d.put("exchange.session_id", e.sessionId);
+
+        if (e.kind == Event.Kind.LOGIN) {
+            d.put("exchange.login.auth_method", e.authMethod);
+            d.put("exchange.login.device_jailbroken", e.deviceJailbroken);
+            d.put("user_agent.original", e.userAgent);
+            d.put("source.geo.country_iso_code", e.geoCountry);
+            if (e.geoLat != null && e.geoLon != null) {
+                d.put("source.geo.location.lat", e.geoLat);
+                d.put("source.geo.location.lon", e.geoLon);
+            }
+        }
+        if (e.kind == Event.Kind.MFA) {
+            d.put("exchange.mfa.action", e.action);
+            d.put("exchange.mfa.challenge_id", e.challengeId);
+            d.put("exchange.mfa.method", e.method);
+            d.put("exchange.mfa.purpose", e.purpose);
+            d.put("exchange.withdrawal.id", e.withdrawalId);
+        }
+        if (e.kind == Event.Kind.WITHDRAWAL) {
+            d.put("exchange.withdrawal.id", e.withdrawalId);
+            d.put("exchange.withdrawal.status", e.status);
+            d.put("exchange.withdrawal.asset", e.asset);
+            d.put("exchange.withdrawal.network", e.network);
+            d.put("exchange.withdrawal.amount", e.amount);
+            d.put("exchange.withdrawal.amount_value", decimalValue(e.amount));
+            d.put("exchange.withdrawal.usd_value", e.usdValue);
+            d.put("exchange.withdrawal.account_balance_usd", e.accountBalanceUsd);
+            d.put("exchange.withdrawal.destination_address", e.destinationAddress);
+            d.put("exchange.withdrawal.mfa_challenge_id", e.mfaChallengeId);
+            d.put("exchange.withdrawal.approval_channel", e.approvalChannel);
+            d.put("exchange.withdrawal.approval_service", e.approvalService);
+            d.put("exchange.withdrawal.approval_service_version", e.approvalServiceVersion);
+            d.put("exchange.withdrawal.tx_hash", e.txHash);
+        }
+        if (e.kind == Event.Kind.ACCOUNT_CHANGE) {
+            d.put("exchange.account.action", e.action);
+            d.put("exchange.account.address", e.address);
+            d.put("exchange.account.asset", e.asset);
+            d.put("exchange.account.network", e.network);
+            if ("anti_phishing_code_set".equals(e.action)) {
+                // The code itself is a secret: never copied into the document.
+                d.put("exchange.account.anti_phishing_code_set", e.antiPhishingCode != null && !e.antiPhishingCode.isEmpty());
+            }
+            d.put("exchange.account.mfa_policy.login", e.mfaPolicyLogin);
+            d.put("exchange.account.mfa_policy.withdrawal", e.mfaPolicyWithdrawal);
+            d.put("exchange.account.mfa_policy.whitelist_address", e.mfaPolicyWhitelistAddress);
+            d.put("exchange.account.mfa_policy.settings", e.mfaPolicySettings);
+        }
+
+        // Enrichment by the detect job.
+        d.put("exchange.mfa.authorized", enriched.mfaAuthorized);
+        d.put("exchange.mfa.decision_reason", enriched.mfaDecisionReason);
+        d.put("exchange.alert_ids", enriched.alertIds);
+        d.put("exchange.incident_id", enriched.incidentId);
+        d.put("exchange.late", enriched.late);
+
+        if (e.sourceTopic != null) {
+            d.put("exchange.kafka.topic", e.sourceTopic);
+            d.put("exchange.kafka.partition", e.sourcePartition);
+            d.put("exchange.kafka.offset", e.sourceOffset);
+        }
+        return new IndexDoc(dailyIndex(alias, e.eventTime), e.eventId, d.json());
+    }
+
+    /** A {@code tourniquet-alerts} document: the Kafka record's fields plus {@code @timestamp} and ECS copies. */
+    public static IndexDoc alert(Alert alert, String alias) {
+        Doc d = Doc.of(Json.MAPPER.valueToTree(alert));
+        d.put("@timestamp", Times.format(alert.eventTime));
+        d.put("event.kind", "alert");
+        // ECS rule.name is the multi-field 'rule.name' of the record's 'rule' (see alerts.json).
+        d.put("user.id", alert.userId);
+        return new IndexDoc(dailyIndex(alias, alert.eventTime), alert.alertId, d.json());
+    }
+
+    /** A {@code tourniquet-actions} document: the signed command as it was issued, plus {@code @timestamp}. */
+    public static IndexDoc action(Action action, String alias) {
+        Doc d = Doc.of(Json.MAPPER.valueToTree(action));
+        d.put("@timestamp", Times.format(action.eventTime));
+        d.put("event.action", action.action);
+        return new IndexDoc(dailyIndex(alias, action.eventTime), action.actionId, d.json());
+    }
+
+    static List<String> category(Event e) {
+        if (e.kind == null) return null;
+        return switch (e.kind) {
+            case LOGIN, MFA -> List.of("authentication");
+            case ACCOUNT_CHANGE -> List.of("iam");
+            // No ECS category describes a movement of funds; leaving it out is more honest than a wrong one.
+            case WITHDRAWAL -> null;
+        };
+    }
+
+    static String action(Event e) {
+        if (e.kind == null) return null;
+        return switch (e.kind) {
+            case LOGIN -> "login";
+            case MFA, ACCOUNT_CHANGE -> e.action;
+            case WITHDRAWAL -> e.status == null ? null : "withdrawal_" + e.status;
+        };
+    }
+
+    /** ECS {@code event.outcome}: success, failure or unknown. */
+    static String outcome(Event e) {
+        if (e.kind == Event.Kind.LOGIN) {
+            return "success".equals(e.outcome) || "failure".equals(e.outcome) ? e.outcome : "unknown";
+        }
+        if (e.kind == Event.Kind.MFA) {
+            if ("challenge_verified".equals(e.action)) return "success";
+            if ("challenge_failed".equals(e.action)) return "failure";
+            return "unknown";
+        }
+        if (e.kind == Event.Kind.WITHDRAWAL && e.status != null) {
+            return "rejected".equals(e.status) || "cancelled".equals(e.status) ? "failure" : "success";
+        }
+        return "unknown";
+    }
+
+    /** The decimal string as a double, for range queries and sums; the exact string stays in {@code amount}. */
+    static Double decimalValue(String amount) {
+        if (amount == null) return null;
+        try {
+            return new BigDecimal(amount).doubleValue();
+        } catch (NumberFormatException ex) {
+            return null;
+        }
+    }
+
+    /** A JSON object built by dotted paths, skipping nulls. */
+    private static final class Doc {
+        private final ObjectNode root;
+
+        Doc() {
+            this(Json.MAPPER.createObjectNode());
+        }
+
+        private Doc(ObjectNode root) {
+            this.root = root;
+        }
+
+        static Doc of(JsonNode record) {
+            ObjectNode copy = ((ObjectNode) record).deepCopy();
+            removeNulls(copy);
+            return new Doc(copy);
+        }
+
+        void put(String path, Object value) {
+            if (value == null) return;
+            if (value instanceof List<?> list && list.isEmpty()) return;
+            String[] parts = path.split("\\.");
+            ObjectNode node = root;
+            for (int i = 0; i < parts.length - 1; i++) {
+                JsonNode child = node.get(parts[i]);
+                if (child == null || !child.isObject()) {
+                    child = node.putObject(parts[i]);
+                }
+                node = (ObjectNode) child;
+            }
+            node.set(parts[parts.length - 1], Json.MAPPER.valueToTree(value));
+        }
+
+        String json() {
+            try {
+                return Json.MAPPER.writeValueAsString(root);
+            } catch (JsonProcessingException ex) {
+                throw new IllegalStateException(ex);
+            }
+        }
+
+        private static void removeNulls(JsonNode node) {
+            if (node instanceof ObjectNode obj) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> field = it.next();
+                    if (field.getValue().isNull()) {
+                        it.remove();
+                    } else {
+                        removeNulls(field.getValue());
+                    }
+                }
+            } else if (node instanceof ArrayNode arr) {
+                arr.forEach(Doc::removeNulls);
+            }
+        }
+    }
+}
