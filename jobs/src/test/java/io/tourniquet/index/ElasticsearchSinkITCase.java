@@ -26,21 +26,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
+@org.junit.jupiter.api.extension.ExtendWith({io.tourniquet.testing.LocalServices.class,
+        io.tourniquet.testing.SharedMiniCluster.class})
 class ElasticsearchSinkITCase {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
-
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "it-sink-" + UUID.randomUUID().toString().substring(0, 8);
     private static final List<String> ALIASES = new ArrayList<>();

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.extension.ExtendWith(io.tourniquet.testing.LocalServices.class)
 class IndexTemplatesITCase {
     private static final String PREFIX = "it-tpl-" + UUID.randomUUID().toString().substring(0, 8);
     private static final String EVENTS = PREFIX + "-events";
