@@ -206,7 +206,7 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
         c.eventTime = ev.eventTime;
         c.eventId = ev.eventId;
         challenges.put(c.challengeId, c);
-        // After this no approval can claim it validly, and every approval that could has been decided.
+        // By then every approval that could claim it has been decided (see forgetAt).
         ctx.timerService().registerEventTimeTimer(forgetAt(c));
         if (isNew) {
             int count = (challengeCount.value() == null ? 0 : challengeCount.value()) + 1;
@@ -218,8 +218,13 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
         }
     }
 
+    /**
+     * A challenge could authorize nothing after validity + grace, but it is kept one validity
+     * longer so that an approval claiming a stale verification is reported as
+     * {@code verification_too_old} (a replayed or stale 2FA), not as a challenge never seen.
+     */
     private long forgetAt(Challenge c) {
-        return c.eventTime + settings.validityMillis() + settings.graceMillis() + 1;
+        return c.eventTime + 2 * settings.validityMillis() + settings.graceMillis() + 1;
     }
 
     private void forgetExpiredChallenges(long watermark) throws Exception {

@@ -181,6 +181,16 @@ class UnauthorizedApprovalDetectorTest {
     }
 
     @Test
+    void verificationLongExpiredIsStillNamedTooOldWhenItsApprovalArrivesLate() throws Exception {
+        push(verified("m1", "u1", "c1", "w1", T0 - 11 * MIN));
+        harness.processWatermark(T0 - 30 * SEC); // past validity + grace of the verification
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "verification_too_old");
+        assertDrained();
+    }
+
+    @Test
     void verificationAfterTheApprovalBeyondTheSkewIsFlagged() throws Exception {
         push(approval("a1", "u1", "w1", "c1", T0));
         push(verified("m1", "u1", "c1", "w1", T0 + 5 * SEC + 1));
