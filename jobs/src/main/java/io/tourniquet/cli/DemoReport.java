@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** What the demo shows: counts from the output topics and indices, checked against the simulator's truth. */
@@ -113,9 +112,5 @@ final class DemoReport {
                 + "false alerts %d -> %s%n", expectedFlagged.size(), expectedUsers.size(), flaggedApprovals.size(),
                 missed.size(), extra.size(), matchesGroundTruth() ? "MATCH" : "MISMATCH " + missed + " " + extra));
         return b.toString();
-    }
-
-    static String join(Set<String> s) {
-        return s.stream().collect(Collectors.joining(", "));
     }
 }
