@@ -3,14 +3,8 @@ package io.tourniquet.detect;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.RawRecord;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.LongSupplier;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -50,34 +44,7 @@ public final class ParseFunction extends ProcessFunction<RawRecord, Event> {
             out.collect(ev);
         } catch (InvalidEventException e) {
             rejectedByReason.computeIfAbsent(e.code(), code -> rejectedGroup.counter(code)).inc();
-            ctx.output(Tags.DEAD_LETTERS, deadLetter(raw, e.code(), e.getMessage(), clock));
-        }
-    }
-
-    static DeadLetter deadLetter(RawRecord raw, String code, String reason, LongSupplier clock) {
-        DeadLetter d = new DeadLetter();
-        byte[] value = raw.value == null ? new byte[0] : raw.value;
-        String text = utf8OrNull(value);
-        d.original = text != null ? text : Base64.getEncoder().encodeToString(value);
-        d.originalEncoding = text != null ? "utf-8" : "base64";
-        d.key = raw.key == null ? null : new String(raw.key, StandardCharsets.UTF_8);
-        d.topic = raw.topic;
-        d.partition = raw.partition;
-        d.offset = raw.offset;
-        d.reasonCode = code;
-        d.reason = reason;
-        d.rejectedAt = clock.getAsLong();
-        return d;
-    }
-
-    private static String utf8OrNull(byte[] bytes) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            return null;
+            ctx.output(Tags.DEAD_LETTERS, DeadLetter.of(raw, e.code(), e.getMessage(), clock.getAsLong()));
         }
     }
 }

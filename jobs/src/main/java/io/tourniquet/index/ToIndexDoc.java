@@ -7,7 +7,6 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.RawRecord;
-import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -52,16 +51,8 @@ public final class ToIndexDoc extends ProcessFunction<RawRecord, IndexDoc> {
             }
         } catch (RuntimeException e) {
             unreadable.inc();
-            DeadLetter d = new DeadLetter();
-            d.original = r.value == null ? "" : new String(r.value, StandardCharsets.UTF_8);
-            d.originalEncoding = "utf-8";
-            d.topic = r.topic;
-            d.partition = r.partition;
-            d.offset = r.offset;
-            d.reasonCode = "unreadable_internal_record";
-            d.reason = "index job cannot read this record: " + e.getMessage();
-            d.rejectedAt = clock.getAsLong();
-            ctx.output(UNREADABLE, d);
+            ctx.output(UNREADABLE, DeadLetter.of(r, "unreadable_internal_record",
+                    "index job cannot read this record: " + e.getMessage(), clock.getAsLong()));
         }
     }
 }
