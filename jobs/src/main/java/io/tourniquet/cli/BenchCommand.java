@@ -78,14 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static TourniquetConfig namespaced(TourniquetConfig base, String prefix) {
-        Map<String, String> o = new HashMap<>();
-        for (var s : List.of(Settings.TOPIC_LOGINS, Settings.TOPIC_MFA, Settings.TOPIC_WITHDRAWALS,
-                Settings.TOPIC_ACCOUNT_CHANGES, Settings.TOPIC_ALERTS, Settings.TOPIC_ACTIONS,
-                Settings.TOPIC_NOTIFICATIONS, Settings.TOPIC_DLQ, Settings.TOPIC_ENRICHED)) {
-            o.put(s.key(), prefix + base.get(s));
-        }
-        o.put(Settings.KAFKA_GROUP_PREFIX.key(), prefix + "group");
-        TourniquetConfig cfg = base.with(o);
+        TourniquetConfig cfg = base.namespaced(prefix);
         // Broker append time on every bench topic: latency is measured append to append, on one clock.
         KafkaTopics.ensure(cfg, KafkaTopics.all(cfg), Map.of("message.timestamp.type", "LogAppendTime"));
         return cfg;
@@ -95,9 +88,7 @@ public final class BenchCommand implements Callable<Integer> {
         // About 29 records per benign user with the simulator's defaults.
         Simulation sim = Simulator.generate(SimulationConfig.builder().seed(7).benignUsers(Math.max(10, events / 29))
                 .attackVictims(50).benignWindow(Duration.ofHours(24))
-                .topicLogins(cfg.get(Settings.TOPIC_LOGINS)).topicMfa(cfg.get(Settings.TOPIC_MFA))
-                .topicWithdrawals(cfg.get(Settings.TOPIC_WITHDRAWALS))
-                .topicAccountChanges(cfg.get(Settings.TOPIC_ACCOUNT_CHANGES)).build());
+                .topicsFrom(cfg).build());
         int n = SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
         System.out.printf("%nthroughput: %,d events pre-loaded%n", n);
 
@@ -117,7 +108,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("  ratio detect job / plain consumer: %.2f%n", (n / net) / plain[1]);
     }
 
-    private static double plainConsumerRate(TourniquetConfig cfg, int expected) throws InvalidEventException {
+    private static double plainConsumerRate(TourniquetConfig cfg, int expected) {
         EventParser parser = new EventParser(DetectJob.kindByTopic(cfg), cfg.get(Settings.MAX_RECORD_BYTES));
         Properties p = consumerProps(cfg);
         int seen = 0;

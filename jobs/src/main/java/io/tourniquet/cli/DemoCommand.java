@@ -49,10 +49,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         Simulation sim = Simulator.generate(SimulationConfig.builder()
                 .seed(seed).attackVictims(victims).benignUsers(benignUsers).malformedCount(malformed)
-                .topicLogins(cfg.get(Settings.TOPIC_LOGINS)).topicMfa(cfg.get(Settings.TOPIC_MFA))
-                .topicWithdrawals(cfg.get(Settings.TOPIC_WITHDRAWALS))
-                .topicAccountChanges(cfg.get(Settings.TOPIC_ACCOUNT_CHANGES))
-                .build());
+                .topicsFrom(cfg).build());
         int produced = SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
         System.out.println("simulated " + produced + " input records (seed " + seed + ", " + victims
                 + " victims); replaying through the detect job, then the index job...");

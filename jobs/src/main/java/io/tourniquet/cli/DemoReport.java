@@ -6,6 +6,7 @@ import co.elastic.clients.elasticsearch.core.SearchResponse;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.CommandSigner;
 import io.tourniquet.index.EsClients;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.TopicReader;
@@ -57,8 +58,7 @@ final class DemoReport {
             r.alertsByRule.merge(alert.path("rule").asText(), 1, Integer::sum);
             r.flaggedApprovals.add(alert.path("evidence").path("event_ids").path(0).asText());
         }
-        io.tourniquet.detect.CommandSigner verifier =
-                new io.tourniquet.detect.CommandSigner(cfg.get(Settings.SIGNING_KEY));
+        CommandSigner verifier = new CommandSigner(cfg.get(Settings.SIGNING_KEY));
         for (ConsumerRecord<byte[], byte[]> rec : TopicReader.readAll(kafka, cfg.get(Settings.TOPIC_ACTIONS), READ_TIMEOUT)) {
             JsonNode action = Json.MAPPER.readTree(rec.value());
             if (!verifier.verify(action)) r.badlySigned++;
@@ -67,8 +67,7 @@ final class DemoReport {
                 r.frozenAccounts.add(action.path("scope").path("user_id").asText());
             }
         }
-        ElasticsearchClient client = EsClients.create(cfg);
-        try {
+        try (ElasticsearchClient client = EsClients.create(cfg)) {
             for (String alias : List.of(cfg.get(Settings.INDEX_EVENTS), cfg.get(Settings.INDEX_ALERTS),
                     cfg.get(Settings.INDEX_ACTIONS))) {
                 client.indices().refresh(x -> x.index(alias));
@@ -81,8 +80,6 @@ final class DemoReport {
             for (StringTermsBucket b : rc.aggregations().get("by_version").sterms().buckets().array()) {
                 r.rootCause.put(b.key().stringValue(), b.docCount());
             }
-        } finally {
-            client._transport().close();
         }
         return r;
     }

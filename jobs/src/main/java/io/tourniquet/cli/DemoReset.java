@@ -30,8 +30,7 @@ final class DemoReset {
                 }
             }
         }
-        ElasticsearchClient client = EsClients.create(cfg);
-        try {
+        try (ElasticsearchClient client = EsClients.create(cfg)) {
             for (String alias : List.of(cfg.get(Settings.INDEX_EVENTS), cfg.get(Settings.INDEX_ALERTS),
                     cfg.get(Settings.INDEX_ACTIONS))) {
                 List<String> indices = new ArrayList<>();
@@ -42,8 +41,6 @@ final class DemoReset {
                 }
                 for (String index : indices) client.indices().delete(d -> d.index(index));
             }
-        } finally {
-            client._transport().close();
         }
     }
 }

@@ -25,11 +25,8 @@ public final class SetupCommand implements Callable<Integer> {
     public static void apply(TourniquetConfig cfg) throws Exception {
         List<String> created = KafkaTopics.ensure(cfg, KafkaTopics.all(cfg), Map.of());
         System.out.println("topics: " + (created.isEmpty() ? "all present" : "created " + created));
-        var client = io.tourniquet.index.EsClients.create(cfg);
-        try {
+        try (var client = io.tourniquet.index.EsClients.create(cfg)) {
             IndexTemplates.apply(client, cfg);
-        } finally {
-            client._transport().close();
         }
         System.out.println("index templates: applied");
     }

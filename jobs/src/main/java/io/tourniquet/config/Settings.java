@@ -100,6 +100,14 @@ public final class Settings {
     public static final Setting<Duration> ES_RETRY_MAX = Setting.duration("elasticsearch.retry.max-backoff", "30 s",
             Duration.ofMillis(1), "Longest wait between retries (retries never give up on transient errors).");
 
+    /** Every topic the pipeline reads or writes. */
+    public static final List<Setting<String>> TOPICS = List.of(TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS,
+            TOPIC_ACCOUNT_CHANGES, TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED);
+
+    /** Every index alias the pipeline writes. */
+    public static final List<Setting<String>> INDEX_ALIASES = List.of(INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS,
+            INDEX_INCIDENTS);
+
     public static final List<Setting<?>> ALL = List.of(
             KAFKA_BOOTSTRAP, ES_URL, KAFKA_GROUP_PREFIX,
             TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS, TOPIC_ACCOUNT_CHANGES,

@@ -95,7 +95,7 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
 
     private void onApproval(Event approval, Context ctx, Collector<EnrichedEvent> out) throws Exception {
         Verdict verdict = judge(approval);
-        if (verdict.isFinalOnArrival()) {
+        if (verdict.finalNow) {
             decide(approval, verdict, ctx, out);
             return;
         }
@@ -317,10 +317,6 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
 
         static Verdict unauthorized(String reason, Challenge c, boolean finalNow) {
             return new Verdict(false, reason, c, finalNow);
-        }
-
-        boolean isFinalOnArrival() {
-            return finalNow;
         }
     }
 }

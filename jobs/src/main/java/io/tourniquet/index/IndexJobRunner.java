@@ -13,11 +13,8 @@ public final class IndexJobRunner {
     private IndexJobRunner() {}
 
     public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded) throws Exception {
-        ElasticsearchClient client = EsClients.create(cfg);
-        try {
+        try (ElasticsearchClient client = EsClients.create(cfg)) {
             IndexTemplates.apply(client, cfg);
-        } finally {
-            client._transport().close();
         }
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, "index");
         var raw = env.fromSource(KafkaConnectors.rawSource(cfg, IndexTargets.from(cfg).topics(), "index", bounded),

@@ -18,10 +18,7 @@ public final class KafkaTopics {
     private KafkaTopics() {}
 
     public static List<String> all(TourniquetConfig cfg) {
-        List<String> topics = new ArrayList<>(KafkaConnectors.inputTopics(cfg));
-        topics.addAll(List.of(cfg.get(Settings.TOPIC_ALERTS), cfg.get(Settings.TOPIC_ACTIONS),
-                cfg.get(Settings.TOPIC_NOTIFICATIONS), cfg.get(Settings.TOPIC_DLQ), cfg.get(Settings.TOPIC_ENRICHED)));
-        return topics;
+        return Settings.TOPICS.stream().map(cfg::get).toList();
     }
 
     /** Returns the topics it created. */

@@ -213,6 +213,14 @@ public record SimulationConfig(
         public Builder topicWithdrawals(String v) { topicWithdrawals = v; return this; }
         public Builder topicAccountChanges(String v) { topicAccountChanges = v; return this; }
 
+        /** The four input topics as the pipeline is configured to read them. */
+        public Builder topicsFrom(io.tourniquet.config.TourniquetConfig cfg) {
+            return topicLogins(cfg.get(io.tourniquet.config.Settings.TOPIC_LOGINS))
+                    .topicMfa(cfg.get(io.tourniquet.config.Settings.TOPIC_MFA))
+                    .topicWithdrawals(cfg.get(io.tourniquet.config.Settings.TOPIC_WITHDRAWALS))
+                    .topicAccountChanges(cfg.get(io.tourniquet.config.Settings.TOPIC_ACCOUNT_CHANGES));
+        }
+
         public SimulationConfig build() {
             return new SimulationConfig(seed, start, benignUsers, withdrawalsPerBenignUser, benignWindow,
                     attackVictims, attackStartOffset, attackSpacing, legitimateService, legitimateServiceVersion,

@@ -14,6 +14,7 @@ import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.index.EsClients;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.json.Json;
+import io.tourniquet.kafka.KafkaConnectors;
 import io.tourniquet.kafka.TopicReader;
 import io.tourniquet.sim.GroundTruth;
 import io.tourniquet.sim.Simulation;
@@ -66,30 +67,17 @@ class PipelineITCase {
 
     @BeforeAll
     void replayAnIncident() throws Exception {
-        String ns = "it" + UUID.randomUUID().toString().substring(0, 8);
-        Map<String, String> o = new HashMap<>();
-        o.put(Settings.KAFKA_BOOTSTRAP.key(), LocalServices.kafkaBootstrap());
-        o.put(Settings.ES_URL.key(), LocalServices.elasticsearchUrl());
-        o.put(Settings.SIGNING_KEY.key(), KEY);
-        o.put(Settings.KAFKA_GROUP_PREFIX.key(), ns);
-        o.put(Settings.CHECKPOINT_INTERVAL.key(), "1 s");
-        for (var s : List.of(Settings.TOPIC_LOGINS, Settings.TOPIC_MFA, Settings.TOPIC_WITHDRAWALS,
-                Settings.TOPIC_ACCOUNT_CHANGES, Settings.TOPIC_ALERTS, Settings.TOPIC_ACTIONS,
-                Settings.TOPIC_NOTIFICATIONS, Settings.TOPIC_DLQ, Settings.TOPIC_ENRICHED)) {
-            o.put(s.key(), ns + "." + s.defaultText());
-        }
-        for (var s : List.of(Settings.INDEX_EVENTS, Settings.INDEX_ALERTS, Settings.INDEX_ACTIONS,
-                Settings.INDEX_INCIDENTS)) {
-            o.put(s.key(), ns + "-" + s.defaultText());
-        }
-        cfg = TourniquetConfig.load(Map.of(), o);
+        String ns = "it" + UUID.randomUUID().toString().substring(0, 8) + "-";
+        cfg = TourniquetConfig.load(Map.of(), Map.of(
+                Settings.KAFKA_BOOTSTRAP.key(), LocalServices.kafkaBootstrap(),
+                Settings.ES_URL.key(), LocalServices.elasticsearchUrl(),
+                Settings.SIGNING_KEY.key(), KEY,
+                Settings.CHECKPOINT_INTERVAL.key(), "1 s")).namespaced(ns);
         SetupCommand.apply(cfg);
 
         Simulation sim = Simulator.generate(SimulationConfig.builder()
                 .seed(20220117).benignUsers(16).attackVictims(12).malformedCount(6).duplicateCount(3)
-                .topicLogins(cfg.get(Settings.TOPIC_LOGINS)).topicMfa(cfg.get(Settings.TOPIC_MFA))
-                .topicWithdrawals(cfg.get(Settings.TOPIC_WITHDRAWALS))
-                .topicAccountChanges(cfg.get(Settings.TOPIC_ACCOUNT_CHANGES)).build());
+                .topicsFrom(cfg).build());
         truth = sim.groundTruth();
         SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
 
@@ -103,7 +91,7 @@ class PipelineITCase {
 
     @AfterAll
     void closeClient() throws IOException {
-        if (es != null) es._transport().close();
+        if (es != null) es.close();
     }
 
     private List<JsonNode> read(String topic) throws IOException {
@@ -159,7 +147,7 @@ class PipelineITCase {
         List<JsonNode> dlq = read(cfg.get(Settings.TOPIC_DLQ));
         assertThat(dlq).hasSize(truth.malformedEmitted());
         assertThat(dlq).allSatisfy(d -> {
-            assertThat(d.path("topic").asText()).startsWith(cfg.get(Settings.KAFKA_GROUP_PREFIX) + ".exchange.");
+            assertThat(d.path("topic").asText()).isIn(KafkaConnectors.inputTopics(cfg));
             assertThat(d.path("offset").isNumber()).isTrue();
             assertThat(d.path("reason").asText()).isNotBlank();
             assertThat(d.path("original").asText()).isNotEmpty();
