@@ -48,6 +48,15 @@ public final class Setting<T> {
                 d -> d.compareTo(min) >= 0, "must be at least " + TimeUtils.formatWithHighestUnit(min));
     }
 
+    /** An exact decimal (thresholds in US$ or shares), never a floating-point number. */
+    public static Setting<java.math.BigDecimal> decimal(String key, String def, String min, String max,
+                                                        String description) {
+        java.math.BigDecimal lo = new java.math.BigDecimal(min);
+        java.math.BigDecimal hi = new java.math.BigDecimal(max);
+        return new Setting<>(key, def, description, java.math.BigDecimal::new,
+                v -> v.compareTo(lo) >= 0 && v.compareTo(hi) <= 0, "must be between " + min + " and " + max);
+    }
+
     public static Setting<Boolean> bool(String key, boolean def, String description) {
         return new Setting<>(key, Boolean.toString(def), description, s -> {
             String v = s.trim().toLowerCase(Locale.ROOT);
@@ -74,7 +83,7 @@ public final class Setting<T> {
     }
 
     /** Parses and validates; the message names the key, the value and what is expected. */
-    T parse(String text) {
+    public T parse(String text) {
         T value;
         try {
             value = parser.apply(text.trim());

@@ -35,6 +35,10 @@ public final class Settings {
             "tourniquet.notifications", "Output: messages to users.");
     public static final Setting<String> TOPIC_DLQ = Setting.string("topic.dlq", "tourniquet.dlq",
             "Output: rejected input with its coordinates and a reason.");
+    public static final Setting<String> TOPIC_INCIDENTS = Setting.string("topic.incidents", "tourniquet.incidents",
+            "Output: incidents, one record per change (key: incident id; the highest version is current).");
+    public static final Setting<String> TOPIC_CONTROL = Setting.string("topic.control", "tourniquet.control",
+            "Input: analysts' signed requests (release, resume, resolve, rule changes).");
     public static final Setting<String> TOPIC_ENRICHED = Setting.string("topic.enriched",
             "tourniquet.events.enriched", "Internal: enriched events, from the detect job to the index job.");
     public static final Setting<Integer> TOPIC_PARTITIONS = Setting.integer("topic.partitions", 2, 1, 10_000,
@@ -74,6 +78,55 @@ public final class Settings {
             "rule.unauthorized-approval.max-challenges-per-user", 1_000, 1, 1_000_000,
             "Bound on remembered 2FA challenges per user; the oldest are forgotten first.");
 
+    // Account drain (contract section 2).
+    public static final Setting<Duration> DRAIN_WINDOW = Setting.duration("rule.account-drain.window", "1 h",
+            Duration.ofSeconds(1), "Sliding window (event time) over a user's approved withdrawals.");
+    public static final Setting<java.math.BigDecimal> DRAIN_SHARE = Setting.decimal("rule.account-drain.share",
+            "0.8", "0.01", "100", "Share of the balance seen at the window's first approval that the window's "
+                    + "approved usd_value must reach.");
+    public static final Setting<java.math.BigDecimal> DRAIN_FLOOR = Setting.decimal("rule.account-drain.floor-usd",
+            "1000", "0", "1000000000000", "Smallest approved US$ sum that can count as a drain.");
+    public static final Setting<Duration> DRAIN_REQUEST_RETENTION = Setting.duration(
+            "rule.account-drain.request-retention", "24 h", Duration.ofMinutes(1),
+            "How long (event time) a request's balance is kept waiting for its approval.");
+
+    // New-address withdrawal (contract section 2).
+    public static final Setting<Duration> NEW_ADDRESS_AGE = Setting.duration("rule.new-address-withdrawal.min-age",
+            "24 h", Duration.ofMinutes(1), "A withdrawal to an address whitelisted less than this before the "
+                    + "request is held; the hold lasts until the address is this old.");
+
+    // Bulk draining (contract section 2, platform-wide).
+    public static final Setting<Duration> BULK_WINDOW = Setting.duration("rule.bulk-drain.window", "10 min",
+            Duration.ofSeconds(1), "Sliding window (event time) for counting affected users platform-wide.");
+    public static final Setting<Integer> BULK_MIN_USERS = Setting.integer("rule.bulk-drain.min-users", 5, 2, 1_000_000,
+            "Distinct users with an unauthorized approval or account drain in one window that suspend withdrawals.");
+
+    // Destination concentration (contract section 2).
+    public static final Setting<Duration> CONCENTRATION_WINDOW = Setting.duration(
+            "rule.destination-concentration.window", "10 min", Duration.ofSeconds(1),
+            "Sliding window (event time) for new-address withdrawals to one destination.");
+    public static final Setting<Integer> CONCENTRATION_MIN_USERS = Setting.integer(
+            "rule.destination-concentration.min-users", 5, 2, 1_000_000,
+            "Distinct users making new-address withdrawals to one address in one window that block it.");
+
+    // Incidents (contract section 2).
+    public static final Setting<Duration> INCIDENT_GAP = Setting.duration("rule.incident.gap", "1 h",
+            Duration.ofSeconds(1), "Alerts closer than this (event time) join the same incident.");
+
+    // Notifications.
+    public static final Setting<String> NOTIFY_CHANNELS = Setting.string("notify.channels", "email,push",
+            "Channels named on every notification (comma-separated), for the messaging service.");
+    public static final Setting<Duration> NOTIFY_RETENTION = Setting.duration("notify.dedup-retention", "7 d",
+            Duration.ofMinutes(1), "How long (event time) a sent notification is remembered so it is never repeated.");
+
+    // Analysts' control requests.
+    public static final Setting<String> CONTROL_KEY = Setting.optionalString("signing.control-key",
+            "HMAC-SHA256 key analysts sign control requests with (its own key, not the command key).");
+    public static final Setting<Duration> CONTROL_MAX_AGE = Setting.duration("control.max-age", "15 min",
+            Duration.ofSeconds(1), "A control request older than this (its requested_at, wall clock) is refused.");
+    public static final Setting<Duration> CONTROL_MAX_FUTURE = Setting.duration("control.max-future", "1 min",
+            Duration.ZERO, "A control request dated further ahead than this is refused (clock skew tolerance).");
+
     // Commands.
     public static final Setting<String> SIGNING_KEY = Setting.optionalString("signing.key",
             "HMAC-SHA256 key for commands (required outside the demo). Set it through the environment.");
@@ -102,7 +155,8 @@ public final class Settings {
 
     /** Every topic the pipeline reads or writes. */
     public static final List<Setting<String>> TOPICS = List.of(TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS,
-            TOPIC_ACCOUNT_CHANGES, TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED);
+            TOPIC_ACCOUNT_CHANGES, TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED,
+            TOPIC_INCIDENTS, TOPIC_CONTROL);
 
     /** Every index alias the pipeline writes. */
     public static final List<Setting<String>> INDEX_ALIASES = List.of(INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS,
@@ -111,10 +165,14 @@ public final class Settings {
     public static final List<Setting<?>> ALL = List.of(
             KAFKA_BOOTSTRAP, ES_URL, KAFKA_GROUP_PREFIX,
             TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS, TOPIC_ACCOUNT_CHANGES,
-            TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_PARTITIONS,
+            TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
+            TOPIC_CONTROL, TOPIC_PARTITIONS,
             INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS,
             MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
+            DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
+            BULK_WINDOW, BULK_MIN_USERS, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
+            NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
             PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX);

@@ -123,7 +123,7 @@ public final class TourniquetConfig implements Serializable {
         Map<String, String> out = new LinkedHashMap<>();
         for (Setting<?> s : Settings.ALL) {
             String v = raw.get(s.key());
-            out.put(s.key(), v == null ? "(unset)" : s == Settings.SIGNING_KEY ? "(set, " + v.length() + " chars)" : v);
+            out.put(s.key(), v == null ? "(unset)" : (s == Settings.SIGNING_KEY || s == Settings.CONTROL_KEY) ? "(set, " + v.length() + " chars)" : v);
         }
         return out;
     }

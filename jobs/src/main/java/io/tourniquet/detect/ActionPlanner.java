@@ -35,11 +35,14 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
     @Override
     public void flatMap(Alert alert, Collector<SignedAction> out) {
         for (Playbook.Step step : Playbook.stepsFor(alert.rule)) {
+            if (!step.when().test(alert)) continue;
             Action a = new Action();
             a.action = step.action();
             a.scope = step.scope().of(alert);
             a.actionId = Ids.of("action", alert.alertId, a.action, a.scope.keyValue());
             a.reason = alert.rule;
+            a.ruleVersion = alert.ruleVersion;
+            if ("hold_withdrawal".equals(a.action)) a.holdUntil = alert.evidence.holdUntil;
             a.alertIds = new ArrayList<>(List.of(alert.alertId));
             a.incidentId = alert.incidentId;
             a.eventTime = alert.eventTime;

@@ -44,6 +44,14 @@ public final class CommandSigner implements Serializable {
         return Json.canonicalBytes(tree);
     }
 
+    /** Signs any JSON object the same way (control requests): returns its canonical signed bytes. */
+    public byte[] sign(ObjectNode unsigned) {
+        ObjectNode tree = unsigned.deepCopy();
+        tree.remove("signature");
+        tree.put("signature", signatureOf(tree));
+        return Json.canonicalBytes(tree);
+    }
+
     /** True if {@code record} carries a valid signature under this key. */
     public boolean verify(JsonNode record) {
         if (record == null || !record.isObject() || !record.path("signature").isTextual()) return false;
@@ -53,7 +61,8 @@ public final class CommandSigner implements Serializable {
         return MessageDigest.isEqual(expected, claimed.getBytes(StandardCharsets.US_ASCII));
     }
 
-    private String signatureOf(JsonNode unsigned) {
+    /** {@code hmac-sha256:<hex>} over the canonical bytes of {@code unsigned}. */
+    public String signatureOf(JsonNode unsigned) {
         try {
             Mac mac = Mac.getInstance(ALGORITHM);
             mac.init(new SecretKeySpec(key, ALGORITHM));

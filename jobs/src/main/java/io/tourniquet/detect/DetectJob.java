@@ -34,9 +34,16 @@ public final class DetectJob {
                 .process(new DeduplicateFunction(cfg.get(Settings.DEDUP_RETENTION).toMillis()))
                 .uid("dedup").name("Drop redelivered duplicates");
 
+        var rules = unique.getExecutionEnvironment()
+                .fromData(java.util.List.of(io.tourniquet.rules.RuleCatalog.initial(
+                        io.tourniquet.rules.RuleCatalog.UNAUTHORIZED_APPROVAL, cfg)))
+                .broadcast(io.tourniquet.rules.RuleCatalog.BROADCAST);
         SingleOutputStreamOperator<EnrichedEvent> enriched = unique
-                .keyBy(EventKeys.USER_ID)
-                .process(new UnauthorizedApprovalDetector(UnauthorizedApprovalSettings.from(cfg), clock))
+                .map(EnrichedEvent::of)
+                .keyBy(EventKeys.ENRICHED_USER_ID)
+                .connect(rules)
+                .process(new UnauthorizedApprovalDetector(io.tourniquet.rules.RuleCatalog.initial(
+                        io.tourniquet.rules.RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock))
                 .uid("detect-unauthorized-approval").name("Detect unauthorized approvals");
 
         DataStream<Alert> alerts = enriched.getSideOutput(Tags.ALERTS);

@@ -1,10 +1,12 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
 
 /** An approval waiting for its verification (a Flink POJO in keyed state). */
 public class PendingApproval {
-    public Event approval;
+    /** The approval with what earlier detectors added (their alert ids). */
+    public EnrichedEvent enriched;
     /** Decide when event time reaches this (approval time + grace). */
     public long decideAtEventTime;
     /** Or when wall-clock time reaches this, if event time has not moved meanwhile. */
@@ -14,8 +16,12 @@ public class PendingApproval {
 
     public PendingApproval() {}
 
-    PendingApproval(Event approval, long decideAtEventTime, long decideAtProcessingTime, long watermark) {
-        this.approval = approval;
+    Event approval() {
+        return enriched.event;
+    }
+
+    PendingApproval(EnrichedEvent enriched, long decideAtEventTime, long decideAtProcessingTime, long watermark) {
+        this.enriched = enriched;
         this.decideAtEventTime = decideAtEventTime;
         this.decideAtProcessingTime = decideAtProcessingTime;
         this.watermarkAtDeadline = watermark;

@@ -2,6 +2,9 @@ package io.tourniquet.detect;
 
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.DeadLetter;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Incident;
+import io.tourniquet.model.NotificationRequest;
 import org.apache.flink.util.OutputTag;
 
 /** Side outputs of the detect job, declared once. */
@@ -9,5 +12,14 @@ public final class Tags {
     private Tags() {}
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+    /** Alerts raised by a detector (before the incident tracker). */
     public static final OutputTag<Alert> ALERTS = new OutputTag<>("alerts") {};
+    /** Signed commands issued outside the playbook: analysts' release and resume. */
+    public static final OutputTag<SignedAction> ANALYST_ACTIONS = new OutputTag<>("analyst-actions") {};
+    /** Incident changes, from the incident tracker. */
+    public static final OutputTag<Incident> INCIDENTS = new OutputTag<>("incidents") {};
+    /** Triggering events that leave with their incident id, from the incident tracker. */
+    public static final OutputTag<EnrichedEvent> INCIDENT_EVENTS = new OutputTag<>("incident-events") {};
+    /** Users to tell about an alert, from the incident tracker. */
+    public static final OutputTag<NotificationRequest> NOTIFY = new OutputTag<>("notify") {};
 }

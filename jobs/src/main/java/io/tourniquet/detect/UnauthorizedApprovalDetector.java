@@ -15,8 +15,11 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.rules.RuleView;
 import org.apache.flink.streaming.api.TimeDomain;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
@@ -31,15 +34,21 @@ import org.apache.flink.util.Collector;
  * wait, for the grace in event time, or, if event time stalls (the watermark does not move for
  * the whole wall-clock bound, e.g. every partition idle), for that bound.
  *
+ * <p>Its thresholds are the rule's current version (broadcast state, changed by analysts' signed
+ * requests without a restart); every alert names the version that produced it. An unauthorized
+ * approval leaves inside its alert ({@link Alert#trigger}) so that it is published with the
+ * incident id the incident tracker gives it; everything else leaves on the main output.
+ *
  * <p>State per user: the challenges seen (forgotten by an event-time timer once no approval can
  * still claim them, and capped), and the undecided approvals. Timers are never deleted: one that
  * finds nothing due does nothing, which keeps the bookkeeping simple and the state exact.
  */
-public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<String, Event, EnrichedEvent> {
+public final class UnauthorizedApprovalDetector
+        extends KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent> {
     private static final long serialVersionUID = 1L;
 
-    public static final String RULE = "unauthorized_approval";
-    public static final String SEVERITY = "high";
+    public static final String RULE = RuleCatalog.UNAUTHORIZED_APPROVAL;
+    public static final String SEVERITY = Playbook.severityOf(RULE);
 
     static final MapStateDescriptor<String, Challenge> CHALLENGES =
             new MapStateDescriptor<>("challenges", String.class, Challenge.class);
@@ -49,11 +58,14 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
             new MapStateDescriptor<>("pending-approvals", String.class, PendingApproval.class);
 
     private static final Comparator<PendingApproval> OLDEST_FIRST = Comparator
-            .comparingLong((PendingApproval p) -> p.approval.eventTime)
-            .thenComparing(p -> p.approval.eventId);
+            .comparingLong((PendingApproval p) -> p.approval().eventTime)
+            .thenComparing(p -> p.approval().eventId);
 
-    private final UnauthorizedApprovalSettings settings;
+    private final RuleView<UnauthorizedApprovalSettings> rule;
     private final SerializableClock clock;
+    /** The thresholds in force for the element or timer being handled. */
+    private transient UnauthorizedApprovalSettings settings;
+    private transient int ruleVersion;
 
     private transient MapState<String, Challenge> challenges;
     private transient ValueState<Integer> challengeCount;
@@ -63,9 +75,13 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
     private transient Counter challengesEvicted;
     private transient Counter decidedByWallClock;
 
-    public UnauthorizedApprovalDetector(UnauthorizedApprovalSettings settings, SerializableClock clock) {
-        this.settings = settings;
+    public UnauthorizedApprovalDetector(RuleVersion initial, SerializableClock clock) {
+        this.rule = new RuleView<>(initial, UnauthorizedApprovalSettings::from);
         this.clock = clock;
+    }
+
+    public UnauthorizedApprovalDetector(UnauthorizedApprovalSettings settings, SerializableClock clock) {
+        this(settings.asRuleVersion(), clock);
     }
 
     @Override
@@ -81,27 +97,42 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
     }
 
     @Override
-    public void processElement(Event ev, Context ctx, Collector<EnrichedEvent> out) throws Exception {
+    public void processBroadcastElement(RuleVersion update, Context ctx, Collector<EnrichedEvent> out)
+            throws Exception {
+        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
+    }
+
+    private void useRule(ReadOnlyContext ctx) throws Exception {
+        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
+        settings = rule.params(state);
+        ruleVersion = rule.version(state).version;
+    }
+
+    @Override
+    public void processElement(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        useRule(ctx);
+        Event ev = in.event;
         if (ev.isMfaChallenge()) {
-            out.collect(EnrichedEvent.of(ev));
+            out.collect(in);
             remember(ev, ctx);
             if (Challenge.VERIFIED.equals(statusOf(ev))) authorizeWaitingFor(ev.challengeId, ctx, out);
         } else if (ev.isApproval()) {
-            onApproval(ev, ctx, out);
+            onApproval(in, ctx, out);
         } else {
-            out.collect(EnrichedEvent.of(ev));
+            out.collect(in);
         }
     }
 
-    private void onApproval(Event approval, Context ctx, Collector<EnrichedEvent> out) throws Exception {
+    private void onApproval(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        Event approval = in.event;
         Verdict verdict = judge(approval);
         if (verdict.finalNow) {
-            decide(approval, verdict, ctx, out);
+            decide(in, verdict, ctx, out);
             return;
         }
         long decideAt = approval.eventTime + settings.graceMillis();
         long wallDeadline = ctx.timerService().currentProcessingTime() + settings.maxWaitMillis();
-        pending.put(approval.eventId, new PendingApproval(approval, decideAt, wallDeadline,
+        pending.put(approval.eventId, new PendingApproval(in, decideAt, wallDeadline,
                 ctx.timerService().currentWatermark()));
         ctx.timerService().registerEventTimeTimer(decideAt);
         ctx.timerService().registerProcessingTimeTimer(wallDeadline);
@@ -109,6 +140,7 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        useRule(ctx);
         boolean eventTime = ctx.timeDomain() == TimeDomain.EVENT_TIME;
         long watermark = ctx.timerService().currentWatermark();
         List<PendingApproval> due = new ArrayList<>();
@@ -122,38 +154,39 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
                     // Event time is moving (e.g. a replay catching up): it will decide; check again later.
                     p.decideAtProcessingTime = timestamp + settings.maxWaitMillis();
                     p.watermarkAtDeadline = watermark;
-                    pending.put(p.approval.eventId, p);
+                    pending.put(p.approval().eventId, p);
                     ctx.timerService().registerProcessingTimeTimer(p.decideAtProcessingTime);
                 }
             }
         }
         due.sort(OLDEST_FIRST);
         for (PendingApproval p : due) {
-            pending.remove(p.approval.eventId);
+            pending.remove(p.approval().eventId);
             if (!eventTime) decidedByWallClock.inc();
-            decide(p.approval, judge(p.approval), ctx, out);
+            decide(p.enriched, judge(p.approval()), ctx, out);
         }
         if (eventTime) forgetExpiredChallenges(timestamp);
     }
 
     /** A verification arrived: approvals waiting for exactly it can be decided now. */
-    private void authorizeWaitingFor(String challengeId, Context ctx, Collector<EnrichedEvent> out) throws Exception {
+    private void authorizeWaitingFor(String challengeId, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
         List<PendingApproval> claimants = new ArrayList<>();
         for (PendingApproval p : pending.values()) {
-            if (challengeId.equals(p.approval.mfaChallengeId)) claimants.add(p);
+            if (challengeId.equals(p.approval().mfaChallengeId)) claimants.add(p);
         }
         claimants.sort(OLDEST_FIRST);
         for (PendingApproval p : claimants) {
-            Verdict v = judge(p.approval);
+            Verdict v = judge(p.approval());
             if (v.authorized) {
-                pending.remove(p.approval.eventId);
-                decide(p.approval, v, ctx, out);
+                pending.remove(p.approval().eventId);
+                decide(p.enriched, v, ctx, out);
             }
         }
     }
 
-    private void decide(Event approval, Verdict verdict, Context ctx, Collector<EnrichedEvent> out) throws Exception {
-        EnrichedEvent enriched = EnrichedEvent.of(approval);
+    private void decide(EnrichedEvent enriched, Verdict verdict, ReadOnlyContext ctx, Collector<EnrichedEvent> out)
+            throws Exception {
+        Event approval = enriched.event;
         enriched.mfaAuthorized = verdict.authorized;
         if (verdict.authorized) {
             approvalsAuthorized.inc();
@@ -162,9 +195,12 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
         } else {
             approvalsUnauthorized.inc();
             Alert alert = alertFor(approval, verdict, clock.getAsLong());
+            alert.ruleVersion = ruleVersion;
             enriched.mfaDecisionReason = verdict.reason;
             enriched.alertIds.add(alert.alertId);
+            alert.trigger = enriched; // leaves with its incident id, from the incident tracker
             ctx.output(Tags.ALERTS, alert);
+            return;
         }
         out.collect(enriched);
     }
@@ -191,7 +227,7 @@ public final class UnauthorizedApprovalDetector extends KeyedProcessFunction<Str
         return Verdict.authorized(c);
     }
 
-    private void remember(Event ev, Context ctx) throws Exception {
+    private void remember(Event ev, ReadOnlyContext ctx) throws Exception {
         Challenge c = challenges.get(ev.challengeId);
         boolean isNew = c == null;
         if (isNew) {

@@ -43,6 +43,9 @@ public final class Json {
         m.setMixInAnnotation(Alert.class, TimeMixins.AlertTimes.class);
         m.setMixInAnnotation(Action.class, TimeMixins.ActionTimes.class);
         m.setMixInAnnotation(DeadLetter.class, TimeMixins.DeadLetterTimes.class);
+        m.setMixInAnnotation(io.tourniquet.model.Incident.class, TimeMixins.IncidentTimes.class);
+        m.setMixInAnnotation(io.tourniquet.model.Notification.class, TimeMixins.NotificationTimes.class);
+        m.setMixInAnnotation(io.tourniquet.rules.RuleVersion.class, TimeMixins.RuleVersionTimes.class);
         return m;
     }
 

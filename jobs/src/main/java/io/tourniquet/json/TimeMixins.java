@@ -54,4 +54,46 @@ final class TimeMixins {
         @JsonDeserialize(using = Rfc3339Deserializer.class)
         public long rejectedAt;
     }
+
+    abstract static class IncidentTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long startedAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long detectedAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public Long containedAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public Long resolvedAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long lastAlertAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long updatedAt;
+    }
+
+    abstract static class NotificationTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long eventTime;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long createdAt;
+    }
+
+    abstract static class RuleVersionTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long changedAt;
+    }
 }

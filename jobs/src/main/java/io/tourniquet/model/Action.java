@@ -18,6 +18,17 @@ public class Action {
     public long eventTime;
     /** Wall-clock time (ms) the pipeline issued it. */
     public long issuedAt;
+    /** Version of the rule that triggered it; absent on an analyst's command. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Integer ruleVersion;
+    /** On {@code hold_withdrawal} of a new-address withdrawal: when the hold may end (RFC 3339). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public String holdUntil;
+    /** On an analyst's command: who asked, and the signed request it answers. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public String requestedBy;
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public String requestId;
     /** {@code hmac-sha256:<hex>} over the canonical JSON of every other field. */
     public String signature;
 

@@ -31,6 +31,18 @@ public class ActionScope {
         return s;
     }
 
+    public static ActionScope address(String address) {
+        ActionScope s = new ActionScope();
+        s.address = address;
+        return s;
+    }
+
+    public static ActionScope platform() {
+        ActionScope s = new ActionScope();
+        s.platform = Boolean.TRUE;
+        return s;
+    }
+
     /**
      * The Kafka record key ("the scope's value"): the most specific identifier, so every command
      * about one withdrawal, one account or one address lands on one partition, in order.

@@ -1,5 +1,6 @@
 package io.tourniquet.model;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 /** One alert ({@code tourniquet.alerts}, contract section 3). */
@@ -7,6 +8,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 public class Alert {
     public String alertId;
     public String rule;
+    /** Version of the rule's thresholds that produced it (see {@code RuleVersion}). */
+    public int ruleVersion;
     public String severity;
     /** Event time (ms) of the triggering event. */
     public long eventTime;
@@ -17,6 +20,12 @@ public class Alert {
     public String incidentId;
     public String summary;
     public AlertEvidence evidence = new AlertEvidence();
+    /**
+     * Inside the job only: the triggering event, when the event must leave with the incident id
+     * the incident tracker assigns (unauthorized approvals). Never published with the alert.
+     */
+    @JsonIgnore
+    public EnrichedEvent trigger;
 
     public Alert() {}
 

@@ -25,5 +25,28 @@ public class AlertEvidence {
     public String ip;
     public String deviceId;
 
+    // Account drain.
+    /** Balance (US$) seen at the request of the window's first approved withdrawal. */
+    public Double balanceUsd;
+    /** Approved US$ within the window, and the window's bounds (RFC 3339). */
+    public Double windowUsd;
+    public String windowStart;
+    public String windowEnd;
+    public List<String> withdrawalIds;
+
+    // New-address withdrawal.
+    /** When the destination was whitelisted (RFC 3339), and until when the hold lasts. */
+    public String whitelistedAt;
+    public String holdUntil;
+
+    // Platform rules (bulk draining, destination concentration).
+    /** The distinct users counted, in the order they entered the window. */
+    public List<String> userIds;
+    public Integer distinctUsers;
+    /** The alerts counted (bulk draining). */
+    public List<String> alertIds;
+    /** Set by the incident tracker: true when this alert suspends withdrawals (once per incident). */
+    public Boolean suspendWithdrawals;
+
     public AlertEvidence() {}
 }

@@ -35,6 +35,7 @@ class CommandSignerTest {
         Alert a = new Alert();
         a.alertId = "0123456789abcdef0123456789abcdef";
         a.rule = "unauthorized_approval";
+        a.ruleVersion = 3;
         a.severity = "high";
         a.eventTime = java.time.Instant.parse("2022-01-17T10:00:00Z").toEpochMilli();
         a.userId = "u1";
@@ -54,7 +55,7 @@ class CommandSignerTest {
         String unsigned = "{\"action\":\"hold_withdrawal\",\"action_id\":\"" + hold.action.actionId + "\","
                 + "\"alert_ids\":[\"0123456789abcdef0123456789abcdef\"],\"event_time\":\"2022-01-17T10:00:00.000Z\","
                 + "\"incident_id\":null,\"issued_at\":\"2023-11-14T22:13:20.000Z\",\"reason\":\"unauthorized_approval\","
-                + "\"scope\":{\"user_id\":\"u1\",\"withdrawal_id\":\"w1\"}}";
+                + "\"rule_version\":3,\"scope\":{\"user_id\":\"u1\",\"withdrawal_id\":\"w1\"}}";
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(KEY.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         String expected = "hmac-sha256:" + HexFormat.of().formatHex(mac.doFinal(unsigned.getBytes(StandardCharsets.UTF_8)));

@@ -16,9 +16,11 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.testing.BroadcastHarnesses;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +32,7 @@ class UnauthorizedApprovalDetectorTest {
     /** Defaults of the contract: grace 5 s, skew 5 s, validity 10 min; wall-clock bound 15 s. */
     private static final UnauthorizedApprovalSettings DEFAULTS = UnauthorizedApprovalSettings.defaults();
 
-    private KeyedOneInputStreamOperatorTestHarness<String, Event, EnrichedEvent> harness;
+    private KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.rules.RuleVersion, EnrichedEvent> harness;
 
     @BeforeEach
     void open() throws Exception {
@@ -42,19 +44,18 @@ class UnauthorizedApprovalDetectorTest {
         harness.close();
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, Event, EnrichedEvent> harness(
-            UnauthorizedApprovalSettings settings) throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new UnauthorizedApprovalDetector(settings,
-                        SerializableClock.fixed(DETECTED_AT))),
-                EventKeys.USER_ID, Types.STRING);
-        h.open();
+    private static KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.rules.RuleVersion,
+            EnrichedEvent> harness(UnauthorizedApprovalSettings settings) throws Exception {
+        var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                new UnauthorizedApprovalDetector(settings, SerializableClock.fixed(DETECTED_AT)),
+                EventKeys.ENRICHED_USER_ID, Types.STRING, RuleCatalog.BROADCAST);
         h.setProcessingTime(0);
+        BroadcastHarnesses.rulesNeverHoldBackEventTime(h);
         return h;
     }
 
     private void push(Event e) throws Exception {
-        harness.processElement(new StreamRecord<>(e, e.eventTime));
+        harness.processElement(new StreamRecord<>(EnrichedEvent.of(e), e.eventTime));
     }
 
     private List<Alert> alerts() {
@@ -63,7 +64,10 @@ class UnauthorizedApprovalDetectorTest {
     }
 
     private Map<String, EnrichedEvent> approvalsById() {
-        return harness.extractOutputValues().stream().filter(e -> e.event.isApproval())
+        // Unauthorized approvals leave inside their alert, to be published with the incident id.
+        return java.util.stream.Stream.concat(harness.extractOutputValues().stream(),
+                        alerts().stream().map(a -> a.trigger))
+                .filter(e -> e.event.isApproval())
                 .collect(Collectors.toMap(e -> e.event.eventId, Function.identity()));
     }
 
@@ -71,7 +75,7 @@ class UnauthorizedApprovalDetectorTest {
     private void assertDrained() throws Exception {
         harness.processWatermark(T0 + 24 * 60 * MIN);
         harness.setProcessingTime(24 * 60 * MIN);
-        assertThat(harness.numKeyedStateEntries()).as("keyed state entries").isZero();
+        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
         assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
         assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
     }

@@ -1,0 +1,39 @@
+package io.tourniquet.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An analyst's request on the control topic, as signed: HMAC-SHA256 under the control key over
+ * the canonical JSON without {@code signature} (the same scheme as commands).
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ControlRequest {
+    public static final String RELEASE_ACCOUNT = "release_account";
+    public static final String RESUME_WITHDRAWALS = "resume_withdrawals";
+    public static final String RESOLVE_INCIDENT = "resolve_incident";
+    public static final String UPDATE_RULE = "update_rule";
+
+    /** Unique per request; a request id seen before is a replay. */
+    public String requestId;
+    public String type;
+    /** Who asked (e.g. an analyst's e-mail). */
+    public String requestedBy;
+    /** RFC 3339; requests older than {@code control.max-age} are refused. */
+    public String requestedAt;
+    /** Why, in the analyst's words (kept in the audit trail). */
+    public String reason;
+    public String userId;
+    public String incidentId;
+    public String rule;
+    /** For {@code update_rule}: full setting key → new value. */
+    public Map<String, String> params;
+    public String signature;
+
+    public ControlRequest() {}
+
+    public Map<String, String> paramsOrEmpty() {
+        return params == null ? new LinkedHashMap<>() : params;
+    }
+}

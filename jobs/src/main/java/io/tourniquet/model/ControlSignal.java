@@ -1,0 +1,24 @@
+package io.tourniquet.model;
+
+import io.tourniquet.rules.RuleVersion;
+
+/** Inside the job: an accepted (verified, fresh, valid) control request. */
+public class ControlSignal {
+    public String type;
+    public String requestId;
+    public String requestedBy;
+    /** Wall-clock time (ms) the analyst signed it. */
+    public long requestedAt;
+    public String reason;
+    public String userId;
+    public String incidentId;
+    /** For {@code update_rule}: the new version (already validated and numbered). */
+    public RuleVersion ruleVersion;
+
+    public ControlSignal() {}
+
+    @Override
+    public String toString() {
+        return "ControlSignal{" + type + " " + requestId + " by " + requestedBy + "}";
+    }
+}

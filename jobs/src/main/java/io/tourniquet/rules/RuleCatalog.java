@@ -1,0 +1,95 @@
+package io.tourniquet.rules;
+
+import io.tourniquet.config.Setting;
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+
+/**
+ * Which settings belong to which rule, and the one place a rule change is validated: a change is
+ * accepted only if the whole configuration it produces passes the same checks as start-up.
+ */
+public final class RuleCatalog {
+    private RuleCatalog() {}
+
+    public static final String UNAUTHORIZED_APPROVAL = "unauthorized_approval";
+    public static final String ACCOUNT_DRAIN = "account_drain";
+    public static final String NEW_ADDRESS_WITHDRAWAL = "new_address_withdrawal";
+    public static final String BULK_DRAIN = "bulk_drain";
+    public static final String DESTINATION_CONCENTRATION = "destination_concentration";
+    /** Not a detector, but its gap is a threshold analysts may change like any other. */
+    public static final String INCIDENT = "incident";
+
+    /** Broadcast state of every rule-carrying operator: rule id → its current version. */
+    public static final MapStateDescriptor<String, RuleVersion> BROADCAST =
+            new MapStateDescriptor<>("rule-versions", String.class, RuleVersion.class);
+
+    private static final Map<String, List<Setting<?>>> SETTINGS = new LinkedHashMap<>();
+
+    static {
+        SETTINGS.put(UNAUTHORIZED_APPROVAL, List.of(Settings.UA_GRACE, Settings.UA_SKEW, Settings.UA_VALIDITY,
+                Settings.UA_MAX_WAIT, Settings.UA_MAX_CHALLENGES));
+        SETTINGS.put(ACCOUNT_DRAIN, List.of(Settings.DRAIN_WINDOW, Settings.DRAIN_SHARE, Settings.DRAIN_FLOOR,
+                Settings.DRAIN_REQUEST_RETENTION));
+        SETTINGS.put(NEW_ADDRESS_WITHDRAWAL, List.of(Settings.NEW_ADDRESS_AGE));
+        SETTINGS.put(BULK_DRAIN, List.of(Settings.BULK_WINDOW, Settings.BULK_MIN_USERS));
+        SETTINGS.put(DESTINATION_CONCENTRATION, List.of(Settings.CONCENTRATION_WINDOW,
+                Settings.CONCENTRATION_MIN_USERS));
+        SETTINGS.put(INCIDENT, List.of(Settings.INCIDENT_GAP));
+    }
+
+    public static List<String> rules() {
+        return List.copyOf(SETTINGS.keySet());
+    }
+
+    public static List<Setting<?>> settingsOf(String rule) {
+        List<Setting<?>> s = SETTINGS.get(rule);
+        if (s == null) throw new IllegalArgumentException("unknown rule '" + rule + "' (known: " + rules() + ")");
+        return s;
+    }
+
+    /** Version 1 of a rule: its thresholds as configured at start-up. */
+    public static RuleVersion initial(String rule, TourniquetConfig cfg) {
+        Map<String, String> params = new LinkedHashMap<>();
+        Map<String, String> effective = cfg.describe();
+        for (Setting<?> s : settingsOf(rule)) params.put(s.key(), effective.get(s.key()));
+        return new RuleVersion(rule, 1, params, "configuration", null, 0L);
+    }
+
+    public static Map<String, RuleVersion> initialAll(TourniquetConfig cfg) {
+        Map<String, RuleVersion> all = new LinkedHashMap<>();
+        for (String rule : rules()) all.put(rule, initial(rule, cfg));
+        return all;
+    }
+
+    /**
+     * The next version of {@code current} with {@code changes} applied (full setting keys).
+     *
+     * @param base the configuration the job started with, with every rule's current params
+     *             already applied, so cross-setting checks see the whole picture
+     * @throws IllegalArgumentException naming every key that is unknown to the rule or invalid
+     */
+    public static RuleVersion next(RuleVersion current, Map<String, String> changes, TourniquetConfig base,
+                                   String changedBy, String requestId, long changedAt) {
+        if (changes == null || changes.isEmpty()) {
+            throw new IllegalArgumentException("a rule change must set at least one parameter");
+        }
+        List<String> problems = new ArrayList<>();
+        List<String> own = settingsOf(current.rule).stream().map(Setting::key).toList();
+        for (String key : changes.keySet()) {
+            if (!own.contains(key)) problems.add(key + ": not a setting of rule " + current.rule + " (its settings: " + own + ")");
+        }
+        if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+        Map<String, String> params = new LinkedHashMap<>(current.params);
+        params.putAll(changes);
+        TourniquetConfig checked = base.with(params); // throws with every invalid value named
+        Map<String, String> normalized = new LinkedHashMap<>();
+        Map<String, String> effective = checked.describe();
+        for (String key : own) normalized.put(key, effective.get(key));
+        return new RuleVersion(current.rule, current.version + 1, normalized, changedBy, requestId, changedAt);
+    }
+}

@@ -1,0 +1,49 @@
+package io.tourniquet.rules;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tourniquet.config.Setting;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One version of one rule's thresholds. Version 1 comes from configuration at start-up; every
+ * analyst's accepted change makes the next version. Alerts and commands name the version that
+ * produced them, so an analyst can always tell which thresholds were in force.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class RuleVersion {
+    /** The rule id as alerts name it, e.g. {@code account_drain}. */
+    public String rule;
+    public int version;
+    /** Every setting of the rule: full setting key → its text, e.g. {@code rule.account-drain.share → 0.8}. */
+    public Map<String, String> params = new LinkedHashMap<>();
+    /** Who made this version ({@code configuration} for version 1) and through which request. */
+    public String changedBy;
+    public String requestId;
+    /** Wall-clock time (ms) the version was accepted; 0 for version 1. */
+    public long changedAt;
+
+    public RuleVersion() {}
+
+    public RuleVersion(String rule, int version, Map<String, String> params, String changedBy, String requestId,
+                       long changedAt) {
+        this.rule = rule;
+        this.version = version;
+        this.params = new LinkedHashMap<>(params);
+        this.changedBy = changedBy;
+        this.requestId = requestId;
+        this.changedAt = changedAt;
+    }
+
+    /** The typed value of one of this rule's settings (validated when the version was made). */
+    public <T> T get(Setting<T> setting) {
+        String text = params.get(setting.key());
+        if (text == null) throw new IllegalStateException(rule + " v" + version + " has no " + setting.key());
+        return setting.parse(text);
+    }
+
+    @Override
+    public String toString() {
+        return rule + " v" + version + " " + params;
+    }
+}
