@@ -14,6 +14,8 @@ public class ControlSignal {
     public String incidentId;
     /** For {@code update_rule}: the new version (already validated and numbered). */
     public RuleVersion ruleVersion;
+    /** The request as received, so a later step that refuses it can dead-letter the original. */
+    public RawRecord raw;
 
     public ControlSignal() {}
 

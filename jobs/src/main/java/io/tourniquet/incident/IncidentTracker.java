@@ -1,0 +1,277 @@
+package io.tourniquet.incident;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.detect.Tags;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.model.ControlSignal;
+import io.tourniquet.model.DeadLetter;
+import io.tourniquet.model.Incident;
+import io.tourniquet.model.NotificationRequest;
+import io.tourniquet.model.RawRecord;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.util.Ids;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Platform-wide (one key): every alert passes through here on its way out, so that alerts of the
+ * incident rules open or join an incident (contract section 2, "Incident"), the incident's impact
+ * is kept exact, and withdrawals are suspended once per incident however many victims follow.
+ *
+ * <p>Outputs: the alert with its incident id (main), the incident after every change
+ * ({@link Tags#INCIDENTS}), unauthorized approvals with their incident id
+ * ({@link Tags#INCIDENT_EVENTS}), and whom to tell about what ({@link Tags#NOTIFY}).
+ *
+ * <p>The second input is analysts' accepted control requests: resolve an incident, resume
+ * withdrawals (the suspension is no longer in force, so a new bulk-drain alert may suspend again),
+ * and changes of the incident gap. An open or contained incident stays in state until an analyst
+ * resolves it: nothing about an incident ends by itself.
+ */
+public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert, ControlSignal, Alert> {
+    private static final long serialVersionUID = 1L;
+
+    /** Rules whose alerts open or join incidents (contract section 2). */
+    public static final Set<String> INCIDENT_RULES = Set.of(RuleCatalog.UNAUTHORIZED_APPROVAL,
+            RuleCatalog.BULK_DRAIN, RuleCatalog.DESTINATION_CONCENTRATION);
+
+    static final MapStateDescriptor<String, IncidentState> INCIDENTS =
+            new MapStateDescriptor<>("incidents", String.class, IncidentState.class);
+    static final ValueStateDescriptor<RuleVersion> GAP_RULE =
+            new ValueStateDescriptor<>("incident-rule", RuleVersion.class);
+
+    private final RuleVersion initialRule;
+    private final SerializableClock clock;
+
+    private transient MapState<String, IncidentState> incidents;
+    private transient ValueState<RuleVersion> gapRule;
+    private transient Counter opened;
+    private transient Counter suspensions;
+    private transient Counter suspensionsSuppressed;
+    private transient Counter rejectedRequests;
+
+    public IncidentTracker(RuleVersion initialRule, SerializableClock clock) {
+        this.initialRule = initialRule;
+        this.clock = clock;
+    }
+
+    public static IncidentTracker from(TourniquetConfig cfg, SerializableClock clock) {
+        return new IncidentTracker(RuleCatalog.initial(RuleCatalog.INCIDENT, cfg), clock);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        incidents = getRuntimeContext().getMapState(INCIDENTS);
+        gapRule = getRuntimeContext().getState(GAP_RULE);
+        var metrics = getRuntimeContext().getMetricGroup();
+        opened = metrics.counter("incidentsOpened");
+        suspensions = metrics.counter("suspensionsIssued");
+        suspensionsSuppressed = metrics.counter("suspensionsAlreadyInForce");
+        rejectedRequests = metrics.counter("controlRequestsRejected");
+    }
+
+    private RuleVersion rule() throws Exception {
+        RuleVersion v = gapRule.value();
+        return v == null ? initialRule : v;
+    }
+
+    @Override
+    public void processElement1(Alert alert, Context ctx, Collector<Alert> out) throws Exception {
+        if (!INCIDENT_RULES.contains(alert.rule)) {
+            notifyUsers(alert, List.of(alert.userId), alert.rule, ctx);
+            releaseTrigger(alert, ctx);
+            out.collect(alert);
+            return;
+        }
+        RuleVersion rule = rule();
+        long gap = rule.get(Settings.INCIDENT_GAP).toMillis();
+        IncidentState st = join(alert, gap);
+        Incident inc = st.incident;
+        boolean isNew = inc.alertIds.isEmpty();
+        alert.incidentId = inc.incidentId;
+        if (!inc.alertIds.contains(alert.alertId)) {
+            inc.alertIds.add(alert.alertId);
+            inc.alertsByRule.merge(alert.rule, 1, Integer::sum);
+            inc.startedAt = isNew ? alert.eventTime : Math.min(inc.startedAt, alert.eventTime);
+            inc.lastAlertAt = isNew ? alert.eventTime : Math.max(inc.lastAlertAt, alert.eventTime);
+            if (RuleCatalog.UNAUTHORIZED_APPROVAL.equals(alert.rule)) st.approvals.add(entryOf(alert));
+        }
+        List<String> toTell = new ArrayList<>();
+        switch (alert.rule) {
+            case RuleCatalog.UNAUTHORIZED_APPROVAL -> {
+                notifyUsers(alert, List.of(alert.userId), alert.rule, ctx);
+                // A victim after the suspension learns why withdrawals are suspended, too.
+                if (st.suspensionAlert != null) notifyUsers(st.suspensionAlert, List.of(alert.userId),
+                        RuleCatalog.BULK_DRAIN, ctx);
+            }
+            case RuleCatalog.BULK_DRAIN -> {
+                if (st.suspensionActive) {
+                    alert.evidence.suspendWithdrawals = false;
+                    suspensionsSuppressed.inc();
+                } else {
+                    alert.evidence.suspendWithdrawals = true;
+                    st.suspensionActive = true;
+                    st.suspensionAlert = copyWithoutTrigger(alert);
+                    inc.suspensionActionId = Ids.of("action", alert.alertId, "suspend_withdrawals", "platform");
+                    if (inc.containedAt == null) inc.containedAt = alert.eventTime;
+                    suspensions.inc();
+                }
+                Set<String> affected = new LinkedHashSet<>();
+                if (alert.evidence.userIds != null) affected.addAll(alert.evidence.userIds);
+                affected.addAll(usersOf(st));
+                toTell.addAll(affected);
+                notifyUsers(alert, toTell, alert.rule, ctx);
+            }
+            case RuleCatalog.DESTINATION_CONCENTRATION -> {
+                if (alert.evidence.userIds != null) toTell.addAll(alert.evidence.userIds);
+                notifyUsers(alert, toTell, alert.rule, ctx);
+            }
+            default -> throw new IllegalStateException("not an incident rule: " + alert.rule);
+        }
+        if (!Incident.RESOLVED.equals(inc.status)) {
+            inc.status = inc.containedAt != null ? Incident.CONTAINED : Incident.OPEN;
+        }
+        recompute(st);
+        if (isNew) opened.inc();
+        publish(st, ctx);
+        if (alert.trigger != null) alert.trigger.incidentId = inc.incidentId;
+        releaseTrigger(alert, ctx);
+        out.collect(alert);
+    }
+
+    @Override
+    public void processElement2(ControlSignal signal, Context ctx, Collector<Alert> out) throws Exception {
+        switch (signal.type) {
+            case ControlRequest.RESOLVE_INCIDENT -> resolve(signal, ctx);
+            case ControlRequest.RESUME_WITHDRAWALS -> {
+                for (Map.Entry<String, IncidentState> e : incidents.entries()) {
+                    if (!e.getValue().suspensionActive) continue;
+                    e.getValue().suspensionActive = false;
+                    incidents.put(e.getKey(), e.getValue());
+                }
+            }
+            case ControlRequest.UPDATE_RULE -> {
+                if (signal.ruleVersion != null && RuleCatalog.INCIDENT.equals(signal.ruleVersion.rule)
+                        && signal.ruleVersion.version > rule().version) {
+                    gapRule.update(signal.ruleVersion);
+                }
+            }
+            default -> { } // release_account concerns enforcers only
+        }
+    }
+
+    private void resolve(ControlSignal signal, Context ctx) throws Exception {
+        IncidentState st = signal.incidentId == null ? null : incidents.get(signal.incidentId);
+        if (st == null) {
+            rejectedRequests.inc();
+            RawRecord raw = signal.raw != null ? signal.raw : new RawRecord();
+            if (raw.value == null) raw.value = Json.toBytes(signal);
+            ctx.output(Tags.DEAD_LETTERS, DeadLetter.of(raw, "unknown_incident", "request " + signal.requestId
+                    + " asks to resolve incident " + signal.incidentId + ", which is not open", clock.getAsLong()));
+            return;
+        }
+        st.incident.status = Incident.RESOLVED;
+        st.incident.resolvedAt = signal.requestedAt;
+        st.incident.resolvedBy = signal.requestedBy;
+        publish(st, ctx);
+        // Resolved: later alerts open a new incident, so nothing more is needed from it.
+        incidents.remove(signal.incidentId);
+    }
+
+    /** The open incident whose alerts are less than the gap away, else a new one. */
+    private IncidentState join(Alert alert, long gap) throws Exception {
+        IncidentState best = null;
+        for (IncidentState st : incidents.values()) {
+            Incident inc = st.incident;
+            if (Incident.RESOLVED.equals(inc.status)) continue;
+            boolean near = alert.eventTime > inc.startedAt - gap && alert.eventTime < inc.lastAlertAt + gap;
+            if (near && (best == null || inc.startedAt < best.incident.startedAt)) best = st;
+        }
+        if (best != null) return best;
+        IncidentState st = new IncidentState();
+        Incident inc = new Incident();
+        inc.incidentId = Ids.of("incident", alert.alertId);
+        inc.status = Incident.OPEN;
+        inc.startedAt = alert.eventTime;
+        inc.lastAlertAt = alert.eventTime;
+        inc.detectedAt = alert.detectedAt;
+        st.incident = inc;
+        return st;
+    }
+
+    private static IncidentState.ImpactEntry entryOf(Alert a) {
+        IncidentState.ImpactEntry e = new IncidentState.ImpactEntry();
+        e.alertId = a.alertId;
+        e.userId = a.userId;
+        e.withdrawalId = a.withdrawalId;
+        e.asset = a.evidence.asset;
+        e.amount = a.evidence.amount;
+        e.usdValue = a.evidence.usdValue;
+        e.eventTime = a.eventTime;
+        return e;
+    }
+
+    private static List<String> usersOf(IncidentState st) {
+        Set<String> users = new LinkedHashSet<>();
+        for (IncidentState.ImpactEntry e : st.approvals) users.add(e.userId);
+        return new ArrayList<>(users);
+    }
+
+    private static void recompute(IncidentState st) {
+        Incident inc = st.incident;
+        inc.userIds = usersOf(st);
+        inc.usersAffected = inc.userIds.size();
+        inc.impact = Impact.perAsset(st.approvals, e -> true);
+        inc.usdTotal = Impact.usdTotal(inc.impact);
+        if (inc.containedAt != null) {
+            long contained = inc.containedAt;
+            inc.impactAfterContainment = Impact.perAsset(st.approvals, e -> e.eventTime > contained);
+            inc.usdAfterContainment = Impact.usdTotal(inc.impactAfterContainment);
+        }
+    }
+
+    private void publish(IncidentState st, Context ctx) throws Exception {
+        Incident inc = st.incident;
+        inc.version++;
+        inc.updatedAt = clock.getAsLong();
+        if (!Incident.RESOLVED.equals(inc.status)) incidents.put(inc.incidentId, st);
+        // A copy: the published record must not change when the state object does.
+        ctx.output(Tags.INCIDENTS, Json.MAPPER.convertValue(Json.tree(inc), Incident.class));
+    }
+
+    private static void notifyUsers(Alert alert, List<String> users, String kind, Context ctx) {
+        Alert copy = copyWithoutTrigger(alert);
+        for (String user : users) {
+            if (user != null) ctx.output(Tags.NOTIFY, new NotificationRequest(user, kind, copy));
+        }
+    }
+
+    /** The trigger (an unauthorized approval) leaves now, carrying the incident id. */
+    private static void releaseTrigger(Alert alert, Context ctx) {
+        if (alert.trigger != null) {
+            ctx.output(Tags.INCIDENT_EVENTS, alert.trigger);
+            alert.trigger = null;
+        }
+    }
+
+    private static Alert copyWithoutTrigger(Alert a) {
+        Alert copy = Json.MAPPER.convertValue(Json.tree(a), Alert.class);
+        copy.trigger = null;
+        return copy;
+    }
+}

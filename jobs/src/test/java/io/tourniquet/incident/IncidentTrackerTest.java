@@ -1,0 +1,287 @@
+package io.tourniquet.incident;
+
+import static io.tourniquet.testing.TestEvents.T0;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.ActionPlanner;
+import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.detect.EventKeys;
+import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.detect.SignedAction;
+import io.tourniquet.detect.Tags;
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.model.ControlSignal;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Incident;
+import io.tourniquet.model.NotificationRequest;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.testing.TestEvents;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class IncidentTrackerTest {
+    private static final long SEC = 1_000L;
+    private static final long MIN = 60 * SEC;
+    private static final long NOW = 1_700_000_000_000L;
+
+    private KeyedTwoInputStreamOperatorTestHarness<String, Alert, ControlSignal, Alert> harness;
+
+    @BeforeEach
+    void open() throws Exception {
+        harness = new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(IncidentTracker.from(TourniquetConfig.defaults(),
+                        SerializableClock.fixed(NOW))),
+                EventKeys.platform(), EventKeys.platform(), Types.STRING);
+        harness.open();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        harness.close();
+    }
+
+    private static Alert unauthorized(String id, String user, String asset, String amount, double usd, long t) {
+        Alert a = new Alert();
+        a.alertId = id;
+        a.rule = RuleCatalog.UNAUTHORIZED_APPROVAL;
+        a.severity = "high";
+        a.eventTime = t;
+        a.detectedAt = NOW;
+        a.userId = user;
+        a.withdrawalId = "w-" + id;
+        a.evidence.asset = asset;
+        a.evidence.amount = amount;
+        a.evidence.usdValue = usd;
+        a.evidence.eventIds.add("e-" + id);
+        a.trigger = EnrichedEvent.of(TestEvents.approval("e-" + id, user, "w-" + id, null, t));
+        a.trigger.mfaAuthorized = false;
+        return a;
+    }
+
+    private static Alert bulk(String id, long t, String... users) {
+        Alert a = new Alert();
+        a.alertId = id;
+        a.rule = RuleCatalog.BULK_DRAIN;
+        a.severity = "critical";
+        a.eventTime = t;
+        a.detectedAt = NOW;
+        a.evidence.userIds = new ArrayList<>(List.of(users));
+        return a;
+    }
+
+    private static Alert drain(String id, String user, long t) {
+        Alert a = new Alert();
+        a.alertId = id;
+        a.rule = RuleCatalog.ACCOUNT_DRAIN;
+        a.severity = "medium";
+        a.eventTime = t;
+        a.detectedAt = NOW;
+        a.userId = user;
+        return a;
+    }
+
+    private void push(Alert a) throws Exception {
+        harness.processElement1(new StreamRecord<>(a, a.eventTime));
+    }
+
+    private void control(String type, String incidentId, Map<String, String> gapChange) throws Exception {
+        ControlSignal s = new ControlSignal();
+        s.type = type;
+        s.requestId = "r-" + type;
+        s.requestedBy = "alice@security";
+        s.requestedAt = NOW + 5 * MIN;
+        s.incidentId = incidentId;
+        if (gapChange != null) {
+            s.ruleVersion = RuleCatalog.next(RuleCatalog.initial(RuleCatalog.INCIDENT, TourniquetConfig.defaults()),
+                    gapChange, TourniquetConfig.defaults(), "alice@security", "r-gap", NOW);
+        }
+        harness.processElement2(new StreamRecord<>(s, 0L));
+    }
+
+    private List<Alert> out() {
+        return harness.extractOutputValues();
+    }
+
+    private <T> List<T> side(org.apache.flink.util.OutputTag<T> tag) {
+        var q = harness.getSideOutput(tag);
+        return q == null ? List.of() : q.stream().map(StreamRecord::getValue).toList();
+    }
+
+    private Incident latest() {
+        List<Incident> all = side(Tags.INCIDENTS);
+        return all.get(all.size() - 1);
+    }
+
+    @Test
+    void anUnauthorizedApprovalOpensAnIncidentAndItsEventLeavesWithTheIncidentId() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1.25000000", 52_500.00, T0));
+
+        Incident inc = latest();
+        assertThat(inc.status).isEqualTo(Incident.OPEN);
+        assertThat(inc.startedAt).isEqualTo(T0);
+        assertThat(inc.detectedAt).isEqualTo(NOW);
+        assertThat(inc.containedAt).isNull();
+        assertThat(inc.usersAffected).isEqualTo(1);
+        assertThat(inc.alertIds).containsExactly("a1");
+        assertThat(inc.version).isEqualTo(1);
+        assertThat(out()).singleElement().satisfies(a -> {
+            assertThat(a.incidentId).isEqualTo(inc.incidentId);
+            assertThat(a.trigger).isNull();
+        });
+        assertThat(side(Tags.INCIDENT_EVENTS)).singleElement().satisfies(e -> {
+            assertThat(e.incidentId).isEqualTo(inc.incidentId);
+            assertThat(e.event.eventId).isEqualTo("e-a1");
+        });
+        assertThat(side(Tags.NOTIFY)).extracting(r -> r.userId + "/" + r.kind)
+                .containsExactly("u1/unauthorized_approval");
+    }
+
+    @Test
+    void impactIsExactPerAssetWhereFloatingPointWouldNotBe() throws Exception {
+        push(unauthorized("a1", "u1", "ETH", "0.100000000000000001", 0.1, T0));
+        push(unauthorized("a2", "u2", "ETH", "0.2", 0.2, T0 + MIN));
+        push(unauthorized("a3", "u2", "BTC", "0.00000001", 0.01, T0 + 2 * MIN));
+
+        Incident inc = latest();
+        assertThat(inc.usersAffected).isEqualTo(2);
+        assertThat(inc.userIds).containsExactly("u1", "u2");
+        assertThat(inc.impact).extracting(i -> i.asset).containsExactly("BTC", "ETH");
+        assertThat(inc.impact.get(1).amount).isEqualTo("0.300000000000000001");
+        assertThat(inc.impact.get(1).usdValue).isEqualByComparingTo("0.3"); // 0.1 + 0.2 in double is 0.30000000000000004
+        assertThat(inc.impact.get(1).withdrawals).isEqualTo(2);
+        assertThat(inc.impact.get(0).amount).isEqualTo("0.00000001");
+        assertThat(inc.usdTotal).isEqualByComparingTo("0.31");
+        assertThat(side(Tags.INCIDENTS)).extracting(i -> i.version).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void alertsLessThanTheGapApartJoinAndAtTheGapOpenANewIncident() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 10, T0));
+        push(unauthorized("a2", "u2", "BTC", "1", 10, T0 + 60 * MIN - 1)); // just below the 1 h gap: joins
+        push(unauthorized("a3", "u3", "BTC", "1", 10, T0 + 120 * MIN - 1)); // exactly 1 h after a2: new one
+        // Arriving out of order, just before the first incident's start: joins it, and moves started_at.
+        push(unauthorized("a0", "u0", "BTC", "1", 10, T0 - 10 * MIN));
+
+        List<String> ids = out().stream().map(a -> a.incidentId).toList();
+        assertThat(ids.get(1)).isEqualTo(ids.get(0));
+        assertThat(ids.get(2)).isNotEqualTo(ids.get(0));
+        assertThat(ids.get(3)).isEqualTo(ids.get(0));
+        assertThat(latest().startedAt).isEqualTo(T0 - 10 * MIN);
+        assertThat(latest().usersAffected).isEqualTo(3);
+    }
+
+    @Test
+    void bulkDrainSuspendsOncePerIncidentAndLaterVictimsJoinIt() throws Exception {
+        for (int i = 1; i <= 5; i++) push(unauthorized("a" + i, "u" + i, "BTC", "1", 100, T0 + i * SEC));
+        push(bulk("b1", T0 + 5 * SEC, "u1", "u2", "u3", "u4", "u5"));
+        push(unauthorized("a6", "u6", "ETH", "2.5", 7_000, T0 + 6 * SEC));
+        push(bulk("b2", T0 + 20 * MIN, "u6", "u7", "u8", "u9", "u10")); // another episode, same incident
+
+        Incident inc = latest();
+        assertThat(inc.status).isEqualTo(Incident.CONTAINED);
+        assertThat(inc.containedAt).isEqualTo(T0 + 5 * SEC);
+        assertThat(inc.usersAffected).isEqualTo(6);
+        assertThat(inc.alertsByRule).containsEntry("bulk_drain", 2).containsEntry("unauthorized_approval", 6);
+        assertThat(inc.impactAfterContainment).singleElement().satisfies(i -> {
+            assertThat(i.asset).isEqualTo("ETH");
+            assertThat(i.amount).isEqualTo("2.5");
+        });
+        assertThat(inc.usdAfterContainment).isEqualByComparingTo("7000");
+
+        // Exactly one suspend_withdrawals across both bulk alerts, with the id the incident names.
+        List<SignedAction> actions = plan(out());
+        List<SignedAction> suspends = actions.stream().filter(s -> s.action.action.equals("suspend_withdrawals")).toList();
+        assertThat(suspends).singleElement().satisfies(s -> {
+            assertThat(s.action.actionId).isEqualTo(inc.suspensionActionId);
+            assertThat(s.action.scope.platform).isTrue();
+            assertThat(s.action.incidentId).isEqualTo(inc.incidentId);
+        });
+        // Every affected user hears of the suspension once per incident (dedup is the notifier's),
+        // and the victim after it is told too.
+        List<NotificationRequest> bulkNotices = side(Tags.NOTIFY).stream()
+                .filter(r -> r.kind.equals("bulk_drain")).toList();
+        assertThat(bulkNotices).extracting(r -> r.userId).contains("u1", "u5", "u6", "u10");
+    }
+
+    @Test
+    void afterAnAnalystResumesANewBulkDrainMaySuspendAgain() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        push(bulk("b1", T0 + SEC, "u1", "u2", "u3", "u4", "u5"));
+        control(ControlRequest.RESUME_WITHDRAWALS, null, null);
+        push(bulk("b2", T0 + 30 * MIN, "u6", "u7", "u8", "u9", "u10"));
+
+        assertThat(out()).filteredOn(a -> a.rule.equals("bulk_drain"))
+                .extracting(a -> a.evidence.suspendWithdrawals).containsExactly(true, true);
+        assertThat(latest().containedAt).as("contained_at stays the first suspension's").isEqualTo(T0 + SEC);
+    }
+
+    @Test
+    void resolvingPublishesTheResolutionForgetsTheIncidentAndLaterAlertsOpenANewOne() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        String id = latest().incidentId;
+        control(ControlRequest.RESOLVE_INCIDENT, id, null);
+
+        Incident resolved = latest();
+        assertThat(resolved.status).isEqualTo(Incident.RESOLVED);
+        assertThat(resolved.resolvedBy).isEqualTo("alice@security");
+        assertThat(resolved.resolvedAt).isEqualTo(NOW + 5 * MIN);
+        assertThat(harness.numKeyedStateEntries()).as("a resolved incident leaves no state").isZero();
+
+        push(unauthorized("a2", "u2", "BTC", "1", 100, T0 + MIN));
+        assertThat(latest().incidentId).isNotEqualTo(id);
+        assertThat(latest().status).isEqualTo(Incident.OPEN);
+    }
+
+    @Test
+    void resolvingAnUnknownIncidentIsDeadLetteredAndChangesNothing() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        int published = side(Tags.INCIDENTS).size();
+        control(ControlRequest.RESOLVE_INCIDENT, "no-such-incident", null);
+
+        assertThat(side(Tags.DEAD_LETTERS)).singleElement().satisfies(d -> {
+            assertThat(d.reasonCode).isEqualTo("unknown_incident");
+            assertThat(d.reason).contains("no-such-incident");
+        });
+        assertThat(side(Tags.INCIDENTS)).hasSize(published);
+    }
+
+    @Test
+    void aChangedGapAppliesToLaterAlerts() throws Exception {
+        control(ControlRequest.UPDATE_RULE, null, Map.of(Settings.INCIDENT_GAP.key(), "10 min"));
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        push(unauthorized("a2", "u2", "BTC", "1", 100, T0 + 11 * MIN));
+        assertThat(out().get(1).incidentId).isNotEqualTo(out().get(0).incidentId);
+    }
+
+    @Test
+    void alertsOfOtherRulesPassThroughWithoutAnIncident() throws Exception {
+        push(drain("d1", "u1", T0));
+        assertThat(out()).singleElement().satisfies(a -> assertThat(a.incidentId).isNull());
+        assertThat(side(Tags.INCIDENTS)).isEmpty();
+        assertThat(side(Tags.NOTIFY)).extracting(r -> r.userId + "/" + r.kind).containsExactly("u1/account_drain");
+        assertThat(harness.numKeyedStateEntries()).isZero();
+    }
+
+    private static List<SignedAction> plan(List<Alert> alerts) throws Exception {
+        ActionPlanner planner = new ActionPlanner(new CommandSigner("k".repeat(32)), SerializableClock.fixed(NOW));
+        var harness = new org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness<>(
+                new org.apache.flink.streaming.api.operators.StreamFlatMap<>(planner));
+        harness.open();
+        for (Alert a : alerts) harness.processElement(new StreamRecord<>(a, a.eventTime));
+        List<SignedAction> out = harness.extractOutputValues();
+        harness.close();
+        return out;
+    }
+
+}
