@@ -143,7 +143,7 @@ public final class NotificationComposer implements Serializable {
                         + "- Change your password, and the password of the email address linked to your account.\n"
                         + "- Reset your 2FA: set it up again on a device only you use.\n"
                         + "- Check the withdrawal addresses on your whitelist and tell us about any you do not recognise.\n"
-                        + "- If you did not ask for this withdrawal, reply through the app or our website (never"
+                        + "- If you did not ask for this withdrawal, contact us through the app or our website (never"
                         + " through a link in a message) so our security team can reach you.");
     }
 
