@@ -1,0 +1,159 @@
+package io.tourniquet.notify;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.model.Event;
+import io.tourniquet.model.Notification;
+import io.tourniquet.model.NotificationRequest;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Keyed by user: turns requests to tell a user about an alert into notifications
+ * ({@code tourniquet.notifications}, contract section 3), each carrying the user's anti-phishing
+ * code exactly as they last set it.
+ *
+ * <p>Input 1 is the account changes (keyed by {@code user_id}): {@code anti_phishing_code_set}
+ * updates the code, and every {@code whitelist_address_added} also gets its own security notice,
+ * since a new withdrawal address is how account takeovers usually begin. Input 2 is the
+ * notification requests (keyed by the user to notify).
+ *
+ * <p>No notification storm: one notification per user, incident (or alert outside incidents) and
+ * kind. What was sent is remembered (key: kind and reference, value: the latest event time asked
+ * about) until {@code notify.dedup-retention} of event time past that event time, then forgotten
+ * by an event-time timer. A request for something already sent only extends the memory, so an
+ * incident that keeps raising alerts keeps being remembered. Timers are never deleted: one that
+ * finds nothing due does nothing.
+ *
+ * <p>State per user: the remembered notifications, which drain; and the anti-phishing code with
+ * the event time that set it. The code is profile state kept for the account's life (the contract
+ * requires the code as last set, however long ago), so it never drains: one small entry per user
+ * who ever set a code. Only a later (or equal) event time replaces it, so changes arriving out of
+ * order still leave the last one set.
+ */
+public final class NotificationFunction extends KeyedCoProcessFunction<String, Event, NotificationRequest, Notification> {
+    private static final long serialVersionUID = 1L;
+
+    public static final String ANTI_PHISHING_CODE_SET = "anti_phishing_code_set";
+
+    static final ValueStateDescriptor<AntiPhishingCode> CODE =
+            new ValueStateDescriptor<>("anti-phishing-code", AntiPhishingCode.class);
+    static final MapStateDescriptor<String, Long> SENT =
+            new MapStateDescriptor<>("notifications-sent", String.class, Long.class);
+
+    private final ArrayList<String> channels;
+    private final long retentionMillis;
+    private final SerializableClock clock;
+    private final NotificationComposer composer = new NotificationComposer();
+
+    private transient ValueState<AntiPhishingCode> code;
+    private transient MapState<String, Long> sent;
+    private transient Counter notificationsSent;
+    private transient Counter notificationsSuppressed;
+
+    public NotificationFunction(List<String> channels, long retentionMillis, SerializableClock clock) {
+        if (channels == null || channels.isEmpty()) throw new IllegalArgumentException("at least one channel is required");
+        if (retentionMillis <= 0) throw new IllegalArgumentException("retention must be positive: " + retentionMillis);
+        this.channels = new ArrayList<>(channels);
+        this.retentionMillis = retentionMillis;
+        this.clock = clock;
+    }
+
+    /** With {@code notify.channels} and {@code notify.dedup-retention}. */
+    public static NotificationFunction from(TourniquetConfig cfg, SerializableClock clock) {
+        return new NotificationFunction(channelsOf(cfg.get(Settings.NOTIFY_CHANNELS)),
+                cfg.get(Settings.NOTIFY_RETENTION).toMillis(), clock);
+    }
+
+    /** "email, push" → [email, push]: trimmed, empty items and repeats dropped, order kept. */
+    public static List<String> channelsOf(String commaList) {
+        LinkedHashSet<String> out = new LinkedHashSet<>();
+        for (String c : commaList.split(",")) {
+            if (!c.isBlank()) out.add(c.trim());
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(Settings.NOTIFY_CHANNELS.key() + ": '" + commaList + "' names no channel");
+        }
+        return List.copyOf(out);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        code = getRuntimeContext().getState(CODE);
+        sent = getRuntimeContext().getMapState(SENT);
+        var metrics = getRuntimeContext().getMetricGroup();
+        notificationsSent = metrics.counter("notificationsSent");
+        notificationsSuppressed = metrics.counter("notificationsSuppressed");
+    }
+
+    @Override
+    public void processElement1(Event e, Context ctx, Collector<Notification> out) throws Exception {
+        if (e.kind != Event.Kind.ACCOUNT_CHANGE || e.action == null) return;
+        switch (e.action) {
+            case ANTI_PHISHING_CODE_SET -> rememberCode(e);
+            case NotificationComposer.WHITELIST_ADDRESS_ADDED ->
+                    notify(NotificationComposer.whitelistAddedRequest(e), e.eventTime, ctx, out);
+            default -> { }
+        }
+    }
+
+    @Override
+    public void processElement2(NotificationRequest req, Context ctx, Collector<Notification> out) throws Exception {
+        long eventTime = req.alert != null ? req.alert.eventTime
+                : ctx.timestamp() != null ? ctx.timestamp() : ctx.timerService().currentWatermark();
+        notify(req, eventTime, ctx, out);
+    }
+
+    private void rememberCode(Event e) throws Exception {
+        if (e.antiPhishingCode == null) return; // the parser requires it; nothing to remember without it
+        AntiPhishingCode current = code.value();
+        // ">=": of two changes with the same event time, the one that arrived last wins.
+        if (current == null || e.eventTime >= current.eventTime) {
+            code.update(new AntiPhishingCode(e.antiPhishingCode, e.eventTime, e.eventId));
+        }
+    }
+
+    private void notify(NotificationRequest req, long eventTime, Context ctx, Collector<Notification> out)
+            throws Exception {
+        String key = NotificationComposer.dedupKey(req);
+        Long seen = sent.get(key);
+        if (seen != null) {
+            notificationsSuppressed.inc();
+            if (eventTime > seen) remember(key, eventTime, ctx);
+            return;
+        }
+        remember(key, eventTime, ctx);
+        AntiPhishingCode c = code.value();
+        out.collect(composer.compose(req, c == null ? null : c.code, channels, clock.getAsLong()));
+        notificationsSent.inc();
+    }
+
+    private void remember(String key, long eventTime, Context ctx) throws Exception {
+        sent.put(key, eventTime);
+        ctx.timerService().registerEventTimeTimer(forgetAt(eventTime));
+    }
+
+    private long forgetAt(long eventTime) {
+        return eventTime > Long.MAX_VALUE - retentionMillis ? Long.MAX_VALUE : eventTime + retentionMillis;
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Notification> out) throws Exception {
+        List<String> expired = new ArrayList<>();
+        for (Map.Entry<String, Long> e : sent.entries()) {
+            if (forgetAt(e.getValue()) <= timestamp) expired.add(e.getKey());
+        }
+        for (String key : expired) sent.remove(key);
+    }
+}
