@@ -64,6 +64,43 @@ public final class TestEvents {
         return e;
     }
 
+    /** A withdrawal request to {@code address} worth {@code usd}, from an account holding {@code balanceUsd}. */
+    public static Event requested(String eventId, String user, String withdrawalId, String address, double usd,
+                                  double balanceUsd, long time) {
+        Event e = withdrawal(eventId, user, withdrawalId, "requested", time);
+        e.destinationAddress = address;
+        e.usdValue = usd;
+        e.accountBalanceUsd = balanceUsd;
+        return e;
+    }
+
+    /** An approval (with a challenge id; whether it is valid does not matter here) worth {@code usd}. */
+    public static Event approved(String eventId, String user, String withdrawalId, double usd, long time) {
+        Event e = approval(eventId, user, withdrawalId, "c-" + withdrawalId, time);
+        e.usdValue = usd;
+        return e;
+    }
+
+    public static Event accountChange(String eventId, String user, String action, long time) {
+        Event e = base(Event.Kind.ACCOUNT_CHANGE, eventId, user, time);
+        e.action = action;
+        return e;
+    }
+
+    public static Event whitelistAdded(String eventId, String user, String address, long time) {
+        Event e = accountChange(eventId, user, "whitelist_address_added", time);
+        e.address = address;
+        e.asset = "BTC";
+        e.network = "bitcoin";
+        return e;
+    }
+
+    public static Event whitelistRemoved(String eventId, String user, String address, long time) {
+        Event e = whitelistAdded(eventId, user, address, time);
+        e.action = "whitelist_address_removed";
+        return e;
+    }
+
     public static Event login(String eventId, String user, long time) {
         Event e = base(Event.Kind.LOGIN, eventId, user, time);
         e.outcome = "success";

@@ -1,0 +1,39 @@
+package io.tourniquet.detect;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
+import java.io.Serializable;
+import java.math.BigDecimal;
+import java.util.Map;
+
+/**
+ * The account-drain rule's thresholds (contract section 2): the sliding window and how long a
+ * request's balance waits for its approval in milliseconds; the share of the balance and the
+ * floor in US$ as exact decimals.
+ */
+public record AccountDrainSettings(long windowMillis, BigDecimal share, BigDecimal floorUsd,
+                                   long requestRetentionMillis) implements Serializable {
+
+    public static AccountDrainSettings from(RuleVersion v) {
+        return new AccountDrainSettings(
+                v.get(Settings.DRAIN_WINDOW).toMillis(),
+                v.get(Settings.DRAIN_SHARE),
+                v.get(Settings.DRAIN_FLOOR),
+                v.get(Settings.DRAIN_REQUEST_RETENTION).toMillis());
+    }
+
+    public static AccountDrainSettings defaults() {
+        return from(RuleCatalog.initial(RuleCatalog.ACCOUNT_DRAIN, TourniquetConfig.defaults()));
+    }
+
+    /** These thresholds as version 1 of the rule (for tests and callers that start from numbers). */
+    public RuleVersion asRuleVersion() {
+        return new RuleVersion(RuleCatalog.ACCOUNT_DRAIN, 1, Map.of(
+                Settings.DRAIN_WINDOW.key(), windowMillis + " ms",
+                Settings.DRAIN_SHARE.key(), share.toPlainString(),
+                Settings.DRAIN_FLOOR.key(), floorUsd.toPlainString(),
+                Settings.DRAIN_REQUEST_RETENTION.key(), requestRetentionMillis + " ms"), "configuration", null, 0L);
+    }
+}
