@@ -320,8 +320,13 @@ class ControlProcessorTest {
         ObjectNode extended = (ObjectNode) Json.MAPPER.readTree(ControlRequests.sign(release("req-4", "u1"), CONTROL));
         extended.put("incident_id", "inc-9");
         sendText(extended.toString());
+        // Would be malformed if fields were read before the signature: they are not.
+        ObjectNode stripped = (ObjectNode) Json.MAPPER.readTree(ControlRequests.sign(release("req-5", "u1"), CONTROL));
+        stripped.remove("request_id");
+        stripped.put("type", "delete_everything");
+        sendText(stripped.toString());
 
-        assertThat(deadLetters()).hasSize(4).allSatisfy(d -> {
+        assertThat(deadLetters()).hasSize(5).allSatisfy(d -> {
             assertThat(d.reasonCode).isEqualTo("bad_signature");
             assertThat(d.reason).contains("does not verify");
         });
