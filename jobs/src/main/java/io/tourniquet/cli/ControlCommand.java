@@ -1,0 +1,253 @@
+package io.tourniquet.cli;
+
+import io.tourniquet.config.Setting;
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.control.ControlRequests;
+import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.util.Times;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tourniquet control}: an analyst's signed request to the detect job, on {@code topic.control}.
+ * Signed under the control key ({@code signing.control-key}, best given as the environment variable
+ * {@code TOURNIQUET_SIGNING_CONTROL_KEY}: a {@code --set} value is visible to other local users).
+ * The job accepts a request only if its signature verifies, it is fresh ({@code control.max-age},
+ * {@code control.max-future}) and its id was never used; rule changes are validated by the job.
+ */
+@Command(name = "control", mixinStandardHelpOptions = true,
+        description = {"Send an analyst's signed control request to the detect job (topic.control):",
+                "release an account, resume withdrawals, resolve an incident, or change a rule's thresholds.",
+                "The control key comes from TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes)."},
+        subcommands = {ControlCommand.Release.class, ControlCommand.Resume.class, ControlCommand.Resolve.class,
+                ControlCommand.Rule.class})
+public final class ControlCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing subcommand: release, resume, resolve or rule");
+    }
+
+    /** Options every request has. */
+    static final class Common {
+        @Option(names = "--by", required = true, paramLabel = "WHO",
+                description = "Who asks (e.g. your e-mail); kept with the request and on the commands it issues.")
+        String by;
+
+        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why, in plain words (audit trail).")
+        String reason;
+
+        @Option(names = "--request-id", paramLabel = "ID",
+                description = "Unique id of this request (default: a random UUID); the job refuses an id it has seen.")
+        String requestId;
+
+        @Option(names = "--print", description = "Print the signed request and do not send it.")
+        boolean print;
+    }
+
+    /** A request, signed, with the exact bytes to publish. */
+    public record Signed(ControlRequest request, byte[] json) {
+        public String text() {
+            return new String(json, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** What every subcommand does: build, check, sign, then print or send. */
+    abstract static class Request implements Callable<Integer> {
+        @Mixin
+        ConfigOptions options;
+
+        @Mixin
+        Common common;
+
+        @Spec
+        CommandSpec spec;
+
+        /** Fills the type-specific fields of {@code r}. */
+        abstract void fill(ControlRequest r);
+
+        /**
+         * The signed request these arguments make, dated {@code now}: the testable core.
+         *
+         * @throws IllegalArgumentException if the control key is unset or short, or the request is malformed
+         */
+        Signed prepare(TourniquetConfig cfg, Instant now) {
+            CommandSigner signer = ControlRequests.controlSigner(cfg); // first: a missing key is the likeliest error
+            ControlRequest r = new ControlRequest();
+            r.requestId = common.requestId != null ? common.requestId : UUID.randomUUID().toString();
+            r.requestedBy = common.by;
+            r.requestedAt = Times.format(now.toEpochMilli());
+            r.reason = common.reason;
+            fill(r);
+            String problem = ControlRequests.problemWith(r);
+            if (problem != null) throw new IllegalArgumentException("invalid request: " + problem);
+            return new Signed(r, ControlRequests.sign(r, signer));
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            TourniquetConfig cfg = options.resolve();
+            Signed signed = prepare(cfg, Instant.now());
+            PrintWriter out = spec.commandLine().getOut();
+            if (common.print) {
+                out.println(signed.text());
+            } else {
+                String topic = cfg.get(Settings.TOPIC_CONTROL);
+                RecordMetadata m = send(cfg, signed);
+                out.println("sent " + signed.request().type + " request " + signed.request().requestId + " to "
+                        + topic + " (partition " + m.partition() + ", offset " + m.offset() + "):");
+                out.println(signed.text());
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "release", mixinStandardHelpOptions = true,
+            description = "Release a frozen account: the job issues a signed release_account command for it.")
+    static final class Release extends Request {
+        @Option(names = "--user", required = true, paramLabel = "USER_ID", description = "The account to release.")
+        String user;
+
+        @Option(names = "--incident", paramLabel = "INCIDENT_ID", description = "The incident this answers, if any.")
+        String incident;
+
+        @Override
+        void fill(ControlRequest r) {
+            r.type = ControlRequest.RELEASE_ACCOUNT;
+            r.userId = user;
+            r.incidentId = incident;
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = "Resume withdrawals platform-wide: the job issues a signed resume_withdrawals command.")
+    static final class Resume extends Request {
+        @Option(names = "--incident", paramLabel = "INCIDENT_ID", description = "The incident this answers, if any.")
+        String incident;
+
+        @Override
+        void fill(ControlRequest r) {
+            r.type = ControlRequest.RESUME_WITHDRAWALS;
+            r.incidentId = incident;
+        }
+    }
+
+    @Command(name = "resolve", mixinStandardHelpOptions = true, description = "Mark an incident resolved.")
+    static final class Resolve extends Request {
+        @Option(names = "--incident", required = true, paramLabel = "INCIDENT_ID", description = "The incident.")
+        String incident;
+
+        @Override
+        void fill(ControlRequest r) {
+            r.type = ControlRequest.RESOLVE_INCIDENT;
+            r.incidentId = incident;
+        }
+    }
+
+    @Command(name = "rule", mixinStandardHelpOptions = true,
+            description = {"Change a rule's thresholds without a restart; the job makes the rule's next version.",
+                    "Rules and their settings: see 'tourniquet config' (keys rule.*)."})
+    static final class Rule extends Request {
+        @Option(names = "--rule", required = true, paramLabel = "RULE",
+                description = "account_drain, unauthorized_approval, new_address_withdrawal, bulk_drain, "
+                        + "destination_concentration or incident.")
+        String rule;
+
+        @Option(names = "--param", required = true, paramLabel = "KEY=VALUE",
+                description = "A full setting key of the rule and its new value, e.g. rule.account-drain.share=0.7; repeatable.")
+        Map<String, String> params = new LinkedHashMap<>();
+
+        @Override
+        void fill(ControlRequest r) {
+            checkLocally(rule, params);
+            r.type = ControlRequest.UPDATE_RULE;
+            r.rule = rule;
+            r.params = new LinkedHashMap<>(params);
+        }
+    }
+
+    /**
+     * Catches typos before anything is signed: the rule exists, every key is one of its settings
+     * and every value parses on its own. Checks across settings are left to the job, which knows
+     * the thresholds in force (they may differ from this machine's configuration).
+     */
+    static void checkLocally(String rule, Map<String, String> params) {
+        List<Setting<?>> own = RuleCatalog.settingsOf(rule); // throws naming the known rules
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, String> p : params.entrySet()) {
+            Setting<?> setting = own.stream().filter(s -> s.key().equals(p.getKey())).findFirst().orElse(null);
+            if (setting == null) {
+                problems.add(p.getKey() + ": not a setting of rule " + rule + " (its settings: "
+                        + own.stream().map(Setting::key).toList() + ")");
+                continue;
+            }
+            try {
+                setting.parse(p.getValue());
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
+    }
+
+    /**
+     * Publishes the signed bytes to {@code topic.control}, keyed by the request id, and waits for
+     * the acknowledgement of every in-sync replica ({@code acks=all}).
+     */
+    static RecordMetadata send(TourniquetConfig cfg, Signed signed) throws IOException {
+        String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
+        String topic = cfg.get(Settings.TOPIC_CONTROL);
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "tourniquet-control");
+        // An analyst at a terminal: fail within seconds, not the producer's default minutes.
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props)) {
+            return producer.send(new ProducerRecord<>(topic, signed.request().requestId, signed.json()))
+                    .get(45, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while sending to " + topic, e);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            throw new IOException("could not send to topic " + topic + " at " + bootstrap
+                    + " (is Kafka up, and the topic created by 'tourniquet setup'?)", e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.tourniquet.control;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.util.Times;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The control topic's wire format ({@link ControlRequest}, JSON snake_case) and its signature: the
+ * same scheme as commands ({@link CommandSigner}), under the control key. The job and the CLI
+ * share the checks here, so the CLI cannot send a request the job would call malformed.
+ */
+public final class ControlRequests {
+    private ControlRequests() {}
+
+    public static final List<String> TYPES = List.of(ControlRequest.RELEASE_ACCOUNT,
+            ControlRequest.RESUME_WITHDRAWALS, ControlRequest.RESOLVE_INCIDENT, ControlRequest.UPDATE_RULE);
+
+    /**
+     * The signer for the control key ({@code signing.control-key}), or a clear error naming the
+     * setting and its environment variable when it is unset or too short.
+     */
+    public static CommandSigner controlSigner(TourniquetConfig cfg) {
+        String key = cfg.find(Settings.CONTROL_KEY).orElse(null);
+        if (key == null) {
+            throw new IllegalArgumentException("no control key: set " + Settings.CONTROL_KEY.envName()
+                    + " (or --set " + Settings.CONTROL_KEY.key() + "=...), at least "
+                    + CommandSigner.MIN_KEY_BYTES + " bytes; the job refuses unsigned control requests");
+        }
+        if (key.getBytes(StandardCharsets.UTF_8).length < CommandSigner.MIN_KEY_BYTES) {
+            throw new IllegalArgumentException("control key too short: " + Settings.CONTROL_KEY.key() + " ("
+                    + Settings.CONTROL_KEY.envName() + ") must be at least " + CommandSigner.MIN_KEY_BYTES
+                    + " bytes");
+        }
+        return new CommandSigner(key);
+    }
+
+    /**
+     * Signs {@code request} under the control key: sets {@code request.signature} and returns the
+     * canonical signed JSON exactly as it is to be published (keys sorted, no whitespace).
+     */
+    public static byte[] sign(ControlRequest request, CommandSigner controlSigner) {
+        request.signature = null;
+        ObjectNode unsigned = (ObjectNode) Json.tree(request);
+        byte[] signed = controlSigner.sign(unsigned);
+        request.signature = controlSigner.signatureOf(unsigned);
+        return signed;
+    }
+
+    /**
+     * What makes {@code r} malformed, in one sentence, or null if nothing does. Checks presence
+     * and shape only; whether a rule change is acceptable is {@code RuleCatalog.next}'s call.
+     */
+    public static String problemWith(ControlRequest r) {
+        if (r.type == null || !TYPES.contains(r.type)) return "type: expected one of " + TYPES + ", got " + r.type;
+        if (blank(r.requestId)) return "request_id: missing";
+        if (blank(r.requestedBy)) return "requested_by: missing";
+        if (blank(r.requestedAt)) return "requested_at: missing";
+        try {
+            Times.parse(r.requestedAt);
+        } catch (IllegalArgumentException e) {
+            return "requested_at: " + e.getMessage();
+        }
+        switch (r.type) {
+            case ControlRequest.RELEASE_ACCOUNT -> {
+                if (blank(r.userId)) return "user_id: missing (release_account names the account to release)";
+            }
+            case ControlRequest.RESOLVE_INCIDENT -> {
+                if (blank(r.incidentId)) return "incident_id: missing (resolve_incident names the incident)";
+            }
+            case ControlRequest.UPDATE_RULE -> {
+                if (blank(r.rule)) return "rule: missing (update_rule names the rule to change)";
+                if (r.params == null || r.params.isEmpty()) return "params: missing (update_rule sets at least one)";
+                for (Map.Entry<String, String> p : r.params.entrySet()) {
+                    // A null value would unset the setting rather than change it.
+                    if (p.getValue() == null) return "params." + p.getKey() + ": missing value";
+                }
+            }
+            default -> { }
+        }
+        return null;
+    }
+
+    /** {@code requested_at} in epoch ms; only for a request {@link #problemWith} found nothing wrong with. */
+    public static long requestedAtMillis(ControlRequest r) {
+        return Times.parse(r.requestedAt).toEpochMilli();
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+}

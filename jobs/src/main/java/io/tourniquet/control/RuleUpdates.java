@@ -1,0 +1,23 @@
+package io.tourniquet.control;
+
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.model.ControlSignal;
+import io.tourniquet.rules.RuleVersion;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * The rule changes among accepted control signals, as the {@link RuleVersion}s every detector takes
+ * from the rules broadcast ({@code RuleCatalog.BROADCAST}). Already validated and numbered by
+ * {@link ControlProcessor}; detectors ignore a version not newer than theirs.
+ */
+public final class RuleUpdates implements FlatMapFunction<ControlSignal, RuleVersion> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void flatMap(ControlSignal signal, Collector<RuleVersion> out) {
+        if (ControlRequest.UPDATE_RULE.equals(signal.type) && signal.ruleVersion != null) {
+            out.collect(signal.ruleVersion);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package io.tourniquet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.control.ControlProcessor;
+import io.tourniquet.control.ControlRequests;
+import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.detect.EventKeys;
+import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.model.ControlSignal;
+import io.tourniquet.model.RawRecord;
+import io.tourniquet.util.Times;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.time.Instant;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ControlCommandTest {
+    private static final String KEY = "control-key-0123456789-0123456789-0123456789";
+    private static final Instant NOW = Instant.parse("2022-01-17T10:00:00Z");
+    private static final TourniquetConfig CFG =
+            TourniquetConfig.load(Map.of(), Map.of(Settings.CONTROL_KEY.key(), KEY));
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    /** Through the real entry point, so the subcommand's registration is tested too. */
+    private int run(String... args) {
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    /** Parses {@code control <args>} and signs what they make, dated {@link #NOW}. */
+    private static ControlCommand.Signed prepare(TourniquetConfig cfg, String... args) {
+        CommandLine cl = new CommandLine(new ControlCommand());
+        CommandLine.ParseResult parsed = cl.parseArgs(args);
+        ControlCommand.Request sub = (ControlCommand.Request) parsed.subcommand().commandSpec().userObject();
+        return sub.prepare(cfg, NOW);
+    }
+
+    @Test
+    void releaseBuildsASignedRequestTheControlKeyVerifies() throws Exception {
+        ControlCommand.Signed s = prepare(CFG, "release", "--user", "u1", "--incident", "inc-7",
+                "--by", "alice@exchange.example", "--reason", "customer confirmed by phone", "--request-id", "req-1");
+
+        JsonNode published = Json.MAPPER.readTree(s.json());
+        assertThat(new CommandSigner(KEY).verify(published)).isTrue();
+        assertThat(new CommandSigner(KEY + "-other").verify(published)).isFalse();
+        assertThat(s.request().signature).isEqualTo(published.get("signature").asText()).startsWith("hmac-sha256:");
+        // Canonical (keys sorted, no whitespace), only the fields that are set, and the signature is
+        // an HMAC computed independently over the same form without it.
+        String unsigned = "{\"incident_id\":\"inc-7\",\"reason\":\"customer confirmed by phone\","
+                + "\"request_id\":\"req-1\",\"requested_at\":\"2022-01-17T10:00:00.000Z\","
+                + "\"requested_by\":\"alice@exchange.example\",\"type\":\"release_account\",\"user_id\":\"u1\"}";
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(KEY.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        String expected = "hmac-sha256:" + HexFormat.of().formatHex(mac.doFinal(unsigned.getBytes(StandardCharsets.UTF_8)));
+        assertThat(s.request().signature).isEqualTo(expected);
+        assertThat(s.text()).isEqualTo(unsigned.replace(",\"type\"", ",\"signature\":\"" + expected + "\",\"type\""));
+        assertThat(ControlRequests.problemWith(s.request())).isNull();
+    }
+
+    @Test
+    void everySubcommandMakesItsType() throws Exception {
+        ControlCommand.Signed resume = prepare(CFG, "resume", "--by", "bob", "--reason", "contained");
+        assertThat(resume.request().type).isEqualTo(ControlRequest.RESUME_WITHDRAWALS);
+        assertThat(resume.request().requestId).as("a random UUID by default").hasSize(36);
+        assertThat(prepare(CFG, "resume", "--by", "bob", "--reason", "x").request().requestId)
+                .isNotEqualTo(resume.request().requestId);
+
+        ControlCommand.Signed resolve = prepare(CFG, "resolve", "--incident", "inc-7", "--by", "bob", "--reason", "done");
+        assertThat(resolve.request().type).isEqualTo(ControlRequest.RESOLVE_INCIDENT);
+        assertThat(resolve.request().incidentId).isEqualTo("inc-7");
+
+        ControlCommand.Signed rule = prepare(CFG, "rule", "--rule", "account_drain",
+                "--param", "rule.account-drain.share=0.7", "--param", "rule.account-drain.floor-usd=5000",
+                "--by", "bob", "--reason", "too many false positives");
+        assertThat(rule.request().type).isEqualTo(ControlRequest.UPDATE_RULE);
+        assertThat(rule.request().rule).isEqualTo("account_drain");
+        assertThat(rule.request().params).containsExactly(Map.entry("rule.account-drain.share", "0.7"),
+                Map.entry("rule.account-drain.floor-usd", "5000"));
+        for (ControlCommand.Signed s : new ControlCommand.Signed[] {resume, resolve, rule}) {
+            assertThat(new CommandSigner(KEY).verify(Json.MAPPER.readTree(s.text()))).isTrue();
+        }
+    }
+
+    @Test
+    void theJobAcceptsWhatTheCommandSigns() throws Exception {
+        ControlCommand.Signed s = prepare(CFG, "rule", "--rule", "account_drain",
+                "--param", "rule.account-drain.share=0.7", "--by", "bob", "--reason", "tuning", "--request-id", "r-1");
+        ControlProcessor fn = new ControlProcessor(new CommandSigner(KEY), new CommandSigner(KEY + "-commands"),
+                TourniquetConfig.defaults(), SerializableClock.fixed(NOW.toEpochMilli()));
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, RawRecord, ControlSignal>(
+                new KeyedProcessOperator<>(fn), EventKeys.platform(), Types.STRING)) {
+            h.setProcessingTime(NOW.toEpochMilli());
+            h.open();
+            h.processElement(new StreamRecord<>(new RawRecord("tourniquet.control", 0, 0, null, s.json(), -1), 0));
+            assertThat(h.extractOutputValues()).singleElement().satisfies(signal -> {
+                assertThat(signal.requestId).isEqualTo("r-1");
+                assertThat(signal.ruleVersion.version).isEqualTo(2);
+                assertThat(signal.ruleVersion.params).containsEntry("rule.account-drain.share", "0.7");
+            });
+            assertThat(h.getSideOutput(io.tourniquet.detect.Tags.DEAD_LETTERS)).isNull();
+        }
+    }
+
+    @Test
+    void printWritesTheSignedRequestAndSendsNothing() throws Exception {
+        int code = run("control", "resolve", "--incident", "inc-7", "--by", "bob", "--reason", "done",
+                "--print", "-s", "signing.control-key=" + KEY, "--kafka", "127.0.0.1:1");
+        assertThat(code).as(err.toString()).isZero();
+        JsonNode printed = Json.MAPPER.readTree(out.toString().trim());
+        assertThat(new CommandSigner(KEY).verify(printed)).isTrue();
+        assertThat(printed.get("type").asText()).isEqualTo("resolve_incident");
+        assertThat(Times.parse(printed.get("requested_at").asText())).isNotNull();
+    }
+
+    @Test
+    void missingOrShortControlKeyIsAClearError() {
+        TourniquetConfig noKey = TourniquetConfig.load(Map.of(), Map.of());
+        assertThatThrownBy(() -> prepare(noKey, "resume", "--by", "bob", "--reason", "x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no control key")
+                .hasMessageContaining("TOURNIQUET_SIGNING_CONTROL_KEY")
+                .hasMessageContaining("at least 32 bytes");
+        assertThatThrownBy(() -> ControlRequests.controlSigner(noKey)).hasMessageContaining("no control key");
+
+        int code = run("control", "resume", "--by", "bob", "--reason", "x", "--print",
+                "-s", "signing.control-key=only-twenty-chars-ok");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("control key too short", "TOURNIQUET_SIGNING_CONTROL_KEY", "32 bytes");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void ruleChangesAreCheckedBeforeSigning() {
+        assertThatThrownBy(() -> prepare(CFG, "rule", "--rule", "no_such_rule", "--param", "rule.account-drain.share=0.7",
+                "--by", "bob", "--reason", "x")).hasMessageContaining("unknown rule 'no_such_rule'");
+        assertThatThrownBy(() -> prepare(CFG, "rule", "--rule", "account_drain", "--param", "rule.bulk-drain.min-users=3",
+                "--by", "bob", "--reason", "x")).hasMessageContaining("not a setting of rule account_drain");
+        assertThatThrownBy(() -> prepare(CFG, "rule", "--rule", "account_drain", "--param", "rule.account-drain.share=-1",
+                "--by", "bob", "--reason", "x")).hasMessageContaining("rule.account-drain.share: '-1' must be between");
+
+        int code = run("control", "rule", "--rule", "account_drain", "--param", "rule.account-drain.share=lots",
+                "--by", "bob", "--reason", "x", "--print", "-s", "signing.control-key=" + KEY);
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("rule.account-drain.share");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void requiredOptionsAndSubcommand() {
+        assertThat(run("control", "release", "--by", "bob", "--reason", "x", "--print")).isEqualTo(2);
+        assertThat(err.toString()).contains("--user");
+        assertThat(run("control", "release", "--user", "u1", "--reason", "x", "--print")).isEqualTo(2);
+        assertThat(err.toString()).contains("--by");
+        assertThat(run("control", "resolve", "--by", "bob", "--reason", "x", "--print")).isEqualTo(2);
+        assertThat(err.toString()).contains("--incident");
+        assertThat(run("control", "rule", "--rule", "account_drain", "--by", "bob", "--reason", "x")).isEqualTo(2);
+        assertThat(err.toString()).contains("--param");
+        assertThat(run("control")).isEqualTo(2);
+        assertThat(err.toString()).contains("missing subcommand");
+    }
+}
