@@ -68,6 +68,7 @@ public final class BenchCommand implements Callable<Integer> {
         String run = Long.toString(System.currentTimeMillis(), 36);
         TourniquetConfig base = options.resolve(Map.of(
                 Settings.SIGNING_KEY.key(), DemoCommand.DEMO_SIGNING_KEY,
+                Settings.CONTROL_KEY.key(), DemoCommand.DEMO_CONTROL_KEY,
                 Settings.TOPIC_PARTITIONS.key(), Integer.toString(partitions)));
         System.out.printf("bench run %s: Kafka %s, parallelism %d, %d partitions per topic, %d cores%n", run,
                 base.get(Settings.KAFKA_BOOTSTRAP), base.get(Settings.PARALLELISM), partitions,

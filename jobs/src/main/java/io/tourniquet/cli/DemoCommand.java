@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
     /** Public on purpose: the demo's commands are signed with a key everyone can read. */
     static final String DEMO_SIGNING_KEY = "tourniquet-demo-key-PUBLIC-never-use-in-production";
+    /** Likewise public: analysts' requests in the demo are signed with it. */
+    static final String DEMO_CONTROL_KEY = "tourniquet-demo-control-key-PUBLIC-never-use-in-production";
 
     @Mixin
     ConfigOptions options;
@@ -40,6 +42,7 @@ public final class DemoCommand implements Callable<Integer> {
         String runId = Long.toString(System.currentTimeMillis(), 36);
         TourniquetConfig cfg = options.resolve(Map.of(
                 Settings.SIGNING_KEY.key(), DEMO_SIGNING_KEY,
+                Settings.CONTROL_KEY.key(), DEMO_CONTROL_KEY,
                 Settings.KAFKA_GROUP_PREFIX.key(), "tourniquet-demo-" + runId));
         System.out.println("Tourniquet demo: Kafka " + cfg.get(Settings.KAFKA_BOOTSTRAP) + ", Elasticsearch "
                 + cfg.get(Settings.ES_URL) + " (commands signed with the public demo key)");

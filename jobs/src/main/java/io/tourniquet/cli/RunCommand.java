@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run the detect job and the index job on an embedded Flink against the given Kafka and",
                 "Elasticsearch. Every setting can be given by flag (--set key=value) or environment variable",
-                "(TOURNIQUET_<KEY>); the signing key is required (TOURNIQUET_SIGNING_KEY)."})
+                "(TOURNIQUET_<KEY>); the detect job requires the command signing key (TOURNIQUET_SIGNING_KEY)",
+                "and the analysts' control key (TOURNIQUET_SIGNING_CONTROL_KEY), each at least 32 bytes."})
 public final class RunCommand implements Callable<Integer> {
     enum Jobs { both, detect, index }
 
@@ -32,6 +33,10 @@ public final class RunCommand implements Callable<Integer> {
         if (job != Jobs.index && cfg.find(Settings.SIGNING_KEY).isEmpty()) {
             throw new IllegalArgumentException("no signing key: set TOURNIQUET_SIGNING_KEY (at least 32 bytes); "
                     + "enforcers ignore unsigned commands, so the detect job refuses to start without one");
+        }
+        if (job != Jobs.index && cfg.find(Settings.CONTROL_KEY).isEmpty()) {
+            throw new IllegalArgumentException("no control key: set TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes); "
+                    + "only requests signed with it can release accounts or resume withdrawals");
         }
         SetupCommand.apply(cfg);
         run(cfg, job != Jobs.index, job != Jobs.detect, bounded);

@@ -199,10 +199,10 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
                 return;
             }
         }
-        accept(request, requestedAt, next, now, ctx, out);
+        accept(raw, request, requestedAt, next, now, ctx, out);
     }
 
-    private void accept(ControlRequest request, long requestedAt, RuleVersion next, long now, Context ctx,
+    private void accept(RawRecord raw, ControlRequest request, long requestedAt, RuleVersion next, long now, Context ctx,
                         Collector<ControlSignal> out) throws Exception {
         // Fresh means requested_at within [now - max-age, now + max-future], both ends included, so
         // a request first seen at t may pass the freshness check up to t + max-future + max-age.
@@ -221,6 +221,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         signal.userId = request.userId;
         signal.incidentId = request.incidentId;
         signal.ruleVersion = next;
+        signal.raw = raw;
         out.collect(signal);
 
         switch (request.type) {

@@ -2,56 +2,136 @@ package io.tourniquet.detect;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.control.ControlProcessor;
+import io.tourniquet.control.RuleUpdates;
+import io.tourniquet.incident.IncidentTracker;
 import io.tourniquet.model.Alert;
+import io.tourniquet.model.ControlSignal;
+import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
+import io.tourniquet.model.Notification;
 import io.tourniquet.model.RawRecord;
+import io.tourniquet.notify.NotificationFunction;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.FilterFunction;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.api.common.typeinfo.Types;
 
 /**
  * The containment path: input topics (event time per partition, see {@link #watermarks}) → parse
- * (bad records to the DLQ) → drop duplicates → detectors → alerts and signed commands. Nothing here talks to Elasticsearch;
- * enriched events leave on a Kafka topic for the index job.
+ * (bad records to the DLQ) → drop duplicates → per-user detectors → platform detectors → incident
+ * tracker → alerts, signed commands, incidents and notifications. Analysts' signed requests come in
+ * on the control topic: rule changes reach every detector as broadcast state, release and resume
+ * become signed commands, resolve closes an incident. Nothing here talks to Elasticsearch;
+ * enriched events and incidents leave on Kafka topics for the index job.
  */
 public final class DetectJob {
     private DetectJob() {}
 
     /** The topology, independent of where records come from and go to. */
-    public static void defineWorkflow(DataStream<RawRecord> raw, DetectSinks sinks, TourniquetConfig cfg,
-                                      SerializableClock clock) {
+    public static void defineWorkflow(DataStream<RawRecord> raw, DataStream<RawRecord> controlRaw, DetectSinks sinks,
+                                      TourniquetConfig cfg, SerializableClock clock) {
+        CommandSigner commandSigner = new CommandSigner(cfg.get(Settings.SIGNING_KEY));
+
+        // Analysts' requests: verified, de-duplicated and numbered in one place.
+        SingleOutputStreamOperator<ControlSignal> control = controlRaw
+                .keyBy(EventKeys.platform())
+                .process(new ControlProcessor(new CommandSigner(cfg.get(Settings.CONTROL_KEY)), commandSigner, cfg,
+                        clock))
+                .uid("control").name("Verify analysts' requests");
+        BroadcastStream<RuleVersion> rules = control
+                .flatMap(new RuleUpdates())
+                .uid("rule-updates").name("Rule updates")
+                .broadcast(RuleCatalog.BROADCAST);
+
         EventParser parser = new EventParser(kindByTopic(cfg), cfg.get(Settings.MAX_RECORD_BYTES));
         SingleOutputStreamOperator<Event> parsed = raw
                 .process(new ParseFunction(parser, clock))
                 .uid("parse").name("Parse and validate");
-        parsed.getSideOutput(Tags.DEAD_LETTERS)
-                .sinkTo(sinks.deadLetters()).uid("sink-dlq").name("Dead-letter sink");
 
         DataStream<Event> unique = parsed
                 .keyBy(EventKeys.EVENT_ID)
                 .process(new DeduplicateFunction(cfg.get(Settings.DEDUP_RETENTION).toMillis()))
                 .uid("dedup").name("Drop redelivered duplicates");
 
-        var rules = unique.getExecutionEnvironment()
-                .fromData(java.util.List.of(io.tourniquet.rules.RuleCatalog.initial(
-                        io.tourniquet.rules.RuleCatalog.UNAUTHORIZED_APPROVAL, cfg)))
-                .broadcast(io.tourniquet.rules.RuleCatalog.BROADCAST);
-        SingleOutputStreamOperator<EnrichedEvent> enriched = unique
-                .map(EnrichedEvent::of)
+        // Per user, chained without a shuffle between them: each adds its alert ids to the event.
+        SingleOutputStreamOperator<EnrichedEvent> newAddress = unique
+                .map(new ToEnriched()).uid("enrich").name("Enrich")
                 .keyBy(EventKeys.ENRICHED_USER_ID)
                 .connect(rules)
-                .process(new UnauthorizedApprovalDetector(io.tourniquet.rules.RuleCatalog.initial(
-                        io.tourniquet.rules.RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock))
+                .process(new NewAddressWithdrawalDetector(initial(RuleCatalog.NEW_ADDRESS_WITHDRAWAL, cfg), clock))
+                .uid("detect-new-address-withdrawal").name("Detect new-address withdrawals");
+        SingleOutputStreamOperator<EnrichedEvent> drain = byUser(newAddress)
+                .connect(rules)
+                .process(new AccountDrainDetector(initial(RuleCatalog.ACCOUNT_DRAIN, cfg), clock))
+                .uid("detect-account-drain").name("Detect account drains");
+        SingleOutputStreamOperator<EnrichedEvent> enriched = byUser(drain)
+                .connect(rules)
+                .process(new UnauthorizedApprovalDetector(initial(RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock))
                 .uid("detect-unauthorized-approval").name("Detect unauthorized approvals");
 
-        DataStream<Alert> alerts = enriched.getSideOutput(Tags.ALERTS);
+        DataStream<Alert> userAlerts = newAddress.getSideOutput(Tags.ALERTS)
+                .union(drain.getSideOutput(Tags.ALERTS), enriched.getSideOutput(Tags.ALERTS));
+
+        // Platform-wide: one key each (or one per address), so counts are global at any parallelism.
+        DataStream<Alert> concentration = userAlerts
+                .filter(new RuleIs(RuleCatalog.NEW_ADDRESS_WITHDRAWAL)).uid("new-address-alerts").name("New-address alerts")
+                .keyBy(EventKeys.ALERT_DESTINATION)
+                .connect(rules)
+                .process(new DestinationConcentrationDetector(initial(RuleCatalog.DESTINATION_CONCENTRATION, cfg), clock))
+                .uid("detect-destination-concentration").name("Detect destination concentration");
+        DataStream<Alert> bulk = userAlerts
+                .filter(new RuleIs(RuleCatalog.UNAUTHORIZED_APPROVAL, RuleCatalog.ACCOUNT_DRAIN))
+                .uid("draining-alerts").name("Draining alerts")
+                .keyBy(EventKeys.platform())
+                .connect(rules)
+                .process(new BulkDrainDetector(initial(RuleCatalog.BULK_DRAIN, cfg), clock))
+                .uid("detect-bulk-drain").name("Detect bulk draining");
+
+        SingleOutputStreamOperator<Alert> alerts = userAlerts.union(concentration, bulk)
+                .keyBy(EventKeys.platform())
+                .connect(control.keyBy(EventKeys.platform()))
+                .process(IncidentTracker.from(cfg, clock))
+                .uid("incidents").name("Track incidents");
+
         alerts.sinkTo(sinks.alerts()).uid("sink-alerts").name("Alert sink");
-        alerts.flatMap(new ActionPlanner(new CommandSigner(cfg.get(Settings.SIGNING_KEY)), clock))
+        alerts.flatMap(new ActionPlanner(commandSigner, clock))
                 .uid("plan-actions").name("Plan and sign commands")
+                .union(control.getSideOutput(Tags.ANALYST_ACTIONS))
                 .sinkTo(sinks.actions()).uid("sink-actions").name("Command sink");
-        enriched.sinkTo(sinks.enriched()).uid("sink-enriched").name("Enriched-event sink");
+        alerts.getSideOutput(Tags.INCIDENTS).sinkTo(sinks.incidents()).uid("sink-incidents").name("Incident sink");
+
+        DataStream<Notification> notifications = unique
+                .filter(new KindIs(Event.Kind.ACCOUNT_CHANGE)).uid("account-changes").name("Account changes")
+                .keyBy(EventKeys.USER_ID)
+                .connect(alerts.getSideOutput(Tags.NOTIFY).keyBy(EventKeys.NOTIFY_USER))
+                .process(NotificationFunction.from(cfg, clock))
+                .uid("notify").name("Compose notifications");
+        notifications.sinkTo(sinks.notifications()).uid("sink-notifications").name("Notification sink");
+
+        enriched.union(alerts.getSideOutput(Tags.INCIDENT_EVENTS))
+                .sinkTo(sinks.enriched()).uid("sink-enriched").name("Enriched-event sink");
+
+        DataStream<DeadLetter> deadLetters = parsed.getSideOutput(Tags.DEAD_LETTERS)
+                .union(control.getSideOutput(Tags.DEAD_LETTERS), alerts.getSideOutput(Tags.DEAD_LETTERS));
+        deadLetters.sinkTo(sinks.deadLetters()).uid("sink-dlq").name("Dead-letter sink");
+    }
+
+    /** The previous per-user step's output is still partitioned by user: no shuffle needed. */
+    private static KeyedStream<EnrichedEvent, String> byUser(DataStream<EnrichedEvent> stream) {
+        return DataStreamUtils.reinterpretAsKeyedStream(stream, EventKeys.ENRICHED_USER_ID, Types.STRING);
+    }
+
+    private static RuleVersion initial(String rule, TourniquetConfig cfg) {
+        return RuleCatalog.initial(rule, cfg);
     }
 
     /**
@@ -70,5 +150,43 @@ public final class DetectJob {
                 cfg.get(Settings.TOPIC_MFA), Event.Kind.MFA,
                 cfg.get(Settings.TOPIC_WITHDRAWALS), Event.Kind.WITHDRAWAL,
                 cfg.get(Settings.TOPIC_ACCOUNT_CHANGES), Event.Kind.ACCOUNT_CHANGE);
+    }
+
+    /** Wraps each event for the detectors to enrich. */
+    static final class ToEnriched implements org.apache.flink.api.common.functions.MapFunction<Event, EnrichedEvent> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public EnrichedEvent map(Event e) {
+            return EnrichedEvent.of(e);
+        }
+    }
+
+    static final class RuleIs implements FilterFunction<Alert> {
+        private static final long serialVersionUID = 1L;
+        private final java.util.Set<String> rules;
+
+        RuleIs(String... rules) {
+            this.rules = java.util.Set.of(rules);
+        }
+
+        @Override
+        public boolean filter(Alert a) {
+            return rules.contains(a.rule);
+        }
+    }
+
+    static final class KindIs implements FilterFunction<Event> {
+        private static final long serialVersionUID = 1L;
+        private final Event.Kind kind;
+
+        KindIs(Event.Kind kind) {
+            this.kind = kind;
+        }
+
+        @Override
+        public boolean filter(Event e) {
+            return e.kind == kind;
+        }
     }
 }

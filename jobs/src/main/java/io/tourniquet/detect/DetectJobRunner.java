@@ -1,6 +1,8 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
+import java.util.List;
 import io.tourniquet.kafka.KafkaConnectors;
 import io.tourniquet.model.RawRecord;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -16,7 +18,11 @@ public final class DetectJobRunner {
                 .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),
                         DetectJob.watermarks(cfg), "Input topics")
                 .uid("source-input").name("Input topics");
-        DetectJob.defineWorkflow(raw, KafkaConnectors.detectSinks(cfg), cfg, SerializableClock.SYSTEM);
+        DataStream<RawRecord> control = env
+                .fromSource(KafkaConnectors.rawSource(cfg, List.of(cfg.get(Settings.TOPIC_CONTROL)), "control",
+                        bounded), ControlWatermarks.strategy(), "Control topic")
+                .uid("source-control").name("Control topic");
+        DetectJob.defineWorkflow(raw, control, KafkaConnectors.detectSinks(cfg), cfg, SerializableClock.SYSTEM);
         return env;
     }
 }

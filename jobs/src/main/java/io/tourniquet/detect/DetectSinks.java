@@ -3,8 +3,11 @@ package io.tourniquet.detect;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Incident;
+import io.tourniquet.model.Notification;
 import org.apache.flink.api.connector.sink2.Sink;
 
 /** Where the detect job writes: real Kafka sinks in production, collecting sinks in tests. */
 public record DetectSinks(Sink<Alert> alerts, Sink<SignedAction> actions, Sink<EnrichedEvent> enriched,
-                          Sink<DeadLetter> deadLetters) {}
+                          Sink<DeadLetter> deadLetters, Sink<Incident> incidents,
+                          Sink<Notification> notifications) {}

@@ -8,6 +8,7 @@ import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Incident;
 import io.tourniquet.model.Event;
 import io.tourniquet.util.Times;
 import java.math.BigDecimal;
@@ -134,6 +135,28 @@ public final class EcsDocuments {
         d.put("@timestamp", Times.format(action.eventTime));
         d.put("event.action", action.action);
         return new IndexDoc(dailyIndex(alias, action.eventTime), action.actionId, d.json());
+    }
+
+    /**
+     * A {@code tourniquet-incidents} document, one per incident (id = incident id) in the single
+     * incidents index, versioned externally by the incident's version so a replayed or reordered
+     * older update can never overwrite a newer one.
+     */
+    public static IndexDoc incident(Incident incident, String alias) {
+        ObjectNode tree = (ObjectNode) Json.MAPPER.valueToTree(incident);
+        // Beside each exact amount string, its numeric value for range queries and sums.
+        for (JsonNode list : List.of(tree.path("impact"), tree.path("impact_after_containment"))) {
+            if (!list.isArray()) continue;
+            for (JsonNode item : list) {
+                Double v = decimalValue(item.path("amount").asText(null));
+                if (v != null) ((ObjectNode) item).put("amount_value", v);
+            }
+        }
+        Doc d = Doc.of(tree);
+        d.put("@timestamp", Times.format(incident.startedAt));
+        d.put("incident.id", incident.incidentId);
+        d.put("event.kind", "incident");
+        return new IndexDoc(IndexTemplates.incidentsIndex(alias), incident.incidentId, d.json(), incident.version);
     }
 
     static List<String> category(Event e) {

@@ -6,16 +6,17 @@ import java.io.Serializable;
 import java.util.List;
 
 /** Which topic feeds which index alias. */
-public record IndexTargets(String enrichedTopic, String alertsTopic, String actionsTopic,
-                           String eventsAlias, String alertsAlias, String actionsAlias) implements Serializable {
+public record IndexTargets(String enrichedTopic, String alertsTopic, String actionsTopic, String incidentsTopic,
+                           String eventsAlias, String alertsAlias, String actionsAlias, String incidentsAlias)
+        implements Serializable {
 
     public static IndexTargets from(TourniquetConfig cfg) {
         return new IndexTargets(cfg.get(Settings.TOPIC_ENRICHED), cfg.get(Settings.TOPIC_ALERTS),
-                cfg.get(Settings.TOPIC_ACTIONS), cfg.get(Settings.INDEX_EVENTS), cfg.get(Settings.INDEX_ALERTS),
-                cfg.get(Settings.INDEX_ACTIONS));
+                cfg.get(Settings.TOPIC_ACTIONS), cfg.get(Settings.TOPIC_INCIDENTS), cfg.get(Settings.INDEX_EVENTS),
+                cfg.get(Settings.INDEX_ALERTS), cfg.get(Settings.INDEX_ACTIONS), cfg.get(Settings.INDEX_INCIDENTS));
     }
 
     public List<String> topics() {
-        return List.of(enrichedTopic, alertsTopic, actionsTopic);
+        return List.of(enrichedTopic, alertsTopic, actionsTopic, incidentsTopic);
     }
 }

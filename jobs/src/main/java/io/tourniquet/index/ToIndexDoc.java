@@ -6,6 +6,7 @@ import io.tourniquet.model.Action;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Incident;
 import io.tourniquet.model.RawRecord;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -46,6 +47,8 @@ public final class ToIndexDoc extends ProcessFunction<RawRecord, IndexDoc> {
                 out.collect(EcsDocuments.alert(Json.fromBytes(r.value, Alert.class), targets.alertsAlias()));
             } else if (r.topic.equals(targets.actionsTopic())) {
                 out.collect(EcsDocuments.action(Json.fromBytes(r.value, Action.class), targets.actionsAlias()));
+            } else if (r.topic.equals(targets.incidentsTopic())) {
+                out.collect(EcsDocuments.incident(Json.fromBytes(r.value, Incident.class), targets.incidentsAlias()));
             } else {
                 throw new IllegalArgumentException("record from unconfigured topic " + r.topic);
             }

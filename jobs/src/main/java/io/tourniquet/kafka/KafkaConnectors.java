@@ -8,6 +8,8 @@ import io.tourniquet.json.Json;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Incident;
+import io.tourniquet.model.Notification;
 import io.tourniquet.model.RawRecord;
 import java.util.List;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -47,7 +49,20 @@ public final class KafkaConnectors {
     }
 
     public static DetectSinks detectSinks(TourniquetConfig cfg) {
-        return new DetectSinks(alertSink(cfg), actionSink(cfg), enrichedSink(cfg), deadLetterSink(cfg));
+        return new DetectSinks(alertSink(cfg), actionSink(cfg), enrichedSink(cfg), deadLetterSink(cfg),
+                incidentSink(cfg), notificationSink(cfg));
+    }
+
+    /** Every change of an incident; the key keeps one incident's versions in order on one partition. */
+    static KafkaSink<Incident> incidentSink(TourniquetConfig cfg) {
+        return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_INCIDENTS),
+                new IncidentKey(), new JsonValue<>()));
+    }
+
+    /** At least once; notification ids are deterministic so the messaging service can de-duplicate. */
+    static KafkaSink<Notification> notificationSink(TourniquetConfig cfg) {
+        return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_NOTIFICATIONS),
+                new NotificationKey(), new JsonValue<>()));
     }
 
     /** Exactly once: an alert becomes visible to read_committed readers when its checkpoint completes. */
@@ -114,6 +129,24 @@ public final class KafkaConnectors {
         @Override
         public String key(EnrichedEvent e) {
             return e.event.userId;
+        }
+    }
+
+    static final class IncidentKey implements JsonRecordSerializer.KeyOf<Incident> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(Incident i) {
+            return i.incidentId;
+        }
+    }
+
+    static final class NotificationKey implements JsonRecordSerializer.KeyOf<Notification> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(Notification n) {
+            return n.userId;
         }
     }
 

@@ -70,14 +70,19 @@ class DetectWorkflowITCase {
         CollectingSink<SignedAction> actions = CollectingSink.named("wf-actions");
         CollectingSink<EnrichedEvent> enriched = CollectingSink.named("wf-enriched");
         CollectingSink<DeadLetter> dlq = CollectingSink.named("wf-dlq");
-        TourniquetConfig cfg = TourniquetConfig.defaults().with(Settings.SIGNING_KEY, KEY);
+        TourniquetConfig cfg = TourniquetConfig.defaults().with(Map.of(Settings.SIGNING_KEY.key(), KEY,
+                Settings.CONTROL_KEY.key(), KEY));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(SharedMiniCluster.PARALLELISM);
         DetectJob.defineWorkflow(
                 env.fromData(input, TypeInformation.of(RawRecord.class)).uid("test-input").name("test input")
                         .assignTimestampsAndWatermarks(DetectJob.watermarks(cfg)).uid("test-watermarks"),
-                new DetectSinks(alerts, actions, enriched, dlq), cfg, SerializableClock.fixed(1_700_000_000_000L));
+                env.fromData(List.<RawRecord>of(), TypeInformation.of(RawRecord.class)).uid("test-control")
+                        .assignTimestampsAndWatermarks(ControlWatermarks.strategy()).uid("test-control-watermarks"),
+                new DetectSinks(alerts, actions, enriched, dlq, CollectingSink.named("wf-incidents"),
+                        CollectingSink.named("wf-notifications")),
+                cfg, SerializableClock.fixed(1_700_000_000_000L));
         env.execute("detect-workflow-test");
 
         assertThat(alerts.results()).extracting(a -> a.userId + ":" + a.evidence.reason)

@@ -265,6 +265,7 @@ class EcsDocumentsTest {
         Alert a = new Alert();
         a.alertId = "al-1";
         a.rule = "unauthorized_approval";
+        a.ruleVersion = 2;
         a.severity = "high";
         a.eventTime = Times.parse("2026-05-03T08:15:30.250Z").toEpochMilli();
         a.detectedAt = Times.parse("2026-05-03T08:15:36.000Z").toEpochMilli();
@@ -285,6 +286,7 @@ class EcsDocumentsTest {
                 {
                   "alert_id": "al-1",
                   "rule": "unauthorized_approval",
+                  "rule_version": 2,
                   "severity": "high",
                   "event_time": "2026-05-03T08:15:30.250Z",
                   "detected_at": "2026-05-03T08:15:36.000Z",

@@ -1,0 +1,50 @@
+package io.tourniquet.testing;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.model.RawRecord;
+import io.tourniquet.util.Times;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Control-topic records for tests: signed as an analyst would, or tampered with on purpose. */
+public final class ControlRecords {
+    private final String topic;
+    private final CommandSigner signer;
+    private final List<RawRecord> records = new ArrayList<>();
+
+    public ControlRecords(String topic, String controlKey) {
+        this.topic = topic;
+        this.signer = new CommandSigner(controlKey);
+    }
+
+    public static ControlRequest request(String id, String type, String by, long requestedAt) {
+        ControlRequest r = new ControlRequest();
+        r.requestId = id;
+        r.type = type;
+        r.requestedBy = by;
+        r.requestedAt = Times.format(requestedAt);
+        r.reason = "test";
+        return r;
+    }
+
+    public ControlRecords signed(ControlRequest r) {
+        return raw(new String(signer.sign((ObjectNode) Json.tree(r)), StandardCharsets.UTF_8));
+    }
+
+    public ControlRecords unsigned(ControlRequest r) {
+        return raw(Json.toString(r));
+    }
+
+    public ControlRecords raw(String json) {
+        records.add(new RawRecord(topic, 0, records.size(), null, json.getBytes(StandardCharsets.UTF_8), -1));
+        return this;
+    }
+
+    public List<RawRecord> list() {
+        return List.copyOf(records);
+    }
+}
