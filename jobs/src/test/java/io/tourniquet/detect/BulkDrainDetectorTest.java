@@ -230,4 +230,10 @@ class BulkDrainDetectorTest {
         }
         assertDrained();
     }
+
+    @Test
+    void travelsToTheClusterAsFlinkShipsIt() throws Exception {
+        // The job graph carries the detector, its rule view and version 1 of its rule.
+        assertThat(org.apache.flink.util.InstantiationUtil.clone(new BulkDrainDetector(BulkDrainSettings.defaults(), SerializableClock.fixed(DETECTED_AT)))).isNotNull();
+    }
 }

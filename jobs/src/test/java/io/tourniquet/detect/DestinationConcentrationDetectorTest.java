@@ -218,4 +218,11 @@ class DestinationConcentrationDetectorTest {
         assertThat(alerts().get(1).evidence.userIds).containsExactly("ub1", "ub2", "ub3");
         assertDrained();
     }
+
+    @Test
+    void travelsToTheClusterAsFlinkShipsIt() throws Exception {
+        // The job graph carries the detector, its rule view and version 1 of its rule.
+        assertThat(org.apache.flink.util.InstantiationUtil.clone(new DestinationConcentrationDetector(
+                DestinationConcentrationSettings.defaults(), SerializableClock.fixed(DETECTED_AT)))).isNotNull();
+    }
 }
