@@ -3,6 +3,7 @@ package io.tourniquet.detect;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -165,25 +166,37 @@ final class DistinctUserWindows {
      * {@code arrival}.
      */
     static Window fullestWindowContaining(List<CountedAlert> sorted, CountedAlert arrival, long width) {
-        Window best = null;
+        // One pass with two pointers: window [sorted[i].time, + width) holds sorted[i..j), and
+        // alertsOf counts each user's alerts in it, so a burst of thousands of alerts stays linear.
         long t = arrival.eventTime;
+        Map<String, Integer> alertsOf = new HashMap<>();
+        int bestFrom = -1;
+        int bestTo = -1;
+        int bestUsers = 0;
+        int j = 0;
         for (int i = 0; i < sorted.size(); i++) {
             long start = sorted.get(i).eventTime;
             if (start > t) break;
-            if (start <= t - width) continue;
-            if (i > 0 && sorted.get(i - 1).eventTime == start) continue; // same window as the previous anchor
-            List<CountedAlert> in = new ArrayList<>();
-            Set<String> users = new LinkedHashSet<>();
-            for (int j = i; j < sorted.size() && sorted.get(j).eventTime < start + width; j++) {
-                in.add(sorted.get(j));
-                users.add(sorted.get(j).userId);
+            boolean anchor = start > t - width && (i == 0 || sorted.get(i - 1).eventTime != start);
+            if (anchor) {
+                if (j < i) j = i;
+                while (j < sorted.size() && sorted.get(j).eventTime < start + width) {
+                    alertsOf.merge(sorted.get(j).userId, 1, Integer::sum);
+                    j++;
+                }
+                if (alertsOf.size() > bestUsers) {
+                    bestUsers = alertsOf.size();
+                    bestFrom = i;
+                    bestTo = j;
+                }
             }
-            if (best == null || users.size() > best.distinctUsers()) {
-                best = new Window(start, in.get(in.size() - 1).eventTime, List.copyOf(in), List.copyOf(users));
-            }
+            if (j > i) alertsOf.computeIfPresent(sorted.get(i).userId, (u, n) -> n == 1 ? null : n - 1);
         }
-        if (best == null) throw new IllegalArgumentException("the arrival " + arrival + " is not among the alerts");
-        return best;
+        if (bestFrom < 0) throw new IllegalArgumentException("the arrival " + arrival + " is not among the alerts");
+        List<CountedAlert> in = List.copyOf(sorted.subList(bestFrom, bestTo));
+        Set<String> users = new LinkedHashSet<>();
+        for (CountedAlert c : in) users.add(c.userId);
+        return new Window(in.get(0).eventTime, in.get(in.size() - 1).eventTime, in, List.copyOf(users));
     }
 
     /**

@@ -98,6 +98,42 @@ class DistinctUserWindowsTest {
     }
 
     @Test
+    void agreesWithCountingEveryWindowAfresh() {
+        java.util.Random random = new java.util.Random(42); // fixed seed: the same cases every run
+        for (int round = 0; round < 300; round++) {
+            List<CountedAlert> all = new ArrayList<>();
+            int n = 1 + random.nextInt(25);
+            for (int k = 0; k < n; k++) {
+                // Coarse times (whole minutes over 40 min) so ties and exact-width gaps occur often.
+                all.add(c("a" + k, "u" + random.nextInt(8), random.nextInt(40)));
+            }
+            all.sort(DistinctUserWindows.TIME_ORDER);
+            CountedAlert arrival = all.get(random.nextInt(n));
+            Window w = DistinctUserWindows.fullestWindowContaining(all, arrival, W);
+
+            long bestStart = -1;
+            int bestUsers = 0;
+            for (CountedAlert anchor : all) {
+                long s = anchor.eventTime;
+                if (s > arrival.eventTime || s <= arrival.eventTime - W) continue;
+                long users = all.stream().filter(x -> x.eventTime >= s && x.eventTime < s + W)
+                        .map(x -> x.userId).distinct().count();
+                if (users > bestUsers || (users == bestUsers && s < bestStart)) {
+                    bestUsers = (int) users;
+                    bestStart = s;
+                }
+            }
+            long start = bestStart;
+            List<String> expected = all.stream().filter(x -> x.eventTime >= start && x.eventTime < start + W)
+                    .map(x -> x.alertId).toList();
+            assertThat(w.start()).as("round " + round).isEqualTo(bestStart);
+            assertThat(w.distinctUsers()).as("round " + round).isEqualTo(bestUsers);
+            assertThat(w.alertIds()).as("round " + round).isEqualTo(expected);
+            assertThat(w.alerts()).as("round " + round).contains(arrival);
+        }
+    }
+
+    @Test
     void theArrivalMustBeAmongTheAlerts() {
         assertThatThrownBy(() -> DistinctUserWindows.fullestWindowContaining(
                 sorted(c("a1", "u1", 0)), c("x", "u9", 30), W)).isInstanceOf(IllegalArgumentException.class);
