@@ -2,6 +2,7 @@ package io.tourniquet.rules;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tourniquet.config.Setting;
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,7 +12,10 @@ import java.util.Map;
  * produced them, so an analyst can always tell which thresholds were in force.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class RuleVersion {
+public class RuleVersion implements Serializable {
+    // Serializable because detectors hold version 1 (in their RuleView) and Flink ships them.
+    private static final long serialVersionUID = 1L;
+
     /** The rule id as alerts name it, e.g. {@code account_drain}. */
     public String rule;
     public int version;

@@ -1,0 +1,144 @@
+package io.tourniquet.detect;
+
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.AlertEvidence;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.rules.RuleView;
+import io.tourniquet.util.Ids;
+import io.tourniquet.util.Times;
+import java.util.ArrayList;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Destination concentration (contract section 2): within a sliding window (default 10 min), at
+ * least M distinct users (default 5) making new-address withdrawals to the same destination
+ * address. Keyed by that address ({@link EventKeys#ALERT_DESTINATION}); its input is alerts, of
+ * which only {@code new_address_withdrawal} ones count. That is what keeps a popular deposit
+ * address that users whitelisted long ago from triggering it: withdrawals to an old whitelist
+ * entry raise no such alert. Its output, on the main output, is only its own
+ * {@code destination_concentration} alerts, which the playbook answers with {@code block_address}.
+ *
+ * <p>It fires once per episode and address (see {@link DistinctUserWindows}), naming every user
+ * counted in the window; users who join after it fired raise nothing new here (the incident
+ * tracker and the notification path take their later alerts). The thresholds are the rule's
+ * current version (broadcast state), and every alert names it.
+ *
+ * <p>State per address: the counted alerts of about two windows and the current episode, each
+ * forgotten by an event-time timer; timers are never deleted.
+ */
+public final class DestinationConcentrationDetector
+        extends KeyedBroadcastProcessFunction<String, Alert, RuleVersion, Alert> {
+    private static final long serialVersionUID = 1L;
+
+    public static final String RULE = RuleCatalog.DESTINATION_CONCENTRATION;
+    public static final String SEVERITY = Playbook.severityOf(RULE);
+
+    private final RuleView<DestinationConcentrationSettings> rule;
+    private final SerializableClock clock;
+    /** The thresholds in force for the element or timer being handled. */
+    private transient DestinationConcentrationSettings settings;
+    private transient int ruleVersion;
+
+    private transient DistinctUserWindows windows;
+    private transient Counter alertsCounted;
+    private transient Counter alertsIgnored;
+    private transient Counter alertsJoinedEpisode;
+    private transient Counter concentrationAlerts;
+    private transient Counter alertsForgotten;
+
+    public DestinationConcentrationDetector(RuleVersion initial, SerializableClock clock) {
+        this.rule = new RuleView<>(initial, DestinationConcentrationSettings::from);
+        this.clock = clock;
+    }
+
+    public DestinationConcentrationDetector(DestinationConcentrationSettings settings, SerializableClock clock) {
+        this(settings.asRuleVersion(), clock);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        windows = new DistinctUserWindows(getRuntimeContext());
+        var metrics = getRuntimeContext().getMetricGroup();
+        alertsCounted = metrics.counter("alertsCounted");
+        alertsIgnored = metrics.counter("alertsIgnored");
+        alertsJoinedEpisode = metrics.counter("alertsJoinedEpisode");
+        concentrationAlerts = metrics.counter("concentrationAlerts");
+        alertsForgotten = metrics.counter("alertsForgotten");
+    }
+
+    @Override
+    public void processBroadcastElement(RuleVersion update, Context ctx, Collector<Alert> out) throws Exception {
+        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
+    }
+
+    private void useRule(ReadOnlyContext ctx) throws Exception {
+        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
+        settings = rule.params(state);
+        ruleVersion = rule.version(state).version;
+    }
+
+    @Override
+    public void processElement(Alert in, ReadOnlyContext ctx, Collector<Alert> out) throws Exception {
+        if (!RuleCatalog.NEW_ADDRESS_WITHDRAWAL.equals(in.rule) || in.userId == null || in.alertId == null
+                || in.evidence == null || in.evidence.destinationAddress == null) {
+            alertsIgnored.inc(); // only withdrawals to freshly whitelisted addresses count
+            return;
+        }
+        useRule(ctx);
+        var outcome = windows.add(CountedAlert.of(in), settings.windowMillis(), settings.minUsers(),
+                ctx.timerService());
+        switch (outcome.kind()) {
+            case DUPLICATE -> { }
+            case COUNTED -> alertsCounted.inc();
+            case JOINED -> {
+                alertsCounted.inc();
+                alertsJoinedEpisode.inc();
+            }
+            case FIRED -> {
+                alertsCounted.inc();
+                concentrationAlerts.inc();
+                out.collect(alertFor(outcome.window(), in, settings, ruleVersion, clock.getAsLong()));
+            }
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
+        alertsForgotten.inc(windows.forgetDue(timestamp));
+    }
+
+    /** The alert for a window that reached the threshold with the arrival of {@code trigger}. */
+    static Alert alertFor(DistinctUserWindows.Window w, Alert trigger, DestinationConcentrationSettings s,
+                          int ruleVersion, long now) {
+        String address = trigger.evidence.destinationAddress;
+        Alert alert = new Alert();
+        alert.alertId = Ids.of("alert", RULE, address, Long.toString(w.start()), trigger.alertId);
+        alert.rule = RULE;
+        alert.ruleVersion = ruleVersion;
+        alert.severity = SEVERITY;
+        alert.eventTime = trigger.eventTime;
+        alert.detectedAt = now;
+        alert.userId = null;
+        alert.withdrawalId = null;
+        alert.summary = w.distinctUsers() + " distinct users made withdrawals to the newly whitelisted address "
+                + address + " between " + Times.format(w.start()) + " and " + Times.format(w.end()) + " (within "
+                + DistinctUserWindows.describe(s.windowMillis()) + ", threshold " + s.minUsers()
+                + "), a sign of one thief collecting from many accounts.";
+        AlertEvidence e = alert.evidence;
+        e.eventIds = new ArrayList<>(w.eventIds());
+        e.destinationAddress = address;
+        e.asset = trigger.evidence.asset;
+        e.network = trigger.evidence.network;
+        e.userIds = new ArrayList<>(w.userIds());
+        e.distinctUsers = w.distinctUsers();
+        e.alertIds = new ArrayList<>(w.alertIds());
+        e.withdrawalIds = new ArrayList<>(w.withdrawalIds());
+        e.windowStart = Times.format(w.start());
+        e.windowEnd = Times.format(w.end());
+        return alert;
+    }
+}

@@ -1,0 +1,223 @@
+package io.tourniquet.detect;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.TimerService;
+
+/**
+ * "At least N distinct users within a sliding window of width W", in episodes: the counting that
+ * bulk draining and destination concentration share (contract section 2), for one key.
+ *
+ * <p><b>Windows.</b> Alerts arrive out of order (from several upstream subtasks, some decided
+ * after a grace), so a sliding window cannot simply trail the newest alert. On each arrival every
+ * window of width W that contains the new alert is checked; a window's distinct users only change
+ * at alert times, so it is enough to anchor windows at the counted alerts' times: window
+ * {@code [s, s + W)} for every alert time {@code s} in {@code (t - W, t]}. "Within the window"
+ * therefore means less than W apart: alerts exactly W apart never share one.
+ *
+ * <p><b>Episodes.</b> A key fires once per episode: when a window reaches N users the episode
+ * runs until its last alert + W; every later-counted alert before that end joins it (and pushes
+ * the end to its own time + W) without a new alert, because the incident tracker adds them to
+ * the incident. Only an alert at or after the end can start, and fire, a new episode; by then no
+ * alert of the old one can share a window with it.
+ *
+ * <p><b>Lateness and state.</b> An alert's event time can trail the watermark (an unauthorized
+ * approval is decided a grace after it happened, or on the wall clock when event time stalls),
+ * so each counted alert, and the episode, is kept one further window of event time before an
+ * event-time timer forgets it: a late alert still meets the alerts it shares a window with and
+ * still joins the episode it belongs to. Timers are never deleted (one that finds nothing due
+ * does nothing), and every kept thing carries its own forget time, so state drains even when an
+ * analyst changes the window meanwhile.
+ */
+final class DistinctUserWindows {
+    static final MapStateDescriptor<String, CountedAlert> COUNTED =
+            new MapStateDescriptor<>("counted-alerts", String.class, CountedAlert.class);
+    static final ValueStateDescriptor<AlertEpisode> EPISODE =
+            new ValueStateDescriptor<>("episode", AlertEpisode.class);
+
+    /** Time order; the alert id breaks ties so the same input always gives the same window. */
+    static final Comparator<CountedAlert> TIME_ORDER = Comparator
+            .comparingLong((CountedAlert c) -> c.eventTime)
+            .thenComparing(c -> c.alertId);
+
+    private final MapState<String, CountedAlert> counted;
+    private final ValueState<AlertEpisode> episode;
+
+    DistinctUserWindows(RuntimeContext runtime) {
+        this.counted = runtime.getMapState(COUNTED);
+        this.episode = runtime.getState(EPISODE);
+    }
+
+    /** What one arrival did. */
+    enum Kind {
+        /** An alert id already counted (redelivered): nothing changes. */
+        DUPLICATE,
+        /** Counted; no window containing it reaches the threshold. */
+        COUNTED,
+        /** Counted into the episode already fired: no new alert. */
+        JOINED,
+        /** Its arrival made a window reach the threshold: a new episode, to be alerted. */
+        FIRED
+    }
+
+    /**
+     * @param window  on {@link Kind#FIRED}, the window that reached the threshold; else the
+     *                fullest window containing the arrival (for {@link Kind#COUNTED}) or null
+     * @param episode the episode in force after the arrival (null if none)
+     */
+    record Outcome(Kind kind, Window window, AlertEpisode episode) {}
+
+    /**
+     * The alerts counted in one window, in time order; {@code start}/{@code end} are the first and
+     * last of their event times, {@code userIds} the distinct users in order of first appearance.
+     */
+    record Window(long start, long end, List<CountedAlert> alerts, List<String> userIds) {
+        int distinctUsers() {
+            return userIds.size();
+        }
+
+        List<String> alertIds() {
+            return alerts.stream().map(a -> a.alertId).toList();
+        }
+
+        List<String> eventIds() {
+            return alerts.stream().flatMap(a -> a.eventIds.stream()).distinct().toList();
+        }
+
+        List<String> withdrawalIds() {
+            return alerts.stream().flatMap(a -> a.withdrawalIds.stream()).distinct().toList();
+        }
+    }
+
+    /** Counts one alert for the current key, registering the timers that will forget it. */
+    Outcome add(CountedAlert arrival, long width, int minUsers, TimerService timers) throws Exception {
+        if (counted.contains(arrival.alertId)) return new Outcome(Kind.DUPLICATE, null, episode.value());
+        arrival.keepUntil = keepUntil(arrival.eventTime, width);
+        counted.put(arrival.alertId, arrival);
+        timers.registerEventTimeTimer(arrival.keepUntil);
+        List<CountedAlert> all = new ArrayList<>();
+        for (CountedAlert c : counted.values()) all.add(c);
+        AlertEpisode before = episode.value();
+        Outcome outcome = decide(all, arrival, before, width, minUsers);
+        if (outcome.episode() != null && !outcome.episode().equals(before)) {
+            episode.update(outcome.episode());
+            timers.registerEventTimeTimer(outcome.episode().dropAt);
+        }
+        return outcome;
+    }
+
+    /** Forgets what event time {@code timestamp} has made useless; returns how many alerts it forgot. */
+    int forgetDue(long timestamp) throws Exception {
+        List<String> due = new ArrayList<>();
+        for (Map.Entry<String, CountedAlert> e : counted.entries()) {
+            if (e.getValue().keepUntil <= timestamp) due.add(e.getKey());
+        }
+        for (String id : due) counted.remove(id);
+        AlertEpisode current = episode.value();
+        if (current != null && current.dropAt <= timestamp) episode.clear();
+        return due.size();
+    }
+
+    // ---- the counting itself: pure functions over the counted alerts, tested on their own ----
+
+    /** A counted alert may still share a window with an alert up to one window late. */
+    static long keepUntil(long eventTime, long width) {
+        return eventTime + width + lateness(width);
+    }
+
+    /** How far behind the watermark an arriving alert's event time may be and still be counted in full. */
+    static long lateness(long width) {
+        return width;
+    }
+
+    /**
+     * What the arrival of {@code arrival} (already among {@code all}) does, given the episode in
+     * force ({@code null} if none).
+     */
+    static Outcome decide(Collection<CountedAlert> all, CountedAlert arrival, AlertEpisode current, long width,
+                          int minUsers) {
+        List<CountedAlert> sorted = new ArrayList<>(all);
+        sorted.sort(TIME_ORDER);
+        if (current != null && arrival.eventTime < current.until) {
+            long until = episodeEnd(sorted, current.until, width);
+            return new Outcome(Kind.JOINED, null, until == current.until ? current
+                    : new AlertEpisode(until, Math.max(current.dropAt, until + lateness(width))));
+        }
+        Window fullest = fullestWindowContaining(sorted, arrival, width);
+        if (fullest.distinctUsers() < minUsers) return new Outcome(Kind.COUNTED, fullest, current);
+        long until = episodeEnd(sorted, fullest.end() + width, width);
+        return new Outcome(Kind.FIRED, fullest, new AlertEpisode(until, until + lateness(width)));
+    }
+
+    /**
+     * Among the windows of width {@code width} that contain {@code arrival}, the one with the most
+     * distinct users (the earliest on a tie). {@code sorted} is in {@link #TIME_ORDER} and holds
+     * {@code arrival}.
+     */
+    static Window fullestWindowContaining(List<CountedAlert> sorted, CountedAlert arrival, long width) {
+        // One pass with two pointers: window [sorted[i].time, + width) holds sorted[i..j), and
+        // alertsOf counts each user's alerts in it, so a burst of thousands of alerts stays linear.
+        long t = arrival.eventTime;
+        Map<String, Integer> alertsOf = new HashMap<>();
+        int bestFrom = -1;
+        int bestTo = -1;
+        int bestUsers = 0;
+        int j = 0;
+        for (int i = 0; i < sorted.size(); i++) {
+            long start = sorted.get(i).eventTime;
+            if (start > t) break;
+            boolean anchor = start > t - width && (i == 0 || sorted.get(i - 1).eventTime != start);
+            if (anchor) {
+                if (j < i) j = i;
+                while (j < sorted.size() && sorted.get(j).eventTime < start + width) {
+                    alertsOf.merge(sorted.get(j).userId, 1, Integer::sum);
+                    j++;
+                }
+                if (alertsOf.size() > bestUsers) {
+                    bestUsers = alertsOf.size();
+                    bestFrom = i;
+                    bestTo = j;
+                }
+            }
+            if (j > i) alertsOf.computeIfPresent(sorted.get(i).userId, (u, n) -> n == 1 ? null : n - 1);
+        }
+        if (bestFrom < 0) throw new IllegalArgumentException("the arrival " + arrival + " is not among the alerts");
+        List<CountedAlert> in = List.copyOf(sorted.subList(bestFrom, bestTo));
+        Set<String> users = new LinkedHashSet<>();
+        for (CountedAlert c : in) users.add(c.userId);
+        return new Window(in.get(0).eventTime, in.get(in.size() - 1).eventTime, in, List.copyOf(users));
+    }
+
+    /**
+     * Where an episode that runs at least until {@code until} ends: every alert before the end
+     * belongs to it and pushes the end to its own time + {@code width}, so that no alert of the
+     * episode can share a window with one at or after the end.
+     */
+    static long episodeEnd(List<CountedAlert> sorted, long until, long width) {
+        long end = until;
+        for (CountedAlert c : sorted) {
+            if (c.eventTime >= end) break;
+            end = Math.max(end, c.eventTime + width);
+        }
+        return end;
+    }
+
+    /** A window width as people write it, e.g. {@code 10 min}, {@code 90 s}. */
+    static String describe(long millis) {
+        if (millis % 3_600_000L == 0) return millis / 3_600_000L + " h";
+        if (millis % 60_000L == 0) return millis / 60_000L + " min";
+        if (millis % 1_000L == 0) return millis / 1_000L + " s";
+        return millis + " ms";
+    }
+}

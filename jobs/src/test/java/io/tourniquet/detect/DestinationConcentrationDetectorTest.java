@@ -1,0 +1,228 @@
+package io.tourniquet.detect;
+
+import static io.tourniquet.testing.TestAlerts.accountDrain;
+import static io.tourniquet.testing.TestAlerts.newAddress;
+import static io.tourniquet.testing.TestAlerts.unauthorized;
+import static io.tourniquet.testing.TestEvents.T0;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.model.Alert;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.testing.BroadcastHarnesses;
+import io.tourniquet.util.Ids;
+import io.tourniquet.util.Times;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class DestinationConcentrationDetectorTest {
+    private static final long MIN = 60_000L;
+    private static final long DETECTED_AT = 1_700_000_000_000L;
+    private static final String THIEF = "0xthief";
+    private static final String OTHER = "0xother";
+
+    private KeyedBroadcastOperatorTestHarness<String, Alert, RuleVersion, Alert> harness;
+
+    @BeforeEach
+    void open() throws Exception {
+        var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                new DestinationConcentrationDetector(DestinationConcentrationSettings.defaults(),
+                        SerializableClock.fixed(DETECTED_AT)),
+                EventKeys.ALERT_DESTINATION, Types.STRING, RuleCatalog.BROADCAST);
+        h.setProcessingTime(0);
+        BroadcastHarnesses.rulesNeverHoldBackEventTime(h);
+        harness = h;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        harness.close();
+    }
+
+    private void push(Alert a) throws Exception {
+        harness.processElement(new StreamRecord<>(a, a.eventTime));
+    }
+
+    /** New-address withdrawals of users u{prefix}1…n to {@code address}, one a minute from {@code fromMinute}. */
+    private void usersOneAMinute(String prefix, int n, String address, long fromMinute) throws Exception {
+        for (int i = 1; i <= n; i++) {
+            push(newAddress(prefix + i, "u" + prefix + i, address, T0 + (fromMinute + i - 1) * MIN));
+        }
+    }
+
+    private List<Alert> alerts() {
+        return harness.extractOutputValues();
+    }
+
+    private void assertDrained() throws Exception {
+        harness.processWatermark(T0 + 24 * 60 * MIN);
+        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
+        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
+        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+    }
+
+    @Test
+    void fourUsersToOneNewAddressRaiseNothing() throws Exception {
+        usersOneAMinute("a", 4, THIEF, 0);
+        harness.processWatermark(T0 + 30 * MIN);
+        assertThat(alerts()).isEmpty();
+        assertDrained();
+    }
+
+    @Test
+    void fiveUsersToOneNewAddressRaiseOneCriticalAlertNamingTheAddress() throws Exception {
+        usersOneAMinute("a", 4, THIEF, 0);
+        assertThat(alerts()).isEmpty();
+        push(newAddress("a5", "ua5", THIEF, T0 + 4 * MIN));
+
+        assertThat(alerts()).hasSize(1);
+        Alert a = alerts().get(0);
+        assertThat(a.rule).isEqualTo("destination_concentration");
+        assertThat(a.severity).isEqualTo("critical");
+        assertThat(a.ruleVersion).isEqualTo(1);
+        assertThat(a.userId).isNull();
+        assertThat(a.withdrawalId).isNull();
+        assertThat(a.eventTime).isEqualTo(T0 + 4 * MIN);
+        assertThat(a.detectedAt).isEqualTo(DETECTED_AT);
+        assertThat(a.alertId).isEqualTo(Ids.of("alert", "destination_concentration", THIEF, Long.toString(T0), "a5"));
+        assertThat(a.evidence.destinationAddress).isEqualTo(THIEF);
+        assertThat(a.evidence.asset).isEqualTo("ETH");
+        assertThat(a.evidence.network).isEqualTo("ethereum");
+        assertThat(a.evidence.userIds).containsExactly("ua1", "ua2", "ua3", "ua4", "ua5");
+        assertThat(a.evidence.distinctUsers).isEqualTo(5);
+        assertThat(a.evidence.alertIds).containsExactly("a1", "a2", "a3", "a4", "a5");
+        assertThat(a.evidence.eventIds).containsExactly("ev-a1", "ev-a2", "ev-a3", "ev-a4", "ev-a5");
+        assertThat(a.evidence.withdrawalIds).containsExactly("w-a1", "w-a2", "w-a3", "w-a4", "w-a5");
+        assertThat(a.evidence.windowStart).isEqualTo(Times.format(T0));
+        assertThat(a.evidence.windowEnd).isEqualTo(Times.format(T0 + 4 * MIN));
+        assertThat(a.summary).contains(THIEF).startsWith("5 distinct users").endsWith(".")
+                .doesNotContain(". ");
+        // The playbook blocks exactly this address.
+        assertThat(Playbook.stepsFor(a.rule)).extracting(s -> s.action() + ":" + s.scope().of(a).keyValue())
+                .containsExactly("block_address:" + THIEF);
+        assertDrained();
+    }
+
+    @Test
+    void aSixthUserJoinsTheEpisodeWithoutASecondAlert() throws Exception {
+        usersOneAMinute("a", 6, THIEF, 0);
+        harness.processWatermark(T0 + 60 * MIN);
+        assertThat(alerts()).hasSize(1);
+        assertThat(alerts().get(0).evidence.userIds).containsExactly("ua1", "ua2", "ua3", "ua4", "ua5");
+        assertDrained();
+    }
+
+    @Test
+    void addressesAreCountedApart() throws Exception {
+        usersOneAMinute("a", 4, THIEF, 0);
+        usersOneAMinute("b", 4, OTHER, 0);
+        push(newAddress("b5", "ua1", OTHER, T0 + 5 * MIN)); // a user of the first address, to the second
+        harness.processWatermark(T0 + 60 * MIN);
+        assertThat(alerts()).hasSize(1);
+        assertThat(alerts().get(0).evidence.destinationAddress).isEqualTo(OTHER);
+        assertThat(alerts().get(0).evidence.userIds).containsExactly("ub1", "ub2", "ub3", "ub4", "ua1");
+        assertDrained();
+    }
+
+    @Test
+    void onlyNewAddressWithdrawalsCount() throws Exception {
+        // A popular deposit address users whitelisted long ago: their withdrawals to it raise no
+        // new-address alert; even their other alerts naming it must not add up here.
+        for (int i = 1; i <= 6; i++) {
+            Alert ua = unauthorized("x" + i, "u" + i, T0 + i * MIN);
+            ua.evidence.destinationAddress = THIEF;
+            push(ua);
+            Alert drain = accountDrain("d" + i, "u" + i, T0 + i * MIN);
+            drain.evidence.destinationAddress = THIEF;
+            push(drain);
+        }
+        assertThat(alerts()).isEmpty();
+        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).isZero();
+        // Four new-address withdrawals to it plus those six users' other alerts: still four.
+        usersOneAMinute("a", 4, THIEF, 0);
+        harness.processWatermark(T0 + 60 * MIN);
+        assertThat(alerts()).isEmpty();
+        assertDrained();
+    }
+
+    @Test
+    void theSameUserRepeatedCountsOnce() throws Exception {
+        for (int i = 0; i < 4; i++) push(newAddress("r" + i, "u1", THIEF, T0 + i * MIN));
+        usersOneAMinute("a", 3, THIEF, 4);
+        assertThat(alerts()).as("4 distinct users in 7 alerts").isEmpty();
+        push(newAddress("z", "uz", THIEF, T0 + 8 * MIN));
+        assertThat(alerts()).hasSize(1);
+        assertThat(alerts().get(0).evidence.userIds).containsExactly("u1", "ua1", "ua2", "ua3", "uz");
+        assertThat(alerts().get(0).evidence.withdrawalIds).hasSize(8);
+        assertDrained();
+    }
+
+    @Test
+    void usersSpreadWiderThanTheWindowDoNotFire() throws Exception {
+        for (int i = 0; i < 8; i++) push(newAddress("a" + i, "u" + i, THIEF, T0 + i * 3 * MIN));
+        harness.processWatermark(T0 + 60 * MIN);
+        assertThat(alerts()).isEmpty();
+        assertDrained();
+    }
+
+    @Test
+    void outOfOrderArrivalFiresOnTheArrivalThatCompletesTheWindow() throws Exception {
+        harness.processWatermark(T0 + 6 * MIN);
+        push(newAddress("a4", "u4", THIEF, T0 + 4 * MIN));
+        push(newAddress("a2", "u2", THIEF, T0 + 2 * MIN));
+        push(newAddress("a5", "u5", THIEF, T0 + 5 * MIN));
+        push(newAddress("a3", "u3", THIEF, T0 + 3 * MIN));
+        assertThat(alerts()).isEmpty();
+        push(newAddress("a1", "u1", THIEF, T0 + MIN));
+        assertThat(alerts()).hasSize(1);
+        assertThat(alerts().get(0).eventTime).isEqualTo(T0 + MIN);
+        assertThat(alerts().get(0).evidence.userIds).containsExactly("u1", "u2", "u3", "u4", "u5");
+        assertDrained();
+    }
+
+    @Test
+    void oneAlertPerEpisodeAndANewEpisodeAfterTheWindowHasPassedFiresAgain() throws Exception {
+        usersOneAMinute("a", 5, THIEF, 0);
+        usersOneAMinute("b", 3, THIEF, 12); // within 10 min of the last: the same episode
+        harness.processWatermark(T0 + 40 * MIN);
+        assertThat(alerts()).hasSize(1);
+        usersOneAMinute("c", 5, THIEF, 45);
+        harness.processWatermark(T0 + 80 * MIN);
+        assertThat(alerts()).hasSize(2);
+        assertThat(alerts().get(1).evidence.userIds).containsExactly("uc1", "uc2", "uc3", "uc4", "uc5");
+        assertDrained();
+    }
+
+    @Test
+    void aRuleChangeAppliesToLaterInputAndTheAlertListsEveryUserCountedSoFar() throws Exception {
+        usersOneAMinute("a", 4, THIEF, 0);
+        usersOneAMinute("b", 2, OTHER, 0);
+        assertThat(alerts()).isEmpty();
+        RuleVersion v1 = RuleCatalog.initial(RuleCatalog.DESTINATION_CONCENTRATION, TourniquetConfig.defaults());
+        RuleVersion v2 = RuleCatalog.next(v1, Map.of("rule.destination-concentration.min-users", "3"),
+                TourniquetConfig.defaults(), "analyst-7", "req-2", DETECTED_AT);
+        harness.processBroadcastElement(v2, T0 + 4 * MIN);
+        push(newAddress("a5", "ua5", THIEF, T0 + 4 * MIN));
+        push(newAddress("b3", "ub3", OTHER, T0 + 4 * MIN));
+
+        assertThat(alerts()).hasSize(2).allSatisfy(a -> assertThat(a.ruleVersion).isEqualTo(2));
+        assertThat(alerts().get(0).evidence.userIds).containsExactly("ua1", "ua2", "ua3", "ua4", "ua5");
+        assertThat(alerts().get(1).evidence.userIds).containsExactly("ub1", "ub2", "ub3");
+        assertDrained();
+    }
+
+    @Test
+    void travelsToTheClusterAsFlinkShipsIt() throws Exception {
+        // The job graph carries the detector, its rule view and version 1 of its rule.
+        assertThat(org.apache.flink.util.InstantiationUtil.clone(new DestinationConcentrationDetector(
+                DestinationConcentrationSettings.defaults(), SerializableClock.fixed(DETECTED_AT)))).isNotNull();
+    }
+}
