@@ -1,8 +1,11 @@
 package io.tourniquet.sim;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tourniquet.config.TourniquetConfig;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -46,8 +49,11 @@ final class Generation {
         TrickyKind.LATE_VERIFICATION, TrickyKind.VERIFIED_WITHIN_SKEW,
         TrickyKind.FAILED_THEN_VERIFIED, TrickyKind.DUPLICATE};
     private static final int DONOR_INDEX = TRICKY_ORDER.length;
-    private static final int SHARED_FIRST = DONOR_INDEX + 1;
-    private static final int SHARED_USERS = 6;
+
+    /** Anti-phishing history of a user: set once (most), set twice, or never set. */
+    private static final byte CODE_ONCE = 0;
+    private static final byte CODE_TWICE = 1;
+    private static final byte CODE_NEVER = 2;
 
     private static final String[][] COUNTRIES = {
         {"SG", "1.3521", "103.8198"}, {"US", "40.7128", "-74.0060"}, {"GB", "51.5072", "-0.1276"},
@@ -88,6 +94,13 @@ final class Generation {
     private String duplicateCaseWithdrawal;
     private String duplicateCaseUser;
     private GroundTruth.SharedDestination sharedDestination;
+    private final Set<String> usedAttackerAddresses = new java.util.HashSet<>();
+    private final List<String> legitimateDrainers = new ArrayList<>();
+    private final List<String> newAddressUsers = new ArrayList<>();
+    private final Map<String, String> antiPhishingCodes = new TreeMap<>();
+    private byte[] codeHistory = new byte[0];
+    private int backstories;
+    private boolean quickCodeChangeDone;
 
     private final List<GroundTruth.UnauthorizedApproval> unauthorized = new ArrayList<>();
     private final List<GroundTruth.TrickyApproval> tricky = new ArrayList<>();
@@ -114,7 +127,11 @@ final class Generation {
         List<VictimPlan> plan = planVictims(cfg.benignUsers() > DONOR_INDEX);
         VictimPlan donorFor = plan.stream()
                 .filter(p -> p.kind() == UnauthorizedKind.OTHER_USERS_CHALLENGE).findFirst().orElse(null);
+        planAntiPhishing();
         generateBenign(donorFor);
+        generatePopularAddress();
+        generateLegitimateDrainers(plan);
+        generateNewAddressUsers();
         for (VictimPlan p : plan) {
             generateVictim(p);
         }
@@ -169,7 +186,7 @@ final class Generation {
         attackerDevices.add(ids.deviceId());
         attackerDevices.add(ids.deviceId());
         // Per network: [0] whitelisted by the attacker shortly before, [1] never whitelisted.
-        for (String network : List.of("bitcoin", "ethereum")) {
+        for (String network : List.of("bitcoin", "ethereum", "solana", "tron")) {
             attackerAddresses.put(network, List.of(ids.address(network), ids.address(network)));
         }
     }
@@ -178,33 +195,25 @@ final class Generation {
 
     private void generateBenign(VictimPlan donorFor) {
         int n = cfg.benignUsers();
-        boolean shared = n >= SHARED_FIRST + SHARED_USERS;
-        String sharedAddress = shared ? ids.address(Asset.USDC.network()) : null;
-        List<String> sharedUsers = new ArrayList<>();
         long windowMs = cfg.benignWindow().toMillis();
-        Instant sharedStart = cfg.start().plusMillis(Math.min(HOUR, windowMs / 4));
 
         for (int i = 0; i < n; i++) {
             TrickyKind trick = i < TRICKY_ORDER.length ? TRICKY_ORDER[i] : null;
             boolean donor = i == DONOR_INDEX && donorFor != null;
-            int sharedSlot = shared && i >= SHARED_FIRST && i < SHARED_FIRST + SHARED_USERS ? i - SHARED_FIRST : -1;
 
             User u = newUser();
-            List<Asset> assets = sharedSlot >= 0 ? List.of(Asset.USDC) : pickAssets();
+            List<Asset> assets = pickAssets();
             for (Asset a : assets) {
-                u.whitelist.put(a, sharedSlot >= 0 ? sharedAddress : ids.address(a.network()));
+                u.whitelist.put(a, ids.address(a.network()));
             }
             u.balance = logUniform(2_000, 500_000);
             backstory(u);
 
-            int count = Math.max(cfg.withdrawalsPerBenignUser(), (trick != null || donor || sharedSlot >= 0) ? 1 : 0);
+            int count = Math.max(cfg.withdrawalsPerBenignUser(), (trick != null || donor) ? 1 : 0);
             Instant firstRequest;
             if (donor) {
                 // Its verified challenge is what the other_users_challenge victim claims: within validity.
                 firstRequest = donorFor.approvalAt().minusMillis(5 * MINUTE);
-            } else if (sharedSlot >= 0) {
-                firstRequest = sharedStart.plusMillis(sharedSlot * 70 * SECOND + rng.nextLong(0, 20 * SECOND));
-                sharedUsers.add(u.id);
             } else {
                 firstRequest = cfg.start().plusMillis(rng.nextLong(2 * MINUTE, Math.max(2 * MINUTE + 1, windowMs * 4 / 5)));
             }
@@ -213,7 +222,7 @@ final class Generation {
 
             Instant t = firstRequest;
             for (int k = 0; k < count; k++) {
-                Asset a = k == 0 && sharedSlot >= 0 ? Asset.USDC : assets.get(rng.nextInt(assets.size()));
+                Asset a = assets.get(rng.nextInt(assets.size()));
                 Withdrawal w = newWithdrawal(u, a, u.balance.multiply(fraction(0.01, 0.12)), u.whitelist.get(a));
                 TrickyKind kind = k == 0 ? trick : null;
                 Flow f = authorizedWithdrawal(u, s, t, w, kind);
@@ -230,8 +239,128 @@ final class Generation {
                 t = t.plusMillis(rng.nextLong(10 * MINUTE, 45 * MINUTE));
             }
         }
-        if (shared) {
-            sharedDestination = new GroundTruth.SharedDestination(sharedAddress, Asset.USDC.name(), sharedUsers);
+    }
+
+    // ---------------------------------------------------------------- benign scenarios of the other rules
+
+    /**
+     * Many users who whitelisted one exchange deposit address days ago withdraw to it within minutes of
+     * each other: a popular destination, not a concentration (the whitelisting is old), and no drain.
+     */
+    private void generatePopularAddress() {
+        int n = cfg.popularAddressUsers();
+        if (n == 0) {
+            return;
+        }
+        String address = ids.address(Asset.USDC.network());
+        List<String> popularUsers = new ArrayList<>();
+        // All first withdrawals within 520 s: well inside one 10-minute window, however many users.
+        long spacing = Math.min(70 * SECOND, 500 * SECOND / Math.max(1, n - 1));
+        Instant first = cfg.start().plusMillis(Math.min(HOUR, cfg.benignWindow().toMillis() / 4));
+        for (int slot = 0; slot < n; slot++) {
+            User u = newUser();
+            u.whitelist.put(Asset.USDC, address);
+            u.balance = logUniform(2_000, 500_000);
+            backstory(u, 3, 30);
+            popularUsers.add(u.id);
+
+            Instant t = first.plusMillis(slot * spacing + rng.nextLong(0, 20 * SECOND));
+            Session s = ownSession(u);
+            login(u, s, t.minusMillis(rng.nextLong(60 * SECOND, 180 * SECOND)), true);
+            for (int k = 0; k < Math.max(1, cfg.withdrawalsPerBenignUser()); k++) {
+                Withdrawal w = newWithdrawal(u, Asset.USDC, u.balance.multiply(fraction(0.01, 0.12)), address);
+                authorizedWithdrawal(u, s, t, w, null);
+                t = t.plusMillis(rng.nextLong(10 * MINUTE, 45 * MINUTE));
+            }
+        }
+        sharedDestination = new GroundTruth.SharedDestination(address, Asset.USDC.name(), List.copyOf(popularUsers));
+    }
+
+    /**
+     * Users who empty their own account with proper 2FA: about 45 % to a long-whitelisted address, then,
+     * 15 to 30 min later, enough to reach 88 to 95 % of the balance seen at the first request. Account
+     * drain must fire (a true positive, medium), nothing else. Each starts in its own 30-minute slot,
+     * and no slot comes within 15 min of the attack's approvals: never five of them, nor one of them and
+     * the victims, inside one bulk-drain window.
+     */
+    private void generateLegitimateDrainers(List<VictimPlan> plan) {
+        long attackFrom = Long.MAX_VALUE;
+        long attackTo = Long.MIN_VALUE;
+        for (VictimPlan p : plan) {
+            attackFrom = Math.min(attackFrom, p.approvalAt().toEpochMilli() - 15 * MINUTE);
+            attackTo = Math.max(attackTo, p.approvalAt().toEpochMilli() + 2 * SECOND + 15 * MINUTE);
+        }
+        long slot = cfg.start().toEpochMilli() + 20 * MINUTE;
+        for (int i = 0; i < cfg.legitimateDrainers(); i++) {
+            // A drainer's approvals fall within 32 min of its first request.
+            while (slot + 40 * MINUTE >= attackFrom && slot <= attackTo) {
+                slot += 30 * MINUTE;
+            }
+            Instant t1 = Instant.ofEpochMilli(slot);
+            slot += 30 * MINUTE;
+
+            User u = newUser();
+            List<Asset> assets = pickAssets();
+            for (Asset a : assets) {
+                u.whitelist.put(a, ids.address(a.network()));
+            }
+            u.balance = logUniform(5_000, 300_000);
+            backstory(u);
+            legitimateDrainers.add(u.id);
+
+            BigDecimal balance = u.balance;
+            Session s = ownSession(u);
+            login(u, s, t1.minusMillis(rng.nextLong(60 * SECOND, 180 * SECOND)), true);
+            Asset a1 = assets.get(0);
+            Withdrawal w1 = newWithdrawal(u, a1, balance.multiply(fraction(0.40, 0.50)), u.whitelist.get(a1));
+            authorizedWithdrawal(u, s, t1, w1, null);
+
+            Instant t2 = t1.plusMillis(rng.nextLong(15 * MINUTE, 30 * MINUTE));
+            Asset a2 = assets.get(assets.size() - 1);
+            BigDecimal rest = balance.multiply(fraction(0.88, 0.95)).subtract(w1.usd());
+            Withdrawal w2 = newWithdrawal(u, a2, rest, u.whitelist.get(a2));
+            authorizedWithdrawal(u, s, t2, w2, null);
+        }
+    }
+
+    /**
+     * Users who whitelist a fresh address of their own (with a whitelist 2FA) and, 30 min to 20 h later,
+     * withdraw to it with proper 2FA: each a new-address withdrawal, each to a different address.
+     */
+    private void generateNewAddressUsers() {
+        long windowMs = cfg.benignWindow().toMillis();
+        for (int i = 0; i < cfg.newAddressUsers(); i++) {
+            User u = newUser();
+            List<Asset> assets = pickAssets();
+            for (Asset a : assets) {
+                u.whitelist.put(a, ids.address(a.network()));
+            }
+            u.balance = logUniform(2_000, 200_000);
+            backstory(u);
+            newAddressUsers.add(u.id);
+
+            Asset asset = weightedAsset();
+            String fresh = ids.address(asset.network());
+            Instant tReq = cfg.start().plusMillis(rng.nextLong(10 * MINUTE, Math.max(10 * MINUTE + 1, windowMs * 4 / 5)));
+            Instant tWl = tReq.minusMillis(rng.nextLong(30 * MINUTE, 20 * HOUR));
+
+            Session ws = ownSession(u);
+            login(u, ws, tWl.minusMillis(rng.nextLong(90 * SECOND, 240 * SECOND)), true);
+            String c = ids.challengeId();
+            emitMfa(u, ws, tWl.minusMillis(rng.nextLong(30 * SECOND, 60 * SECOND)), "challenge_issued", c, u.mfaMethod,
+                    "whitelist_address", null);
+            emitMfa(u, ws, tWl.minusMillis(rng.nextLong(5 * SECOND, 20 * SECOND)), "challenge_verified", c,
+                    u.mfaMethod, "whitelist_address", null);
+            ObjectNode n = changeNode(u.id, ws.id, ws.ip, ws.deviceId, tWl, "whitelist_address_added");
+            n.put("address", fresh);
+            n.put("asset", asset.name());
+            n.put("network", asset.network());
+            emit(cfg.topicAccountChanges(), u.id, n, tWl);
+
+            Session s = ownSession(u);
+            login(u, s, tReq.minusMillis(rng.nextLong(60 * SECOND, 180 * SECOND)), true);
+            Withdrawal w = newWithdrawal(u, asset, u.balance.multiply(fraction(0.02, 0.15)), fresh);
+            authorizedWithdrawal(u, s, tReq, w, null);
         }
     }
 
@@ -309,7 +438,7 @@ final class Generation {
         UnauthorizedKind kind = p.kind();
         Instant ta = p.approvalAt();
         User u = newUser();
-        Asset asset = victimAsset();
+        Asset asset = victimAsset(p.index());
         u.whitelist.put(asset, ids.address(asset.network()));
         u.balance = logUniform(8_000, 400_000);
         backstory(u);
@@ -348,8 +477,9 @@ final class Generation {
         Instant loginAt = tReq.minusMillis(rng.nextLong(150 * SECOND, 240 * SECOND));
         login(u, att, loginAt, false);
 
-        boolean whitelisted = p.index() % 4 != 3;
+        boolean whitelisted = attackerWhitelists(p.index());
         String destination = attackerAddresses.get(asset.network()).get(whitelisted ? 0 : 1);
+        usedAttackerAddresses.add(destination);
         if (whitelisted) {
             Instant tWl = plus(loginAt, 30 * SECOND, 90 * SECOND);
             ObjectNode n = changeNode(u.id, att.id, att.ip, att.deviceId, tWl, "whitelist_address_added");
@@ -401,9 +531,26 @@ final class Generation {
                 cfg.compromisedService(), cfg.compromisedServiceVersion()));
     }
 
-    private Asset victimAsset() {
-        double x = rng.nextDouble();
-        return x < 0.35 ? Asset.BTC : x < 0.70 ? Asset.ETH : Asset.USDC;
+    /** Three victims in four get the attacker's address whitelisted shortly before the withdrawal. */
+    private static boolean attackerWhitelists(int victimIndex) {
+        return victimIndex % 4 != 3;
+    }
+
+    /**
+     * A fixed pattern, so every attack of the same size drains the same assets: of the victims whose
+     * account gets the attacker's address whitelisted, two in three withdraw ETH or USDC (one ethereum
+     * address) and one in three BTC (one bitcoin address): with 20 victims, 10 and 5 new-address
+     * withdrawals to one address within minutes, so destination concentration fires for both. The others
+     * go to never-whitelisted addresses in SOL, USDT, BTC and ETH.
+     */
+    private static Asset victimAsset(int victimIndex) {
+        if (attackerWhitelists(victimIndex)) {
+            int k = victimIndex - victimIndex / 4;
+            Asset[] cycle = {Asset.ETH, Asset.USDC, Asset.BTC, Asset.ETH, Asset.ETH, Asset.BTC};
+            return cycle[k % cycle.length];
+        }
+        Asset[] cycle = {Asset.SOL, Asset.USDT, Asset.BTC, Asset.ETH};
+        return cycle[(victimIndex / 4) % cycle.length];
     }
 
     private Session attackerSession(int victimIndex) {
@@ -490,8 +637,43 @@ final class Generation {
         return sb.toString();
     }
 
-    /** Account history days before the start: creation, MFA enrolment, anti-phishing code, policy, whitelist. */
+    /**
+     * Which users set their anti-phishing code twice and which never: drawn once for all the users the
+     * run will create (in creation order), so the counts are exact.
+     */
+    private void planAntiPhishing() {
+        int n = cfg.totalUsers();
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int x = order[i];
+            order[i] = order[j];
+            order[j] = x;
+        }
+        codeHistory = new byte[n];
+        int twice = Math.min(cfg.antiPhishingChanges(), n);
+        int never = Math.min(cfg.withoutAntiPhishingCode(), n - twice);
+        for (int i = 0; i < twice; i++) {
+            codeHistory[order[i]] = CODE_TWICE;
+        }
+        for (int i = twice; i < twice + never; i++) {
+            codeHistory[order[i]] = CODE_NEVER;
+        }
+    }
+
     private void backstory(User u) {
+        backstory(u, 2, 200);
+    }
+
+    /**
+     * Account history days before the start: creation, MFA enrolment, anti-phishing code (once, twice or
+     * never), policy, and the user's whitelisted addresses, each {@code minDays} to {@code maxDays} before
+     * the start (and after the account's creation).
+     */
+    private void backstory(User u, long minDays, long maxDays) {
         String topic = cfg.topicAccountChanges();
         long ageDays = rng.nextLong(30, 901);
         Instant created = cfg.start().minusMillis(ageDays * DAY).plusMillis(rng.nextLong(0, DAY));
@@ -500,10 +682,33 @@ final class Generation {
 
         emitMfa(u, s, plus(created, 3 * MINUTE, 10 * MINUTE), "token_enrolled", null, u.mfaMethod, "settings", null);
 
-        Instant tCode = plus(created, 12 * MINUTE, 60 * MINUTE);
-        ObjectNode code = changeNode(u.id, s.id, s.ip, s.deviceId, tCode, "anti_phishing_code_set");
-        code.put("anti_phishing_code", ids.antiPhishingCode());
-        emit(topic, u.id, code, tCode);
+        byte history = backstories < codeHistory.length ? codeHistory[backstories] : CODE_ONCE;
+        backstories++;
+        if (history != CODE_NEVER) {
+            Instant tCode = plus(created, 12 * MINUTE, 60 * MINUTE);
+            String code = ids.antiPhishingCode();
+            Pending first = emitCode(u, s, tCode, code);
+            if (history == CODE_TWICE) {
+                String second = ids.antiPhishingCode();
+                while (second.equals(code)) {
+                    second = ids.antiPhishingCode();
+                }
+                Instant tSecond;
+                if (!quickCodeChangeDone) {
+                    // A quick correction whose record overtakes the first: the current code is the later
+                    // by event time, not the last to arrive.
+                    quickCodeChangeDone = true;
+                    tSecond = tCode.plusMillis(Math.min(2 * SECOND, maxDelayMs / 2));
+                    emitCode(u, s, tSecond, second).delayMs = 0;
+                    first.delayMs = maxDelayMs;
+                } else {
+                    tSecond = plus(tCode, HOUR, ageDays * DAY - 2 * DAY);
+                    emitCode(u, s, tSecond, second);
+                }
+                code = second;
+            }
+            antiPhishingCodes.put(u.id, code);
+        }
 
         Instant tPolicy = plus(created, 61 * MINUTE, 90 * MINUTE);
         ObjectNode policy = changeNode(u.id, s.id, s.ip, s.deviceId, tPolicy, "mfa_policy_changed");
@@ -515,7 +720,7 @@ final class Generation {
         emit(topic, u.id, policy, tPolicy);
 
         for (Map.Entry<Asset, String> e : u.whitelist.entrySet()) {
-            long daysBefore = rng.nextLong(2, Math.min(200, ageDays - 2) + 1);
+            long daysBefore = rng.nextLong(minDays, Math.min(maxDays, ageDays - 2) + 1);
             Instant tWl = cfg.start().minusMillis(daysBefore * DAY + rng.nextLong(0, 12 * HOUR));
             String c = ids.challengeId();
             emitMfa(u, s, tWl.minusMillis(rng.nextLong(20 * SECOND, 40 * SECOND)), "challenge_issued", c, u.mfaMethod,
@@ -528,6 +733,12 @@ final class Generation {
             n.put("network", e.getKey().network());
             emit(topic, u.id, n, tWl);
         }
+    }
+
+    private Pending emitCode(User u, Session s, Instant t, String code) {
+        ObjectNode n = changeNode(u.id, s.id, s.ip, s.deviceId, t, "anti_phishing_code_set");
+        n.put("anti_phishing_code", code);
+        return emit(cfg.topicAccountChanges(), u.id, n, t);
     }
 
     /** A successful login at {@code at}; the user's own logins may follow a typo and pass a login MFA. */
@@ -861,7 +1072,19 @@ final class Generation {
         malformed.forEach(m -> byReason.merge(m.reason().wireName(), 1, Integer::sum));
 
         List<String> addresses = new ArrayList<>();
-        attackerAddresses.values().forEach(addresses::addAll);
+        attackerAddresses.values().forEach(l -> l.stream().filter(usedAttackerAddresses::contains).forEach(addresses::add));
+
+        // usd_value and account_balance_usd are read back as the decimals written, not as doubles.
+        ObjectReader exactReader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        List<Expectations.Emitted> emitted = new ArrayList<>(valid.size());
+        for (Pending p : valid) {
+            try {
+                emitted.add(new Expectations.Emitted(p.eventTime, p.eventId, exactReader.readTree(p.value)));
+            } catch (JsonProcessingException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        Expectations.Result expected = new Expectations(TourniquetConfig.defaults()).compute(emitted, approvals);
 
         return new GroundTruth(cfg.seed(), cfg.start(), cfg.compromisedService(), cfg.compromisedServiceVersion(),
                 cfg.legitimateService(), cfg.legitimateServiceVersion(), cfg.attackChannel(),
@@ -869,7 +1092,9 @@ final class Generation {
                 List.copyOf(affected), affected.size(), List.copyOf(attackerIps), List.copyOf(attackerDevices),
                 List.copyOf(addresses), sharedDestination, Collections.unmodifiableMap(validByTopic),
                 duplicates.size(), List.copyOf(duplicates), malformed.size(), Collections.unmodifiableMap(byReason),
-                List.copyOf(malformed));
+                List.copyOf(malformed), legitimateDrainers.stream().sorted().toList(),
+                newAddressUsers.stream().sorted().toList(), expected.alerts(), expected.incident(),
+                Collections.unmodifiableMap(new TreeMap<>(antiPhishingCodes)));
     }
 
     // ---------------------------------------------------------------- pending records

@@ -30,15 +30,25 @@ import java.util.Map;
  * @param attackerIps                   the IPs the attacker logged in from
  * @param attackerDeviceIds             the devices the attacker used
  * @param attackerAddresses             the destination addresses the attacker withdrew to
- * @param sharedDestination             a deposit address several benign users whitelisted long ago and
- *                                      withdraw to within minutes (must not look like concentration);
- *                                      null when there are too few benign users
+ * @param sharedDestination             a deposit address several benign users whitelisted days ago and
+ *                                      withdraw to within minutes (must raise nothing: no new-address
+ *                                      withdrawal, no concentration); null when popularAddressUsers is 0
  * @param validEventsByTopic            distinct valid events per topic (duplicates and malformed not counted)
  * @param duplicatesEmitted             redelivered copies emitted (same bytes as an earlier record)
  * @param duplicates                    which events were redelivered
  * @param malformedEmitted              malformed records emitted
  * @param malformedByReason             their count per reason
  * @param malformed                     each malformed record's topic, key and reason
+ * @param legitimateDrainers            benign users who drain their own account with proper 2FA (sorted):
+ *                                      account drain's true positives outside any incident
+ * @param newAddressUsers               benign users who withdraw to an address of their own whitelisted
+ *                                      hours before (sorted): new-address withdrawal's benign positives
+ * @param expectedAlerts                per rule, the exact keys a correct pipeline alerts on, under the
+ *                                      default rule settings ({@code config/Settings})
+ * @param incident                      the attack's incident (the one holding the first unauthorized
+ *                                      approval) as a correct pipeline reports it; null without an attack
+ * @param antiPhishingCodes             user id to the anti-phishing code the user set last (by event
+ *                                      time); users who never set one are absent
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record GroundTruth(
@@ -64,7 +74,65 @@ public record GroundTruth(
         List<DuplicateRecord> duplicates,
         int malformedEmitted,
         Map<String, Integer> malformedByReason,
-        List<MalformedRecord> malformed) {
+        List<MalformedRecord> malformed,
+        List<String> legitimateDrainers,
+        List<String> newAddressUsers,
+        ExpectedAlerts expectedAlerts,
+        ExpectedIncident incident,
+        Map<String, String> antiPhishingCodes) {
+
+    /**
+     * What each rule alerts on, computed from the emitted events with the default rule settings.
+     *
+     * @param unauthorizedApprovals    withdrawal ids of the unauthorized approvals (sorted)
+     * @param accountDrains            users whose approved withdrawals within the window reach the share of
+     *                                 the balance at the window's first one, and the floor (sorted)
+     * @param newAddressWithdrawals    withdrawal ids requested to an address the same user whitelisted less
+     *                                 than the minimum age before (sorted)
+     * @param destinationConcentration addresses with enough distinct users' new-address withdrawals in one
+     *                                 window (sorted)
+     * @param bulkDrainEpisodes        how often the platform-wide count of distinct users with an unauthorized
+     *                                 approval or account drain in the window rises to the threshold
+     * @param incidents                incidents: incident-rule alerts (unauthorized approval, bulk drain,
+     *                                 destination concentration) chained while less than the gap apart
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record ExpectedAlerts(
+            List<String> unauthorizedApprovals,
+            List<String> accountDrains,
+            List<String> newAddressWithdrawals,
+            List<String> destinationConcentration,
+            int bulkDrainEpisodes,
+            int incidents) {
+    }
+
+    /**
+     * The expected {@code tourniquet-incidents} document of the attack's incident.
+     *
+     * @param unauthorizedApprovals  how many unauthorized approvals it counts
+     * @param usersAffected          their distinct users
+     * @param affectedUsers          those users (sorted)
+     * @param impact                 per asset, sums of their {@code amount} (exact) and {@code usd_value}
+     * @param usdTotal               sum of their {@code usd_value}
+     * @param startedAt              event time of its first alert's triggering event
+     * @param containedAt            event time of the event that makes bulk drain fire in it (the first
+     *                               {@code suspend_withdrawals}); null if bulk drain never fires in it
+     * @param impactAfterContainment per asset, the sums over its approvals strictly after {@code containedAt}:
+     *                               what the platform-wide suspension would have saved had it been enforced
+     * @param usdAfterContainment    their {@code usd_value} sum
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record ExpectedIncident(
+            int unauthorizedApprovals,
+            int usersAffected,
+            List<String> affectedUsers,
+            Map<String, AssetTotal> impact,
+            BigDecimal usdTotal,
+            Instant startedAt,
+            Instant containedAt,
+            Map<String, AssetTotal> impactAfterContainment,
+            BigDecimal usdAfterContainment) {
+    }
 
     /** An approval the detector must flag as unauthorized. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

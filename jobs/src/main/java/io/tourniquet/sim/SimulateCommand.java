@@ -100,6 +100,26 @@ public final class SimulateCommand implements Callable<Integer> {
                     + "out-of-orderness bound (default: 20s).")
     Duration maxDelay = SimulationConfig.DEFAULT_MAX_ARRIVAL_DELAY;
 
+    @Option(names = "--legit-drainers", description = "Benign users who drain their own account with proper 2FA "
+            + "(account drain, no incident) (default: ${DEFAULT-VALUE}).")
+    int legitDrainers = SimulationConfig.DEFAULT_LEGITIMATE_DRAINERS;
+
+    @Option(names = "--new-address-users", description = "Benign users who withdraw to an address of their own "
+            + "whitelisted hours before (new-address withdrawal) (default: ${DEFAULT-VALUE}).")
+    int newAddressUsers = SimulationConfig.DEFAULT_NEW_ADDRESS_USERS;
+
+    @Option(names = "--popular-address-users", description = "Benign users who withdraw, within 10 minutes, to one "
+            + "deposit address they all whitelisted days ago (must raise nothing) (default: ${DEFAULT-VALUE}).")
+    int popularAddressUsers = SimulationConfig.DEFAULT_POPULAR_ADDRESS_USERS;
+
+    @Option(names = "--anti-phishing-changes", description = "Users who set their anti-phishing code twice "
+            + "(default: ${DEFAULT-VALUE}).")
+    int antiPhishingChanges = SimulationConfig.DEFAULT_ANTI_PHISHING_CHANGES;
+
+    @Option(names = "--without-anti-phishing", description = "Users who never set an anti-phishing code "
+            + "(default: ${DEFAULT-VALUE}).")
+    int withoutAntiPhishing = SimulationConfig.DEFAULT_WITHOUT_ANTI_PHISHING_CODE;
+
     @Option(names = "--topic-logins", description = "(default: ${DEFAULT-VALUE})")
     String topicLogins = SimulationConfig.DEFAULT_TOPIC_LOGINS;
 
@@ -125,6 +145,9 @@ public final class SimulateCommand implements Callable<Integer> {
                 .attackChannel(attackChannel).malformedCount(malformed).oversizedBytes(oversizedBytes)
                 .duplicateCount(duplicates).maxArrivalDelay(maxDelay).topicLogins(topicLogins).topicMfa(topicMfa)
                 .topicWithdrawals(topicWithdrawals).topicAccountChanges(topicAccountChanges)
+                .legitimateDrainers(legitDrainers).newAddressUsers(newAddressUsers)
+                .popularAddressUsers(popularAddressUsers).antiPhishingChanges(antiPhishingChanges)
+                .withoutAntiPhishingCode(withoutAntiPhishing)
                 .build();
     }
 
@@ -171,6 +194,17 @@ public final class SimulateCommand implements Callable<Integer> {
                     t.amount().toPlainString(), t.usdValue());
         }
         out.printf(Locale.ROOT, "  total                                          US$ %,15.2f%n", gt.usdTotal());
+        GroundTruth.ExpectedAlerts a = gt.expectedAlerts();
+        out.printf("Expected alerts (default rule settings): unauthorized_approval %d, account_drain %d, "
+                        + "new_address_withdrawal %d, destination_concentration %d, bulk_drain %d; incidents %d%n",
+                a.unauthorizedApprovals().size(), a.accountDrains().size(), a.newAddressWithdrawals().size(),
+                a.destinationConcentration().size(), a.bulkDrainEpisodes(), a.incidents());
+        GroundTruth.ExpectedIncident i = gt.incident();
+        if (i != null) {
+            out.printf(Locale.ROOT, "Attack incident: started %s, contained %s; approved after containment US$ %,.2f "
+                    + "of US$ %,.2f%n", i.startedAt(), i.containedAt() == null ? "never" : i.containedAt(),
+                    i.usdAfterContainment(), i.usdTotal());
+        }
     }
 
     /** Accepts {@code 500ms}, {@code 20s}, {@code 5m}, {@code 2h}, {@code 3d} or ISO-8601 ({@code PT2H}). */

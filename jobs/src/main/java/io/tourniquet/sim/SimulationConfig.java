@@ -35,7 +35,12 @@ public record SimulationConfig(
         String topicLogins,
         String topicMfa,
         String topicWithdrawals,
-        String topicAccountChanges) {
+        String topicAccountChanges,
+        int legitimateDrainers,
+        int newAddressUsers,
+        int popularAddressUsers,
+        int antiPhishingChanges,
+        int withoutAntiPhishingCode) {
 
     public static final long DEFAULT_SEED = 42L;
     public static final Instant DEFAULT_START = Instant.parse("2022-01-17T00:00:00Z");
@@ -58,6 +63,23 @@ public record SimulationConfig(
     public static final String DEFAULT_TOPIC_MFA = "exchange.auth.mfa";
     public static final String DEFAULT_TOPIC_WITHDRAWALS = "exchange.wallet.withdrawals";
     public static final String DEFAULT_TOPIC_ACCOUNT_CHANGES = "exchange.account.changes";
+    /**
+     * Benign users who, with proper 2FA, withdraw at least 80 % of their balance within an hour: true
+     * positives of account drain (medium), never part of an incident. They are spaced 30 min apart and
+     * kept away from the attack, so they never add up to a bulk drain.
+     */
+    public static final int DEFAULT_LEGITIMATE_DRAINERS = 2;
+    /** Benign users who whitelist a fresh address of their own and withdraw to it within 24 h (2FA'd). */
+    public static final int DEFAULT_NEW_ADDRESS_USERS = 3;
+    /**
+     * Benign users who whitelisted one exchange deposit address 3 to 30 days before the start and
+     * withdraw to it within 10 minutes of each other: must raise nothing.
+     */
+    public static final int DEFAULT_POPULAR_ADDRESS_USERS = 8;
+    /** Users (of all kinds) who set their anti-phishing code twice; the later one is current. */
+    public static final int DEFAULT_ANTI_PHISHING_CHANGES = 10;
+    /** Users (of all kinds) who never set an anti-phishing code. */
+    public static final int DEFAULT_WITHOUT_ANTI_PHISHING_CODE = 5;
 
     /** The values the contract allows for {@code approval_channel}. */
     public static final List<String> APPROVAL_CHANNELS = List.of("web", "app", "api", "internal");
@@ -95,6 +117,16 @@ public record SimulationConfig(
         if (distinct.size() != 4) {
             throw new IllegalArgumentException("the four topic names must differ");
         }
+        requireNonNegative(legitimateDrainers, "legitimateDrainers");
+        requireNonNegative(newAddressUsers, "newAddressUsers");
+        requireNonNegative(popularAddressUsers, "popularAddressUsers");
+        requireNonNegative(antiPhishingChanges, "antiPhishingChanges");
+        requireNonNegative(withoutAntiPhishingCode, "withoutAntiPhishingCode");
+    }
+
+    /** Every user the simulation creates: benign, scenario users and attack victims. */
+    public int totalUsers() {
+        return benignUsers + legitimateDrainers + newAddressUsers + popularAddressUsers + attackVictims;
     }
 
     public static SimulationConfig defaults() {
@@ -163,6 +195,11 @@ public record SimulationConfig(
         private String topicMfa = DEFAULT_TOPIC_MFA;
         private String topicWithdrawals = DEFAULT_TOPIC_WITHDRAWALS;
         private String topicAccountChanges = DEFAULT_TOPIC_ACCOUNT_CHANGES;
+        private int legitimateDrainers = DEFAULT_LEGITIMATE_DRAINERS;
+        private int newAddressUsers = DEFAULT_NEW_ADDRESS_USERS;
+        private int popularAddressUsers = DEFAULT_POPULAR_ADDRESS_USERS;
+        private int antiPhishingChanges = DEFAULT_ANTI_PHISHING_CHANGES;
+        private int withoutAntiPhishingCode = DEFAULT_WITHOUT_ANTI_PHISHING_CODE;
 
         private Builder() {
         }
@@ -189,6 +226,11 @@ public record SimulationConfig(
             topicMfa = c.topicMfa;
             topicWithdrawals = c.topicWithdrawals;
             topicAccountChanges = c.topicAccountChanges;
+            legitimateDrainers = c.legitimateDrainers;
+            newAddressUsers = c.newAddressUsers;
+            popularAddressUsers = c.popularAddressUsers;
+            antiPhishingChanges = c.antiPhishingChanges;
+            withoutAntiPhishingCode = c.withoutAntiPhishingCode;
         }
 
         public Builder seed(long v) { seed = v; return this; }
@@ -212,6 +254,16 @@ public record SimulationConfig(
         public Builder topicMfa(String v) { topicMfa = v; return this; }
         public Builder topicWithdrawals(String v) { topicWithdrawals = v; return this; }
         public Builder topicAccountChanges(String v) { topicAccountChanges = v; return this; }
+        public Builder legitimateDrainers(int v) { legitimateDrainers = v; return this; }
+        public Builder newAddressUsers(int v) { newAddressUsers = v; return this; }
+        public Builder popularAddressUsers(int v) { popularAddressUsers = v; return this; }
+        public Builder antiPhishingChanges(int v) { antiPhishingChanges = v; return this; }
+        public Builder withoutAntiPhishingCode(int v) { withoutAntiPhishingCode = v; return this; }
+
+        /** Turns off every scenario added on top of the attack (drainers, new addresses, popular address). */
+        public Builder withoutScenarios() {
+            return legitimateDrainers(0).newAddressUsers(0).popularAddressUsers(0);
+        }
 
         /** The four input topics as the pipeline is configured to read them. */
         public Builder topicsFrom(io.tourniquet.config.TourniquetConfig cfg) {
@@ -225,7 +277,9 @@ public record SimulationConfig(
             return new SimulationConfig(seed, start, benignUsers, withdrawalsPerBenignUser, benignWindow,
                     attackVictims, attackStartOffset, attackSpacing, legitimateService, legitimateServiceVersion,
                     compromisedService, compromisedServiceVersion, attackChannel, malformedCount, oversizedBytes,
-                    duplicateCount, maxArrivalDelay, topicLogins, topicMfa, topicWithdrawals, topicAccountChanges);
+                    duplicateCount, maxArrivalDelay, topicLogins, topicMfa, topicWithdrawals, topicAccountChanges,
+                legitimateDrainers, newAddressUsers, popularAddressUsers, antiPhishingChanges,
+                withoutAntiPhishingCode);
         }
     }
 }

@@ -78,8 +78,7 @@ class DetectWorkflowITCase {
         DetectJob.defineWorkflow(
                 env.fromData(input, TypeInformation.of(RawRecord.class)).uid("test-input").name("test input")
                         .assignTimestampsAndWatermarks(DetectJob.watermarks(cfg)).uid("test-watermarks"),
-                env.fromData(List.<RawRecord>of(), TypeInformation.of(RawRecord.class)).uid("test-control")
-                        .assignTimestampsAndWatermarks(ControlWatermarks.strategy()).uid("test-control-watermarks"),
+                io.tourniquet.testing.ControlRecords.none(env),
                 new DetectSinks(alerts, actions, enriched, dlq, CollectingSink.named("wf-incidents"),
                         CollectingSink.named("wf-notifications")),
                 cfg, SerializableClock.fixed(1_700_000_000_000L));

@@ -39,6 +39,48 @@ class SimulateCommandTest {
     }
 
     @Test
+    void scenarioOptionsReachTheConfigAndDefaultToIt() {
+        SimulateCommand defaults = new SimulateCommand();
+        new CommandLine(defaults).parseArgs("--out-dir", "x");
+        assertThat(defaults.config()).isEqualTo(SimulationConfig.defaults());
+
+        SimulateCommand cmd = new SimulateCommand();
+        new CommandLine(cmd).parseArgs("--out-dir", "x", "--legit-drainers", "4", "--new-address-users", "0",
+                "--popular-address-users", "12", "--anti-phishing-changes", "7", "--without-anti-phishing", "9");
+        SimulationConfig c = cmd.config();
+        assertThat(c.legitimateDrainers()).isEqualTo(4);
+        assertThat(c.newAddressUsers()).isZero();
+        assertThat(c.popularAddressUsers()).isEqualTo(12);
+        assertThat(c.antiPhishingChanges()).isEqualTo(7);
+        assertThat(c.withoutAntiPhishingCode()).isEqualTo(9);
+        assertThat(c.benignUsers()).isEqualTo(SimulationConfig.DEFAULT_BENIGN_USERS);
+    }
+
+    @Test
+    void helpListsTheScenarioOptions() {
+        String usage = new CommandLine(new SimulateCommand()).getUsageMessage();
+        assertThat(usage).contains("--new-address-users", "--anti-phishing-changes", "--without-anti-phishing");
+        assertThat(usage).containsPattern("(?s)--legit-drainers[^-]*\\(default: 2\\)")
+                .containsPattern("(?s)--popular-address-users[^-]*\\(default: 8\\)");
+    }
+
+    @Test
+    void summaryNamesTheExpectedAlertsAndContainment(@TempDir Path dir) {
+        int code = run("--out-dir", dir.toString(), "--benign-users", "10", "--popular-address-users", "6");
+        assertThat(code).as(err.toString()).isZero();
+        GroundTruth gt = GroundTruth.fromJson(readString(dir.resolve("ground-truth.json")));
+        assertThat(gt.sharedDestination().users()).hasSize(6);
+        assertThat(out.toString()).contains("account_drain 22", "destination_concentration 2", "bulk_drain 1",
+                "contained " + gt.incident().containedAt());
+    }
+
+    @Test
+    void rejectsANegativeScenarioCount(@TempDir Path dir) {
+        assertThat(run("--out-dir", dir.toString(), "--legit-drainers", "-1")).isEqualTo(2);
+        assertThat(err.toString()).contains("legitimateDrainers");
+    }
+
+    @Test
     void requiresExactlyOneTarget(@TempDir Path dir) {
         assertThat(run("--seed", "1")).isEqualTo(2);
         assertThat(run("--out-dir", dir.toString(), "--bootstrap", "localhost:9092")).isEqualTo(2);

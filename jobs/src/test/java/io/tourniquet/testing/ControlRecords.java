@@ -2,6 +2,11 @@ package io.tourniquet.testing;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.detect.ControlWatermarks;
+import org.apache.flink.api.common.functions.FilterFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.RawRecord;
@@ -46,5 +51,25 @@ public final class ControlRecords {
 
     public List<RawRecord> list() {
         return List.copyOf(records);
+    }
+
+    /**
+     * A control input that never says anything (a bounded collection source cannot be empty), with
+     * the job's control watermarks so it never holds back event time.
+     */
+    public static DataStream<RawRecord> none(StreamExecutionEnvironment env) {
+        RawRecord placeholder = new RawRecord("none", 0, 0, null, new byte[0], -1);
+        return env.fromData(List.of(placeholder), TypeInformation.of(RawRecord.class)).uid("no-control")
+                .filter(new Nothing()).uid("no-control-filter")
+                .assignTimestampsAndWatermarks(ControlWatermarks.strategy()).uid("no-control-watermarks");
+    }
+
+    private static final class Nothing implements FilterFunction<RawRecord> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean filter(RawRecord r) {
+            return false;
+        }
     }
 }
