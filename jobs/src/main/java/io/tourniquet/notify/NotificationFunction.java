@@ -36,7 +36,12 @@ import org.apache.flink.util.Collector;
  * incident that keeps raising alerts keeps being remembered. Timers are never deleted: one that
  * finds nothing due does nothing.
  *
- * <p>State per user: the remembered notifications, which drain; and the anti-phishing code with
+ * <p>A notification is composed once event time has reached what it is about: every account change
+ * from before then has arrived (late ones excepted), so the anti-phishing code is the one set last
+ * <em>before</em> the alert even when the input topics are read at different speeds (a replay
+ * reads a whole topic ahead of another). Until then it waits in state, at most the watermark's lag.
+ *
+ * <p>State per user: the remembered and the waiting notifications, which drain; and the anti-phishing code with
  * the event time that set it. The code is profile state kept for the account's life (the contract
  * requires the code as last set, however long ago), so it never drains: one small entry per user
  * who ever set a code. Only a later (or equal) event time replaces it, so changes arriving out of
@@ -51,6 +56,8 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             new ValueStateDescriptor<>("anti-phishing-code", AntiPhishingCode.class);
     static final MapStateDescriptor<String, Long> SENT =
             new MapStateDescriptor<>("notifications-sent", String.class, Long.class);
+    static final MapStateDescriptor<String, PendingNotice> WAITING =
+            new MapStateDescriptor<>("notifications-waiting", String.class, PendingNotice.class);
 
     private final ArrayList<String> channels;
     private final long retentionMillis;
@@ -59,6 +66,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
 
     private transient ValueState<AntiPhishingCode> code;
     private transient MapState<String, Long> sent;
+    private transient MapState<String, PendingNotice> waiting;
     private transient Counter notificationsSent;
     private transient Counter notificationsSuppressed;
 
@@ -92,6 +100,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
     public void open(OpenContext openContext) {
         code = getRuntimeContext().getState(CODE);
         sent = getRuntimeContext().getMapState(SENT);
+        waiting = getRuntimeContext().getMapState(WAITING);
         var metrics = getRuntimeContext().getMetricGroup();
         notificationsSent = metrics.counter("notificationsSent");
         notificationsSuppressed = metrics.counter("notificationsSuppressed");
@@ -133,6 +142,16 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             if (eventTime > seen) remember(key, eventTime, ctx);
             return;
         }
+        if (eventTime > ctx.timerService().currentWatermark()) {
+            PendingNotice already = waiting.get(key);
+            if (already != null) {
+                notificationsSuppressed.inc();
+                return;
+            }
+            waiting.put(key, new PendingNotice(req, eventTime));
+            ctx.timerService().registerEventTimeTimer(eventTime);
+            return;
+        }
         remember(key, eventTime, ctx);
         AntiPhishingCode c = code.value();
         out.collect(composer.compose(req, c == null ? null : c.code, channels, clock.getAsLong()));
@@ -150,6 +169,15 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Notification> out) throws Exception {
+        List<PendingNotice> due = new ArrayList<>();
+        for (PendingNotice p : waiting.values()) {
+            if (p.eventTime <= timestamp) due.add(p);
+        }
+        due.sort(java.util.Comparator.comparingLong((PendingNotice p) -> p.eventTime));
+        for (PendingNotice p : due) {
+            waiting.remove(NotificationComposer.dedupKey(p.request));
+            notify(p.request, p.eventTime, ctx, out);
+        }
         List<String> expired = new ArrayList<>();
         for (Map.Entry<String, Long> e : sent.entries()) {
             if (forgetAt(e.getValue()) <= timestamp) expired.add(e.getKey());

@@ -93,12 +93,15 @@ class NotificationFunctionTest {
         return new NotificationRequest(user, kind, a);
     }
 
+    /** Pushes in order: event time follows each element, as in a live stream. */
     private void push(Event e) throws Exception {
         harness.processElement1(new StreamRecord<>(e, e.eventTime));
+        watermark(e.eventTime);
     }
 
     private void push(NotificationRequest r) throws Exception {
         harness.processElement2(new StreamRecord<>(r, r.alert.eventTime));
+        watermark(r.alert.eventTime);
     }
 
     private void watermark(long t) throws Exception {
@@ -144,6 +147,21 @@ class NotificationFunctionTest {
         push(request("u1", RuleCatalog.ACCOUNT_DRAIN, null, "a1", T0 + 6 * MIN));
 
         assertThat(sent()).singleElement().satisfies(n -> assertThat(n.antiPhishingCode).isEqualTo("newer"));
+        assertOnlyCodesLeft(1);
+    }
+
+    @Test
+    void aNotificationWaitsForEventTimeSoACodeSetBeforeTheAlertButReadLaterIsCarried() throws Exception {
+        // A replay reads the withdrawals topic ahead of the account changes: the request arrives
+        // first, the code set before its alert arrives after it.
+        harness.processElement2(new StreamRecord<>(request("u1", RuleCatalog.UNAUTHORIZED_APPROVAL, "i1", "a1",
+                T0 + 10 * MIN), T0 + 10 * MIN));
+        harness.processElement1(new StreamRecord<>(codeSet("c1", "u1", "set before", T0), T0));
+        watermark(T0 + 10 * MIN - 1);
+        assertThat(sent()).as("not before event time reaches the alert").isEmpty();
+        watermark(T0 + 10 * MIN);
+
+        assertThat(sent()).extracting(n -> n.antiPhishingCode).containsExactly("set before");
         assertOnlyCodesLeft(1);
     }
 

@@ -24,7 +24,17 @@ import io.tourniquet.sim.Simulator;
 import io.tourniquet.sim.UnauthorizedKind;
 import io.tourniquet.testing.LocalServices;
 import io.tourniquet.testing.SharedMiniCluster;
+import io.tourniquet.model.ControlRequest;
+import io.tourniquet.model.RawRecord;
+import io.tourniquet.testing.ControlRecords;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.TreeMap;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,6 +59,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PipelineITCase {
     static final String KEY = "pipeline-itcase-signing-key-0123456789abcdef";
+    static final String CONTROL_KEY = "pipeline-itcase-control-key-0123456789abcdef";
     static final Duration READ = Duration.ofSeconds(60);
     static final Map<UnauthorizedKind, String> REASON = Map.of(
             UnauthorizedKind.NO_CHALLENGE, "no_challenge",
@@ -64,6 +75,29 @@ class PipelineITCase {
     TourniquetConfig cfg;
     GroundTruth truth;
     ElasticsearchClient es;
+    String released;
+
+    /**
+     * An analyst's signed release of one victim, the same request replayed, one signed with another
+     * key, and an unsigned resume: all on the control topic before the replay starts.
+     */
+    private void sendControlRequests() throws Exception {
+        long now = System.currentTimeMillis();
+        ControlRequest release = ControlRecords.request("release-1", ControlRequest.RELEASE_ACCOUNT, "alice@sec", now);
+        release.userId = released;
+        ControlRequest forged = ControlRecords.request("resume-1", ControlRequest.RESUME_WITHDRAWALS, "mallory", now);
+        String topic = cfg.get(Settings.TOPIC_CONTROL);
+        List<RawRecord> good = new ControlRecords(topic, CONTROL_KEY).signed(release).signed(release).list();
+        List<RawRecord> bad = new ControlRecords(topic, "k".repeat(40)).signed(forged).unsigned(forged).list();
+        try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(
+                "bootstrap.servers", cfg.get(Settings.KAFKA_BOOTSTRAP), "acks", "all",
+                "key.serializer", ByteArraySerializer.class.getName(),
+                "value.serializer", ByteArraySerializer.class.getName()))) {
+            for (RawRecord r : List.of(good.get(0), good.get(1), bad.get(0), bad.get(1))) {
+                producer.send(new ProducerRecord<>(topic, r.value)).get();
+            }
+        }
+    }
 
     @BeforeAll
     void replayAnIncident() throws Exception {
@@ -72,6 +106,7 @@ class PipelineITCase {
                 Settings.KAFKA_BOOTSTRAP.key(), LocalServices.kafkaBootstrap(),
                 Settings.ES_URL.key(), LocalServices.elasticsearchUrl(),
                 Settings.SIGNING_KEY.key(), KEY,
+                Settings.CONTROL_KEY.key(), CONTROL_KEY,
                 Settings.CHECKPOINT_INTERVAL.key(), "1 s")).namespaced(ns);
         SetupCommand.apply(cfg);
 
@@ -80,11 +115,13 @@ class PipelineITCase {
                 .topicsFrom(cfg).build());
         truth = sim.groundTruth();
         SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
+        released = truth.affectedUsers().get(0);
+        sendControlRequests();
 
         DetectJobRunner.build(cfg, true).execute("it-detect");
         IndexJobRunner.build(cfg, true).execute("it-index");
         es = EsClients.create(cfg);
-        for (var s : List.of(Settings.INDEX_EVENTS, Settings.INDEX_ALERTS, Settings.INDEX_ACTIONS)) {
+        for (var s : Settings.INDEX_ALIASES) {
             es.indices().refresh(r -> r.index(cfg.get(s)));
         }
     }
@@ -102,9 +139,13 @@ class PipelineITCase {
         return out;
     }
 
+    private List<JsonNode> alerts(String rule) throws IOException {
+        return read(cfg.get(Settings.TOPIC_ALERTS)).stream().filter(a -> a.path("rule").asText().equals(rule)).toList();
+    }
+
     @Test
     void exactlyTheUnauthorizedApprovalsAreAlertedOnceEachWithTheRightReason() throws IOException {
-        List<JsonNode> alerts = read(cfg.get(Settings.TOPIC_ALERTS));
+        List<JsonNode> alerts = alerts("unauthorized_approval");
         Map<String, String> reasonByApproval = alerts.stream().collect(Collectors.toMap(
                 a -> a.path("evidence").path("event_ids").path(0).asText(),
                 a -> a.path("evidence").path("reason").asText()));
@@ -114,8 +155,8 @@ class PipelineITCase {
                 GroundTruth.UnauthorizedApproval::eventId, u -> REASON.get(u.kind())));
         assertThat(reasonByApproval).isEqualTo(expected);
         assertThat(alerts).allSatisfy(a -> {
-            assertThat(a.path("rule").asText()).isEqualTo("unauthorized_approval");
             assertThat(a.path("severity").asText()).isEqualTo("high");
+            assertThat(a.path("rule_version").asInt()).isEqualTo(1);
             assertThat(a.path("summary").asText()).endsWith(").");
         });
         truth.legitimateTrickyApprovals().forEach(t ->
@@ -123,7 +164,26 @@ class PipelineITCase {
     }
 
     @Test
-    void everyUnauthorizedApprovalFreezesHoldsAndRevokesWithValidSignatures() throws IOException {
+    void everyOtherRuleAlertsExactlyWhatTheGroundTruthExpects() throws IOException {
+        GroundTruth.ExpectedAlerts expected = truth.expectedAlerts();
+        assertThat(alerts("account_drain")).extracting(a -> a.path("user_id").asText())
+                .containsExactlyInAnyOrderElementsOf(expected.accountDrains());
+        assertThat(alerts("new_address_withdrawal")).extracting(a -> a.path("withdrawal_id").asText())
+                .containsExactlyInAnyOrderElementsOf(expected.newAddressWithdrawals());
+        assertThat(alerts("destination_concentration"))
+                .extracting(a -> a.path("evidence").path("destination_address").asText())
+                .containsExactlyInAnyOrderElementsOf(expected.destinationConcentration());
+        assertThat(alerts("bulk_drain")).hasSize(expected.bulkDrainEpisodes());
+        Map<String, String> severity = Map.of("account_drain", "medium", "new_address_withdrawal", "low",
+                "destination_concentration", "critical", "bulk_drain", "critical");
+        for (Map.Entry<String, String> e : severity.entrySet()) {
+            assertThat(alerts(e.getKey())).as(e.getKey())
+                    .allSatisfy(a -> assertThat(a.path("severity").asText()).isEqualTo(e.getValue()));
+        }
+    }
+
+    @Test
+    void everyUnauthorizedApprovalFreezesHoldsAndRevokesAndEveryRuleActsAsTheContractSays() throws IOException {
         List<JsonNode> actions = read(cfg.get(Settings.TOPIC_ACTIONS));
         CommandSigner verifier = new CommandSigner(KEY);
         assertThat(actions).allSatisfy(a -> assertThat(verifier.verify(a)).as(a.toString()).isTrue());
@@ -134,17 +194,138 @@ class PipelineITCase {
             expected.add("hold_withdrawal " + u.withdrawalId() + "/" + u.userId());
             expected.add("revoke_mfa_tokens " + u.userId());
         }
-        assertThat(actions).extracting(a -> a.path("action").asText() + " "
+        assertThat(actions).filteredOn(a -> a.path("reason").asText().equals("unauthorized_approval"))
+                .extracting(a -> a.path("action").asText() + " "
                         + (a.path("scope").has("withdrawal_id")
                         ? a.path("scope").path("withdrawal_id").asText() + "/" : "")
                         + a.path("scope").path("user_id").asText())
                 .containsExactlyInAnyOrderElementsOf(expected);
-        assertThat(actions).allSatisfy(a -> assertThat(a.path("reason").asText()).isEqualTo("unauthorized_approval"));
+        assertThat(actions).filteredOn(a -> a.path("reason").asText().equals("new_address_withdrawal"))
+                .extracting(a -> a.path("action").asText() + " " + a.path("scope").path("withdrawal_id").asText())
+                .containsExactlyInAnyOrderElementsOf(truth.expectedAlerts().newAddressWithdrawals().stream()
+                        .map(w -> "hold_withdrawal " + w).toList());
+        assertThat(actions).filteredOn(a -> a.path("reason").asText().equals("destination_concentration"))
+                .extracting(a -> a.path("action").asText() + " " + a.path("scope").path("address").asText())
+                .containsExactlyInAnyOrderElementsOf(truth.expectedAlerts().destinationConcentration().stream()
+                        .map(x -> "block_address " + x).toList());
+        assertThat(actions).noneMatch(a -> a.path("reason").asText().equals("account_drain"));
+        assertThat(actions).noneMatch(a -> a.path("action").asText().equals("resume_withdrawals"));
+    }
+
+    @Test
+    void theIncidentDocumentHasTheGroundTruthsExactFiguresAndOneSuspension() throws IOException {
+        GroundTruth.ExpectedIncident expected = truth.incident();
+        assertThat(truth.expectedAlerts().incidents()).isEqualTo(1);
+        var hits = es.search(s -> s.index(cfg.get(Settings.INDEX_INCIDENTS)), JsonNode.class).hits().hits();
+        assertThat(hits).as("one incident, updated in place").hasSize(1);
+        JsonNode doc = hits.get(0).source();
+        assertThat(doc.at("/status").asText()).isEqualTo("contained");
+        assertThat(doc.at("/users_affected").asInt()).isEqualTo(expected.usersAffected());
+        assertThat(doc.at("/user_ids")).extracting(JsonNode::asText)
+                .containsExactlyInAnyOrderElementsOf(expected.affectedUsers());
+        assertThat(amountsIn(doc.at("/impact"))).isEqualTo(amounts(expected.impact()));
+        assertThat(usdIn(doc.at("/impact"))).isEqualTo(usd(expected.impact()));
+        assertThat(doc.at("/usd_total").decimalValue()).isEqualByComparingTo(expected.usdTotal());
+        assertThat(Instant.parse(doc.at("/started_at").asText())).isEqualTo(expected.startedAt());
+
+        // Containment is decided as alerts arrive: never before the earliest moment the ground
+        // truth allows, later only if a victim's alert was still on its way; what came after it
+        // is exactly the unauthorized approvals after that moment.
+        Instant contained = Instant.parse(doc.at("/contained_at").asText());
+        assertThat(contained).isAfterOrEqualTo(expected.containedAt());
+        Map<String, BigDecimal> after = new TreeMap<>();
+        for (GroundTruth.UnauthorizedApproval u : truth.unauthorizedApprovals()) {
+            if (u.eventTime().isAfter(contained)) after.merge(u.asset(), u.amount().stripTrailingZeros(), BigDecimal::add);
+        }
+        assertThat(amountsIn(doc.at("/impact_after_containment"))).isEqualTo(strip(after));
+        if (contained.equals(expected.containedAt())) {
+            assertThat(doc.at("/usd_after_containment").decimalValue())
+                    .isEqualByComparingTo(expected.usdAfterContainment());
+        }
+
+        List<JsonNode> suspends = read(cfg.get(Settings.TOPIC_ACTIONS)).stream()
+                .filter(a -> a.path("action").asText().equals("suspend_withdrawals")).toList();
+        assertThat(suspends).as("one platform suspension for the whole incident").singleElement().satisfies(a -> {
+            assertThat(a.path("scope").path("platform").asBoolean()).isTrue();
+            assertThat(a.path("incident_id").asText()).isEqualTo(doc.at("/incident/id").asText());
+            assertThat(a.path("action_id").asText()).isEqualTo(doc.at("/suspension_action_id").asText());
+            assertThat(Instant.parse(a.path("event_time").asText())).isEqualTo(contained);
+        });
+
+        // The topic's latest version is what Elasticsearch holds.
+        JsonNode latest = read(cfg.get(Settings.TOPIC_INCIDENTS)).stream()
+                .max(Comparator.comparingLong(i -> i.path("version").asLong())).orElseThrow();
+        assertThat(latest.path("version").asLong()).isEqualTo(doc.at("/version").asLong());
+        assertThat(latest.path("incident_id").asText()).isEqualTo(hits.get(0).id());
+    }
+
+    @Test
+    void usersAreToldOncePerIncidentAndKindWithTheirAntiPhishingCode() throws IOException {
+        List<JsonNode> notes = read(cfg.get(Settings.TOPIC_NOTIFICATIONS));
+        assertThat(notes).extracting(n -> n.path("notification_id").asText()).doesNotHaveDuplicates();
+        for (String user : truth.incident().affectedUsers()) {
+            List<JsonNode> mine = notes.stream().filter(n -> n.path("user_id").asText().equals(user)).toList();
+            assertThat(mine).as(user).filteredOn(n -> n.path("kind").asText().equals("unauthorized_approval")).hasSize(1);
+            assertThat(mine).as(user).filteredOn(n -> n.path("kind").asText().equals("bulk_drain")).hasSize(1);
+            String code = truth.antiPhishingCodes().get(user);
+            assertThat(mine).as(user).allSatisfy(n -> {
+                if (code == null) assertThat(n.has("anti_phishing_code")).isFalse();
+                else assertThat(n.path("anti_phishing_code").asText()).isEqualTo(code);
+            });
+        }
+        assertThat(notes).filteredOn(n -> n.path("kind").asText().equals("new_address_withdrawal"))
+                .hasSize(truth.expectedAlerts().newAddressWithdrawals().size());
+    }
+
+    @Test
+    void onlyTheAnalystsSignedReleaseIsHonouredAndTheRestIsDeadLettered() throws IOException {
+        List<JsonNode> analyst = read(cfg.get(Settings.TOPIC_ACTIONS)).stream()
+                .filter(a -> a.path("reason").asText().equals("analyst")).toList();
+        assertThat(analyst).singleElement().satisfies(a -> {
+            assertThat(a.path("action").asText()).isEqualTo("release_account");
+            assertThat(a.path("scope").path("user_id").asText()).isEqualTo(released);
+            assertThat(a.path("requested_by").asText()).isEqualTo("alice@sec");
+        });
+        assertThat(read(cfg.get(Settings.TOPIC_DLQ))).filteredOn(d -> d.path("topic").asText()
+                        .equals(cfg.get(Settings.TOPIC_CONTROL)))
+                .extracting(d -> d.path("reason_code").asText())
+                .containsExactlyInAnyOrder("replayed", "bad_signature", "unsigned");
+    }
+
+    private static Map<String, BigDecimal> amountsIn(JsonNode impact) {
+        Map<String, BigDecimal> out = new TreeMap<>();
+        impact.forEach(i -> out.put(i.path("asset").asText(), new BigDecimal(i.path("amount").asText()).stripTrailingZeros()));
+        return out;
+    }
+
+    private static Map<String, BigDecimal> usdIn(JsonNode impact) {
+        Map<String, BigDecimal> out = new TreeMap<>();
+        impact.forEach(i -> out.put(i.path("asset").asText(), i.path("usd_value").decimalValue().stripTrailingZeros()));
+        return out;
+    }
+
+    private static Map<String, BigDecimal> amounts(Map<String, GroundTruth.AssetTotal> totals) {
+        Map<String, BigDecimal> out = new TreeMap<>();
+        totals.values().forEach(v -> out.put(v.asset(), v.amount().stripTrailingZeros()));
+        return out;
+    }
+
+    private static Map<String, BigDecimal> usd(Map<String, GroundTruth.AssetTotal> totals) {
+        Map<String, BigDecimal> out = new TreeMap<>();
+        totals.values().forEach(v -> out.put(v.asset(), v.usdValue().stripTrailingZeros()));
+        return out;
+    }
+
+    private static Map<String, BigDecimal> strip(Map<String, BigDecimal> in) {
+        Map<String, BigDecimal> out = new TreeMap<>();
+        in.forEach((k, v) -> out.put(k, v.stripTrailingZeros()));
+        return out;
     }
 
     @Test
     void malformedRecordsAreDeadLetteredWithCoordinatesAndReasons() throws IOException {
         List<JsonNode> dlq = read(cfg.get(Settings.TOPIC_DLQ));
+        dlq = dlq.stream().filter(d -> !d.path("topic").asText().equals(cfg.get(Settings.TOPIC_CONTROL))).toList();
         assertThat(dlq).hasSize(truth.malformedEmitted());
         assertThat(dlq).allSatisfy(d -> {
             assertThat(d.path("topic").asText()).isIn(KafkaConnectors.inputTopics(cfg));
@@ -161,9 +342,9 @@ class PipelineITCase {
         long validUnique = truth.validEventsByTopic().values().stream().mapToLong(Integer::longValue).sum();
         assertThat(es.count(c -> c.index(cfg.get(Settings.INDEX_EVENTS))).count()).isEqualTo(validUnique);
         assertThat(es.count(c -> c.index(cfg.get(Settings.INDEX_ALERTS))).count())
-                .isEqualTo(truth.unauthorizedApprovals().size());
+                .isEqualTo(read(cfg.get(Settings.TOPIC_ALERTS)).size());
         assertThat(es.count(c -> c.index(cfg.get(Settings.INDEX_ACTIONS))).count())
-                .isEqualTo(3L * truth.unauthorizedApprovals().size());
+                .isEqualTo(read(cfg.get(Settings.TOPIC_ACTIONS)).size());
 
         GroundTruth.UnauthorizedApproval u = truth.unauthorizedApprovals().get(0);
         var hit = es.search(s -> s.index(cfg.get(Settings.INDEX_EVENTS))
@@ -174,7 +355,8 @@ class PipelineITCase {
         assertThat(doc.at("/user/id").asText()).isEqualTo(u.userId());
         assertThat(doc.at("/event/dataset").asText()).isEqualTo(cfg.get(Settings.TOPIC_WITHDRAWALS));
         assertThat(doc.at("/exchange/mfa/authorized").asBoolean(true)).isFalse();
-        assertThat(doc.at("/exchange/alert_ids").size()).isEqualTo(1);
+        assertThat(doc.at("/exchange/alert_ids").size()).isGreaterThanOrEqualTo(1);
+        assertThat(doc.at("/exchange/incident_id").asText()).as("the incident it belongs to").isNotEmpty();
         assertThat(doc.at("/exchange/withdrawal/amount").asText()).isEqualTo(u.amount().toPlainString());
         assertThat(doc.at("/exchange/withdrawal/approval_service_version").asText()).isEqualTo(u.approvalServiceVersion());
 
