@@ -134,6 +134,8 @@ public final class Settings {
     // Runtime.
     public static final Setting<Integer> PARALLELISM = Setting.integer("job.parallelism", 2, 1, 1024,
             "Parallelism of each job.");
+    public static final Setting<Duration> BUFFER_TIMEOUT = Setting.duration("job.buffer-timeout", "5 ms",
+            Duration.ZERO, "Longest a partly filled network buffer waits before it is sent (latency vs throughput).");
     public static final Setting<Duration> CHECKPOINT_INTERVAL = Setting.duration("job.checkpoint-interval", "5 s",
             Duration.ofMillis(100), "Checkpoint interval; alerts become visible to read_committed readers on each.");
     public static final Setting<String> CHECKPOINT_DIR = Setting.optionalString("job.checkpoint-dir",
@@ -174,6 +176,6 @@ public final class Settings {
             BULK_WINDOW, BULK_MIN_USERS, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
-            PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_TRANSACTION_TIMEOUT,
+            PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX);
 }

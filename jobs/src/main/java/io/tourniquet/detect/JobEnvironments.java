@@ -22,6 +22,9 @@ public final class JobEnvironments {
         cfg.find(Settings.CHECKPOINT_DIR).ifPresent(dir -> conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(cfg.get(Settings.PARALLELISM));
+        // Alerts are few and urgent: a network buffer that waits to fill delays a freeze, and lets
+        // alerts from parallel detectors overtake each other on their way to the platform rules.
+        env.setBufferTimeout(cfg.get(Settings.BUFFER_TIMEOUT).toMillis());
         env.enableCheckpointing(cfg.get(Settings.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         // A checkpoint that cannot complete (e.g. Elasticsearch down under the index job) is retried,
         // not fatal: the job keeps its position and nothing is acknowledged early.
