@@ -209,6 +209,11 @@ final class DemoReport {
             java.time.Instant contained = java.time.Instant.parse(inc.path("contained_at").asText());
             b.append(String.format("    contained (platform withdrawals suspended)         %s, %s after the attack's first event%n",
                     inc.path("contained_at").asText(), human(Duration.between(started, contained))));
+            if (expectedIncident != null && expectedIncident.containedAt() != null) {
+                b.append(String.format("    earliest possible (ground truth: the %s victim's approval)  %s, %s later than that%n",
+                        "5th", expectedIncident.containedAt(),
+                        human(Duration.between(expectedIncident.containedAt(), contained))));
+            }
         }
         b.append(String.format("    users affected: %d; alerts by rule: %s%n", inc.path("users_affected").asInt(),
                 inc.path("alerts_by_rule")));

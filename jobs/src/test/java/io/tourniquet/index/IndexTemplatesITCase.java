@@ -14,7 +14,10 @@ import co.elastic.clients.util.ContentType;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.model.AssetImpact;
 import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Incident;
+import io.tourniquet.json.Json;
 import io.tourniquet.model.Event;
 import io.tourniquet.testing.EsHttp;
 import io.tourniquet.testing.TestElasticsearch;
@@ -104,10 +107,39 @@ class IndexTemplatesITCase {
                 "{\"incident\":{\"id\":\"inc-1\"},\"status\":\"open\",\"users_affected\":2}");
         http.put("/" + INCIDENTS + "/_doc/inc-1?refresh=true",
                 "{\"incident\":{\"id\":\"inc-1\"},\"status\":\"contained\",\"users_affected\":3}");
-        JsonNode hits = http.get("/" + INCIDENTS + "/_search").at("/hits");
+        JsonNode hits = http.get("/" + INCIDENTS + "/_search?q=incident.id:inc-1").at("/hits");
         assertThat(hits.at("/total/value").asInt()).isEqualTo(1);
         assertThat(hits.at("/hits/0/_index").asText()).isEqualTo(index);
         assertThat(hits.at("/hits/0/_source/status").asText()).isEqualTo("contained");
+    }
+
+    @Test
+    void everyUsFigureOfAnIncidentIsADoubleEvenWhenTheFirstOneIsWholeDollars() throws Exception {
+        // A whole-dollar first value would otherwise map the field as long and reject every later
+        // fractional one (the demo hit this with impact_after_containment).
+        Incident whole = new Incident();
+        whole.incidentId = "inc-usd";
+        whole.status = Incident.CONTAINED;
+        whole.impact = List.of(new AssetImpact("USDC", "85929", new java.math.BigDecimal("85929"), 1));
+        whole.impactAfterContainment = whole.impact;
+        whole.usdTotal = new java.math.BigDecimal("85929");
+        whole.usdAfterContainment = new java.math.BigDecimal("85929");
+        whole.version = 1;
+        index(List.of(EcsDocuments.incident(whole, INCIDENTS)));
+        Incident fractional = Json.fromBytes(Json.toBytes(whole), Incident.class);
+        fractional.impactAfterContainment = List.of(new AssetImpact("USDC", "85929.5",
+                new java.math.BigDecimal("85929.55"), 2));
+        fractional.usdAfterContainment = new java.math.BigDecimal("85929.55");
+        fractional.version = 2;
+        index(List.of(EcsDocuments.incident(fractional, INCIDENTS)));
+
+        String index = IndexTemplates.incidentsIndex(INCIDENTS);
+        JsonNode props = http.get("/" + index + "/_mapping").at("/" + index + "/mappings/properties");
+        assertThat(props.at("/impact_after_containment/properties/usd_value/type").asText()).isEqualTo("double");
+        assertThat(props.at("/usd_after_containment/type").asText()).isEqualTo("double");
+        JsonNode doc = http.get("/" + INCIDENTS + "/_doc/inc-usd");
+        assertThat(doc.at("/_version").asLong()).isEqualTo(2);
+        assertThat(doc.at("/_source/usd_after_containment").decimalValue()).isEqualByComparingTo("85929.55");
     }
 
     @Test
