@@ -234,6 +234,33 @@ class UnauthorizedApprovalDetectorTest {
         assertDrained();
     }
 
+    @Test
+    void anAnalystsShorterValidityAppliesToLaterApprovalsWhichNameVersionTwo() throws Exception {
+        push(verified("m1", "u1", "c1", "w1", T0 - 2 * MIN));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        assertAuthorized("a1"); // 2 min old: valid under version 1 (10 min)
+
+        var v2 = RuleCatalog.next(RuleCatalog.initial(RuleCatalog.UNAUTHORIZED_APPROVAL,
+                        io.tourniquet.config.TourniquetConfig.defaults()),
+                Map.of("rule.unauthorized-approval.validity", "1 min"),
+                io.tourniquet.config.TourniquetConfig.defaults(), "alice@sec", "r-1", DETECTED_AT);
+        harness.processBroadcastElement(v2, T0);
+        push(verified("m2", "u2", "c2", "w2", T0 - 2 * MIN));
+        push(approval("a2", "u2", "w2", "c2", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+
+        assertUnauthorized("a2", "verification_too_old");
+        assertThat(alerts()).singleElement().satisfies(a -> assertThat(a.ruleVersion).isEqualTo(2));
+        // An older version arriving late (e.g. a replayed broadcast) does not undo the newer one.
+        harness.processBroadcastElement(RuleCatalog.initial(RuleCatalog.UNAUTHORIZED_APPROVAL,
+                io.tourniquet.config.TourniquetConfig.defaults()), T0);
+        push(verified("m3", "u3", "c3", "w3", T0 - MIN));
+        push(approval("a3", "u3", "w3", "c3", T0 + MIN));
+        harness.processWatermark(T0 + MIN + 5 * SEC);
+        assertUnauthorized("a3", "verification_too_old");
+        assertDrained();
+    }
+
     // ---- legitimate cases that must not be flagged ----
 
     @Test
