@@ -49,7 +49,7 @@ import org.apache.flink.util.Collector;
  * deleted: one that finds nothing due does nothing.
  */
 public final class AccountDrainDetector
-        extends KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent> {
+        extends RuleDetector<EnrichedEvent, EnrichedEvent, AccountDrainSettings> {
     private static final long serialVersionUID = 1L;
 
     public static final String RULE = RuleCatalog.ACCOUNT_DRAIN;
@@ -67,11 +67,6 @@ public final class AccountDrainDetector
             .comparingLong((DrainApproval a) -> a.eventTime)
             .thenComparing(a -> a.eventId);
 
-    private final RuleView<AccountDrainSettings> rule;
-    private final SerializableClock clock;
-    /** The thresholds in force for the element or timer being handled. */
-    private transient AccountDrainSettings settings;
-    private transient int ruleVersion;
 
     private transient MapState<String, DrainRequest> requests;
     private transient MapState<String, DrainApproval> approvals;
@@ -82,8 +77,7 @@ public final class AccountDrainDetector
     private transient Counter duplicateApprovals;
 
     public AccountDrainDetector(RuleVersion initial, SerializableClock clock) {
-        this.rule = new RuleView<>(initial, AccountDrainSettings::from);
-        this.clock = clock;
+        super(initial, AccountDrainSettings::from, clock);
     }
 
     public AccountDrainDetector(AccountDrainSettings settings, SerializableClock clock) {
@@ -100,18 +94,6 @@ public final class AccountDrainDetector
         alertsSuppressed = metrics.counter("drainSuppressed");
         balanceUnknown = metrics.counter("drainBalanceUnknown");
         duplicateApprovals = metrics.counter("drainDuplicateApprovals");
-    }
-
-    @Override
-    public void processBroadcastElement(RuleVersion update, Context ctx, Collector<EnrichedEvent> out)
-            throws Exception {
-        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
-    }
-
-    private void useRule(ReadOnlyContext ctx) throws Exception {
-        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
-        settings = rule.params(state);
-        ruleVersion = rule.version(state).version;
     }
 
     @Override

@@ -29,7 +29,7 @@ import org.apache.flink.util.Collector;
  * <p>State on the platform key: the counted alerts of about two windows and the current episode,
  * each forgotten by an event-time timer; timers are never deleted.
  */
-public final class BulkDrainDetector extends KeyedBroadcastProcessFunction<String, Alert, RuleVersion, Alert> {
+public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrainSettings> {
     private static final long serialVersionUID = 1L;
 
     public static final String RULE = RuleCatalog.BULK_DRAIN;
@@ -37,11 +37,6 @@ public final class BulkDrainDetector extends KeyedBroadcastProcessFunction<Strin
     /** The alerts that count: a user whose funds are being taken. */
     static final Set<String> COUNTED_RULES = Set.of(RuleCatalog.UNAUTHORIZED_APPROVAL, RuleCatalog.ACCOUNT_DRAIN);
 
-    private final RuleView<BulkDrainSettings> rule;
-    private final SerializableClock clock;
-    /** The thresholds in force for the element or timer being handled. */
-    private transient BulkDrainSettings settings;
-    private transient int ruleVersion;
 
     private transient DistinctUserWindows windows;
     private transient Counter alertsCounted;
@@ -51,8 +46,7 @@ public final class BulkDrainDetector extends KeyedBroadcastProcessFunction<Strin
     private transient Counter alertsForgotten;
 
     public BulkDrainDetector(RuleVersion initial, SerializableClock clock) {
-        this.rule = new RuleView<>(initial, BulkDrainSettings::from);
-        this.clock = clock;
+        super(initial, BulkDrainSettings::from, clock);
     }
 
     public BulkDrainDetector(BulkDrainSettings settings, SerializableClock clock) {
@@ -68,17 +62,6 @@ public final class BulkDrainDetector extends KeyedBroadcastProcessFunction<Strin
         alertsJoinedEpisode = metrics.counter("alertsJoinedEpisode");
         bulkDrainAlerts = metrics.counter("bulkDrainAlerts");
         alertsForgotten = metrics.counter("alertsForgotten");
-    }
-
-    @Override
-    public void processBroadcastElement(RuleVersion update, Context ctx, Collector<Alert> out) throws Exception {
-        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
-    }
-
-    private void useRule(ReadOnlyContext ctx) throws Exception {
-        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
-        settings = rule.params(state);
-        ruleVersion = rule.version(state).version;
     }
 
     @Override

@@ -31,17 +31,12 @@ import org.apache.flink.util.Collector;
  * forgotten by an event-time timer; timers are never deleted.
  */
 public final class DestinationConcentrationDetector
-        extends KeyedBroadcastProcessFunction<String, Alert, RuleVersion, Alert> {
+        extends RuleDetector<Alert, Alert, DestinationConcentrationSettings> {
     private static final long serialVersionUID = 1L;
 
     public static final String RULE = RuleCatalog.DESTINATION_CONCENTRATION;
     public static final String SEVERITY = Playbook.severityOf(RULE);
 
-    private final RuleView<DestinationConcentrationSettings> rule;
-    private final SerializableClock clock;
-    /** The thresholds in force for the element or timer being handled. */
-    private transient DestinationConcentrationSettings settings;
-    private transient int ruleVersion;
 
     private transient DistinctUserWindows windows;
     private transient Counter alertsCounted;
@@ -51,8 +46,7 @@ public final class DestinationConcentrationDetector
     private transient Counter alertsForgotten;
 
     public DestinationConcentrationDetector(RuleVersion initial, SerializableClock clock) {
-        this.rule = new RuleView<>(initial, DestinationConcentrationSettings::from);
-        this.clock = clock;
+        super(initial, DestinationConcentrationSettings::from, clock);
     }
 
     public DestinationConcentrationDetector(DestinationConcentrationSettings settings, SerializableClock clock) {
@@ -68,17 +62,6 @@ public final class DestinationConcentrationDetector
         alertsJoinedEpisode = metrics.counter("alertsJoinedEpisode");
         concentrationAlerts = metrics.counter("concentrationAlerts");
         alertsForgotten = metrics.counter("alertsForgotten");
-    }
-
-    @Override
-    public void processBroadcastElement(RuleVersion update, Context ctx, Collector<Alert> out) throws Exception {
-        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
-    }
-
-    private void useRule(ReadOnlyContext ctx) throws Exception {
-        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
-        settings = rule.params(state);
-        ruleVersion = rule.version(state).version;
     }
 
     @Override

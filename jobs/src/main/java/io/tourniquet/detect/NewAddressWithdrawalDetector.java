@@ -44,7 +44,7 @@ import org.apache.flink.util.Collector;
  * never deleted: one that finds nothing due does nothing.
  */
 public final class NewAddressWithdrawalDetector
-        extends KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent> {
+        extends RuleDetector<EnrichedEvent, EnrichedEvent, NewAddressSettings> {
     private static final long serialVersionUID = 1L;
 
     public static final String RULE = RuleCatalog.NEW_ADDRESS_WITHDRAWAL;
@@ -62,11 +62,6 @@ public final class NewAddressWithdrawalDetector
             .comparingLong((NewAddressRequest r) -> r.eventTime)
             .thenComparing(r -> r.eventId);
 
-    private final RuleView<NewAddressSettings> rule;
-    private final SerializableClock clock;
-    /** The threshold in force for the element or timer being handled. */
-    private transient NewAddressSettings settings;
-    private transient int ruleVersion;
 
     private transient MapState<String, WhitelistEntry> whitelist;
     private transient MapState<String, NewAddressRequest> requests;
@@ -76,8 +71,7 @@ public final class NewAddressWithdrawalDetector
     private transient Counter addressesForgotten;
 
     public NewAddressWithdrawalDetector(RuleVersion initial, SerializableClock clock) {
-        this.rule = new RuleView<>(initial, NewAddressSettings::from);
-        this.clock = clock;
+        super(initial, NewAddressSettings::from, clock);
     }
 
     public NewAddressWithdrawalDetector(NewAddressSettings settings, SerializableClock clock) {
@@ -93,18 +87,6 @@ public final class NewAddressWithdrawalDetector
         alertsAfterWaiting = metrics.counter("newAddressAlertsAfterWaiting");
         duplicateRequests = metrics.counter("newAddressDuplicateRequests");
         addressesForgotten = metrics.counter("whitelistedAddressesForgotten");
-    }
-
-    @Override
-    public void processBroadcastElement(RuleVersion update, Context ctx, Collector<EnrichedEvent> out)
-            throws Exception {
-        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
-    }
-
-    private void useRule(ReadOnlyContext ctx) throws Exception {
-        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
-        settings = rule.params(state);
-        ruleVersion = rule.version(state).version;
     }
 
     @Override

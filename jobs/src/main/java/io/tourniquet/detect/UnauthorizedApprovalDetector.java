@@ -44,7 +44,7 @@ import org.apache.flink.util.Collector;
  * finds nothing due does nothing, which keeps the bookkeeping simple and the state exact.
  */
 public final class UnauthorizedApprovalDetector
-        extends KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent> {
+        extends RuleDetector<EnrichedEvent, EnrichedEvent, UnauthorizedApprovalSettings> {
     private static final long serialVersionUID = 1L;
 
     public static final String RULE = RuleCatalog.UNAUTHORIZED_APPROVAL;
@@ -61,11 +61,6 @@ public final class UnauthorizedApprovalDetector
             .comparingLong((PendingApproval p) -> p.approval().eventTime)
             .thenComparing(p -> p.approval().eventId);
 
-    private final RuleView<UnauthorizedApprovalSettings> rule;
-    private final SerializableClock clock;
-    /** The thresholds in force for the element or timer being handled. */
-    private transient UnauthorizedApprovalSettings settings;
-    private transient int ruleVersion;
 
     private transient MapState<String, Challenge> challenges;
     private transient ValueState<Integer> challengeCount;
@@ -76,8 +71,7 @@ public final class UnauthorizedApprovalDetector
     private transient Counter decidedByWallClock;
 
     public UnauthorizedApprovalDetector(RuleVersion initial, SerializableClock clock) {
-        this.rule = new RuleView<>(initial, UnauthorizedApprovalSettings::from);
-        this.clock = clock;
+        super(initial, UnauthorizedApprovalSettings::from, clock);
     }
 
     public UnauthorizedApprovalDetector(UnauthorizedApprovalSettings settings, SerializableClock clock) {
@@ -94,18 +88,6 @@ public final class UnauthorizedApprovalDetector
         approvalsUnauthorized = metrics.counter("approvalsUnauthorized");
         challengesEvicted = metrics.counter("challengesEvicted");
         decidedByWallClock = metrics.counter("decidedByWallClock");
-    }
-
-    @Override
-    public void processBroadcastElement(RuleVersion update, Context ctx, Collector<EnrichedEvent> out)
-            throws Exception {
-        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
-    }
-
-    private void useRule(ReadOnlyContext ctx) throws Exception {
-        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
-        settings = rule.params(state);
-        ruleVersion = rule.version(state).version;
     }
 
     @Override

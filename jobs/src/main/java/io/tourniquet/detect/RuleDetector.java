@@ -1,0 +1,46 @@
+package io.tourniquet.detect;
+
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.rules.RuleView;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.function.SerializableFunction;
+
+/**
+ * What every detector shares: its rule's thresholds come from the rule's current version (the
+ * broadcast of analysts' accepted changes, else version 1 from configuration), read once per
+ * element or timer, so a change applies to what follows it without a restart, and every alert can
+ * name the version that produced it.
+ *
+ * @param <IN>  what the detector reads
+ * @param <OUT> what it writes on its main output
+ * @param <P>   its rule's typed thresholds
+ */
+public abstract class RuleDetector<IN, OUT, P> extends KeyedBroadcastProcessFunction<String, IN, RuleVersion, OUT> {
+    private static final long serialVersionUID = 1L;
+
+    private final RuleView<P> rule;
+    protected final SerializableClock clock;
+    /** The thresholds in force for the element or timer being handled (see {@link #useRule}). */
+    protected transient P settings;
+    /** Their version, for the alerts raised while handling it. */
+    protected transient int ruleVersion;
+
+    protected RuleDetector(RuleVersion initial, SerializableFunction<RuleVersion, P> parser, SerializableClock clock) {
+        this.rule = new RuleView<>(initial, parser);
+        this.clock = clock;
+    }
+
+    @Override
+    public final void processBroadcastElement(RuleVersion update, Context ctx, Collector<OUT> out) throws Exception {
+        rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
+    }
+
+    /** Call first in {@code processElement} and {@code onTimer}. */
+    protected final void useRule(ReadOnlyContext ctx) throws Exception {
+        var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);
+        settings = rule.params(state);
+        ruleVersion = rule.version(state).version;
+    }
+}
