@@ -31,8 +31,7 @@ final class DemoReset {
             }
         }
         try (ElasticsearchClient client = EsClients.create(cfg)) {
-            for (String alias : List.of(cfg.get(Settings.INDEX_EVENTS), cfg.get(Settings.INDEX_ALERTS),
-                    cfg.get(Settings.INDEX_ACTIONS))) {
+            for (String alias : Settings.INDEX_ALIASES.stream().map(cfg::get).toList()) {
                 List<String> indices = new ArrayList<>();
                 try {
                     indices.addAll(client.indices().getAlias(g -> g.name(alias)).result().keySet());

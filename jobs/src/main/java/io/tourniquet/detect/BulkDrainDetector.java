@@ -101,7 +101,7 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
         alert.rule = RULE;
         alert.ruleVersion = ruleVersion;
         alert.severity = SEVERITY;
-        alert.eventTime = trigger.eventTime;
+        alert.eventTime = w.crossedAt(s.minUsers());
         alert.detectedAt = now;
         alert.userId = null;
         alert.withdrawalId = null;

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +90,20 @@ final class DistinctUserWindows {
 
         List<String> alertIds() {
             return alerts.stream().map(a -> a.alertId).toList();
+        }
+
+        /**
+         * When (event time) the window first held {@code minUsers} distinct users: the time of the
+         * alert that brought the {@code minUsers}-th user. This, not the time of the alert that
+         * happened to arrive last, is when the threshold was crossed; alerts from parallel
+         * detectors can arrive in any order, most of all in a replay.
+         */
+        long crossedAt(int minUsers) {
+            Set<String> seen = new HashSet<>();
+            for (CountedAlert a : alerts) {
+                if (seen.add(a.userId) && seen.size() == minUsers) return a.eventTime;
+            }
+            return end;
         }
 
         List<String> eventIds() {

@@ -37,9 +37,10 @@ import org.apache.flink.util.Collector;
  * finds nothing due does nothing.
  *
  * <p>A notification is composed once event time has reached what it is about: every account change
- * from before then has arrived (late ones excepted), so the anti-phishing code is the one set last
- * <em>before</em> the alert even when the input topics are read at different speeds (a replay
- * reads a whole topic ahead of another). Until then it waits in state, at most the watermark's lag.
+ * from before then has arrived (late ones excepted), and it carries the code in force at that
+ * time (the last set at or before it), so its content does not depend on how far each input topic
+ * happened to be read (a replay reads a whole topic ahead of another). Until then it waits in
+ * state, at most the watermark's lag.
  *
  * <p>State per user: the remembered and the waiting notifications, which drain; and the anti-phishing code with
  * the event time that set it. The code is profile state kept for the account's life (the contract
@@ -52,8 +53,8 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
 
     public static final String ANTI_PHISHING_CODE_SET = "anti_phishing_code_set";
 
-    static final ValueStateDescriptor<AntiPhishingCode> CODE =
-            new ValueStateDescriptor<>("anti-phishing-code", AntiPhishingCode.class);
+    static final ValueStateDescriptor<CodeHistory> CODE =
+            new ValueStateDescriptor<>("anti-phishing-codes", CodeHistory.class);
     static final MapStateDescriptor<String, Long> SENT =
             new MapStateDescriptor<>("notifications-sent", String.class, Long.class);
     static final MapStateDescriptor<String, PendingNotice> WAITING =
@@ -64,7 +65,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
     private final SerializableClock clock;
     private final NotificationComposer composer = new NotificationComposer();
 
-    private transient ValueState<AntiPhishingCode> code;
+    private transient ValueState<CodeHistory> code;
     private transient MapState<String, Long> sent;
     private transient MapState<String, PendingNotice> waiting;
     private transient Counter notificationsSent;
@@ -126,11 +127,10 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
 
     private void rememberCode(Event e) throws Exception {
         if (e.antiPhishingCode == null) return; // the parser requires it; nothing to remember without it
-        AntiPhishingCode current = code.value();
-        // ">=": of two changes with the same event time, the one that arrived last wins.
-        if (current == null || e.eventTime >= current.eventTime) {
-            code.update(new AntiPhishingCode(e.antiPhishingCode, e.eventTime, e.eventId));
-        }
+        CodeHistory history = code.value();
+        if (history == null) history = new CodeHistory();
+        history.add(new AntiPhishingCode(e.antiPhishingCode, e.eventTime, e.eventId));
+        code.update(history);
     }
 
     private void notify(NotificationRequest req, long eventTime, Context ctx, Collector<Notification> out)
@@ -153,8 +153,9 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             return;
         }
         remember(key, eventTime, ctx);
-        AntiPhishingCode c = code.value();
-        out.collect(composer.compose(req, c == null ? null : c.code, channels, clock.getAsLong()));
+        CodeHistory history = code.value();
+        String current = history == null ? null : history.asOf(eventTime);
+        out.collect(composer.compose(req, current, channels, clock.getAsLong()));
         notificationsSent.inc();
     }
 

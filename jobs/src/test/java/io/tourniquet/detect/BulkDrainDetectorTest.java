@@ -165,7 +165,8 @@ class BulkDrainDetectorTest {
 
         assertThat(alerts()).hasSize(1);
         Alert a = alerts().get(0);
-        assertThat(a.eventTime).as("the arrival that completed the window").isEqualTo(T0 + 2 * MIN);
+        assertThat(a.eventTime).as("when the 5th user entered the window, whichever alert arrived last")
+                .isEqualTo(T0 + 4 * MIN);
         assertThat(a.evidence.userIds).containsExactly("u1", "u2", "u3", "u4", "u5");
         assertThat(a.evidence.windowStart).isEqualTo(Times.format(T0));
         assertThat(a.evidence.windowEnd).isEqualTo(Times.format(T0 + 4 * MIN));

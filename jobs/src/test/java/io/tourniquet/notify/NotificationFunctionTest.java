@@ -157,11 +157,14 @@ class NotificationFunctionTest {
         harness.processElement2(new StreamRecord<>(request("u1", RuleCatalog.UNAUTHORIZED_APPROVAL, "i1", "a1",
                 T0 + 10 * MIN), T0 + 10 * MIN));
         harness.processElement1(new StreamRecord<>(codeSet("c1", "u1", "set before", T0), T0));
+        // And a change made after the alert, read before the notification is composed.
+        harness.processElement1(new StreamRecord<>(codeSet("c2", "u1", "set after", T0 + 20 * MIN), T0 + 20 * MIN));
         watermark(T0 + 10 * MIN - 1);
         assertThat(sent()).as("not before event time reaches the alert").isEmpty();
         watermark(T0 + 10 * MIN);
 
-        assertThat(sent()).extracting(n -> n.antiPhishingCode).containsExactly("set before");
+        assertThat(sent()).as("the code in force at the alert's time").extracting(n -> n.antiPhishingCode)
+                .containsExactly("set before");
         assertOnlyCodesLeft(1);
     }
 
