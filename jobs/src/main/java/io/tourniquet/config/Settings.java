@@ -102,6 +102,9 @@ public final class Settings {
             Duration.ofSeconds(1), "Sliding window (event time) for counting affected users platform-wide.");
     public static final Setting<Integer> BULK_MIN_USERS = Setting.integer("rule.bulk-drain.min-users", 5, 2, 1_000_000,
             "Distinct users with an unauthorized approval or account drain in one window that suspend withdrawals.");
+    public static final Setting<Duration> PLATFORM_MAX_LEAD = Setting.duration("rule.platform.max-lead", "1 min",
+            Duration.ZERO, "A platform rule whose threshold is crossed further than this ahead of event time "
+                    + "(reading a backlog) waits for event time, so that it judges victims in the order they fell.");
 
     // Destination concentration (contract section 2).
     public static final Setting<Duration> CONCENTRATION_WINDOW = Setting.duration(
@@ -175,7 +178,7 @@ public final class Settings {
             MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, MAX_DRIFT, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
-            BULK_WINDOW, BULK_MIN_USERS, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
+            BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_TRANSACTION_TIMEOUT,

@@ -26,8 +26,17 @@ import org.apache.flink.util.Collector;
  * fired raise nothing new here; the incident tracker adds their alerts to the incident. The
  * thresholds are the rule's current version (broadcast state), and every alert names it.
  *
- * <p>State on the platform key: the counted alerts of about two windows and the current episode,
- * each forgotten by an event-time timer; timers are never deleted.
+ * <p>Live it fires on the arrival that makes the count reach N, dated when the Nth user entered
+ * the window. Reading a backlog, parallel readers deliver one partition's victims before
+ * another's, so the first window to complete may hold the "wrong" users, crossed minutes after
+ * the truth, and the suspension (and the incident's {@code contained_at}) would be dated too
+ * late. So a crossing further than {@code rule.platform.max-lead} ahead of the watermark waits
+ * for event time, and then the earliest crossing of all counted alerts fires (see
+ * {@link DistinctUserWindows}).
+ *
+ * <p>State on the platform key: the counted alerts of about two windows, the current episode and
+ * the time a put-off decision is due, each cleared by an event-time timer; timers are never
+ * deleted.
  */
 public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrainSettings> {
     private static final long serialVersionUID = 1L;
@@ -44,9 +53,19 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
     private transient Counter alertsJoinedEpisode;
     private transient Counter bulkDrainAlerts;
     private transient Counter alertsForgotten;
+    private transient Counter decisionsDeferred;
+
+    /** How far ahead of the watermark a crossing may be and still fire on arrival (ms). */
+    private final long maxLeadMillis;
 
     public BulkDrainDetector(RuleVersion initial, SerializableClock clock) {
+        this(initial, clock, DistinctUserWindows.DEFAULT_MAX_LEAD_MILLIS);
+    }
+
+    /** @param maxLeadMillis {@code rule.platform.max-lead} in milliseconds */
+    public BulkDrainDetector(RuleVersion initial, SerializableClock clock, long maxLeadMillis) {
         super(initial, BulkDrainSettings::from, clock);
+        this.maxLeadMillis = DistinctUserWindows.checkMaxLead(maxLeadMillis);
     }
 
     public BulkDrainDetector(BulkDrainSettings settings, SerializableClock clock) {
@@ -62,6 +81,7 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
         alertsJoinedEpisode = metrics.counter("alertsJoinedEpisode");
         bulkDrainAlerts = metrics.counter("bulkDrainAlerts");
         alertsForgotten = metrics.counter("alertsForgotten");
+        decisionsDeferred = metrics.counter("decisionsDeferred");
     }
 
     @Override
@@ -71,7 +91,7 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
             return;
         }
         useRule(ctx);
-        var outcome = windows.add(CountedAlert.of(in), settings.windowMillis(), settings.minUsers(),
+        var outcome = windows.add(CountedAlert.of(in), settings.windowMillis(), settings.minUsers(), maxLeadMillis,
                 ctx.timerService());
         switch (outcome.kind()) {
             case DUPLICATE -> { }
@@ -83,21 +103,36 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
             case FIRED -> {
                 alertsCounted.inc();
                 bulkDrainAlerts.inc();
-                out.collect(alertFor(outcome.window(), in, settings, ruleVersion, clock.getAsLong()));
+                out.collect(alertFor(outcome.window(), in.alertId, settings, ruleVersion, clock.getAsLong()));
+            }
+            case DEFERRED -> {
+                alertsCounted.inc();
+                decisionsDeferred.inc();
             }
         }
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
+        useRule(ctx);
         alertsForgotten.inc(windows.forgetDue(timestamp));
+        for (var w : windows.decideDue(timestamp, settings.windowMillis(), settings.minUsers(), ctx.timerService())) {
+            bulkDrainAlerts.inc();
+            // Named after the alert that crossed the threshold: the same input gives the same id
+            // whichever order the backlog was read in.
+            out.collect(alertFor(w, w.crossing(settings.minUsers()).alertId, settings, ruleVersion,
+                    clock.getAsLong()));
+        }
     }
 
-    /** The alert for a window that reached the threshold with the arrival of {@code trigger}. */
-    static Alert alertFor(DistinctUserWindows.Window w, Alert trigger, BulkDrainSettings s, int ruleVersion,
+    /**
+     * The alert for a window that reached the threshold; {@code triggerAlertId} names the alert
+     * that completed it (the arrival, or when judged in event-time order, the crossing alert).
+     */
+    static Alert alertFor(DistinctUserWindows.Window w, String triggerAlertId, BulkDrainSettings s, int ruleVersion,
                           long now) {
         Alert alert = new Alert();
-        alert.alertId = Ids.of("alert", RULE, Long.toString(w.start()), trigger.alertId);
+        alert.alertId = Ids.of("alert", RULE, Long.toString(w.start()), triggerAlertId);
         alert.rule = RULE;
         alert.ruleVersion = ruleVersion;
         alert.severity = SEVERITY;

@@ -18,6 +18,12 @@ public class CountedAlert {
     public long eventTime;
     public List<String> eventIds = new ArrayList<>();
     public List<String> withdrawalIds = new ArrayList<>();
+    /**
+     * The alert's asset and network, if it names them: a decision put off to event time (see
+     * {@link DistinctUserWindows}) has only the counted alerts to describe its window with.
+     */
+    public String asset;
+    public String network;
     /** Event time after which no alert still to come can share a window with this one (see {@link DistinctUserWindows}). */
     public long keepUntil;
 
@@ -34,6 +40,10 @@ public class CountedAlert {
         if (a.withdrawalId != null) withdrawals.add(a.withdrawalId);
         if (a.evidence != null && a.evidence.withdrawalIds != null) withdrawals.addAll(a.evidence.withdrawalIds);
         c.withdrawalIds.addAll(withdrawals);
+        if (a.evidence != null) {
+            c.asset = a.evidence.asset;
+            c.network = a.evidence.network;
+        }
         return c;
     }
 

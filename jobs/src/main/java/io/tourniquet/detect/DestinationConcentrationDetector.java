@@ -27,8 +27,15 @@ import org.apache.flink.util.Collector;
  * tracker and the notification path take their later alerts). The thresholds are the rule's
  * current version (broadcast state), and every alert names it.
  *
- * <p>State per address: the counted alerts of about two windows and the current episode, each
- * forgotten by an event-time timer; timers are never deleted.
+ * <p>Live it fires on the arrival that makes the count reach M, dated when the Mth user entered
+ * the window. Reading a backlog, parallel readers deliver one partition's withdrawals before
+ * another's, so the first window to complete may hold the "wrong" users, crossed minutes after
+ * the truth, and the block would be dated too late. So a crossing further than
+ * {@code rule.platform.max-lead} ahead of the watermark waits for event time, and then the
+ * earliest crossing of all counted alerts fires (see {@link DistinctUserWindows}).
+ *
+ * <p>State per address: the counted alerts of about two windows, the current episode and the time
+ * a put-off decision is due, each cleared by an event-time timer; timers are never deleted.
  */
 public final class DestinationConcentrationDetector
         extends RuleDetector<Alert, Alert, DestinationConcentrationSettings> {
@@ -44,9 +51,19 @@ public final class DestinationConcentrationDetector
     private transient Counter alertsJoinedEpisode;
     private transient Counter concentrationAlerts;
     private transient Counter alertsForgotten;
+    private transient Counter decisionsDeferred;
+
+    /** How far ahead of the watermark a crossing may be and still fire on arrival (ms). */
+    private final long maxLeadMillis;
 
     public DestinationConcentrationDetector(RuleVersion initial, SerializableClock clock) {
+        this(initial, clock, DistinctUserWindows.DEFAULT_MAX_LEAD_MILLIS);
+    }
+
+    /** @param maxLeadMillis {@code rule.platform.max-lead} in milliseconds */
+    public DestinationConcentrationDetector(RuleVersion initial, SerializableClock clock, long maxLeadMillis) {
         super(initial, DestinationConcentrationSettings::from, clock);
+        this.maxLeadMillis = DistinctUserWindows.checkMaxLead(maxLeadMillis);
     }
 
     public DestinationConcentrationDetector(DestinationConcentrationSettings settings, SerializableClock clock) {
@@ -62,6 +79,7 @@ public final class DestinationConcentrationDetector
         alertsJoinedEpisode = metrics.counter("alertsJoinedEpisode");
         concentrationAlerts = metrics.counter("concentrationAlerts");
         alertsForgotten = metrics.counter("alertsForgotten");
+        decisionsDeferred = metrics.counter("decisionsDeferred");
     }
 
     @Override
@@ -72,7 +90,7 @@ public final class DestinationConcentrationDetector
             return;
         }
         useRule(ctx);
-        var outcome = windows.add(CountedAlert.of(in), settings.windowMillis(), settings.minUsers(),
+        var outcome = windows.add(CountedAlert.of(in), settings.windowMillis(), settings.minUsers(), maxLeadMillis,
                 ctx.timerService());
         switch (outcome.kind()) {
             case DUPLICATE -> { }
@@ -84,22 +102,39 @@ public final class DestinationConcentrationDetector
             case FIRED -> {
                 alertsCounted.inc();
                 concentrationAlerts.inc();
-                out.collect(alertFor(outcome.window(), in, settings, ruleVersion, clock.getAsLong()));
+                out.collect(alertFor(outcome.window(), in.alertId, in.evidence.destinationAddress,
+                        in.evidence.asset, in.evidence.network, settings, ruleVersion, clock.getAsLong()));
+            }
+            case DEFERRED -> {
+                alertsCounted.inc();
+                decisionsDeferred.inc();
             }
         }
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
+        useRule(ctx);
         alertsForgotten.inc(windows.forgetDue(timestamp));
+        for (var w : windows.decideDue(timestamp, settings.windowMillis(), settings.minUsers(), ctx.timerService())) {
+            concentrationAlerts.inc();
+            // Named after the alert that crossed the threshold: the same input gives the same id
+            // whichever order the backlog was read in. The key is the address.
+            CountedAlert crossing = w.crossing(settings.minUsers());
+            out.collect(alertFor(w, crossing.alertId, ctx.getCurrentKey(), crossing.asset, crossing.network,
+                    settings, ruleVersion, clock.getAsLong()));
+        }
     }
 
-    /** The alert for a window that reached the threshold with the arrival of {@code trigger}. */
-    static Alert alertFor(DistinctUserWindows.Window w, Alert trigger, DestinationConcentrationSettings s,
-                          int ruleVersion, long now) {
-        String address = trigger.evidence.destinationAddress;
+    /**
+     * The alert for a window of withdrawals to {@code address} that reached the threshold;
+     * {@code triggerAlertId} names the alert that completed it (the arrival, or when judged in
+     * event-time order, the crossing alert), {@code asset} and {@code network} are that alert's.
+     */
+    static Alert alertFor(DistinctUserWindows.Window w, String triggerAlertId, String address, String asset,
+                          String network, DestinationConcentrationSettings s, int ruleVersion, long now) {
         Alert alert = new Alert();
-        alert.alertId = Ids.of("alert", RULE, address, Long.toString(w.start()), trigger.alertId);
+        alert.alertId = Ids.of("alert", RULE, address, Long.toString(w.start()), triggerAlertId);
         alert.rule = RULE;
         alert.ruleVersion = ruleVersion;
         alert.severity = SEVERITY;
@@ -114,8 +149,8 @@ public final class DestinationConcentrationDetector
         AlertEvidence e = alert.evidence;
         e.eventIds = new ArrayList<>(w.eventIds());
         e.destinationAddress = address;
-        e.asset = trigger.evidence.asset;
-        e.network = trigger.evidence.network;
+        e.asset = asset;
+        e.network = network;
         e.userIds = new ArrayList<>(w.userIds());
         e.distinctUsers = w.distinctUsers();
         e.alertIds = new ArrayList<>(w.alertIds());

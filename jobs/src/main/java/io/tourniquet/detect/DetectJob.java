@@ -87,14 +87,16 @@ public final class DetectJob {
                 .filter(new RuleIs(RuleCatalog.NEW_ADDRESS_WITHDRAWAL)).uid("new-address-alerts").name("New-address alerts")
                 .keyBy(EventKeys.ALERT_DESTINATION)
                 .connect(rules)
-                .process(new DestinationConcentrationDetector(initial(RuleCatalog.DESTINATION_CONCENTRATION, cfg), clock))
+                .process(new DestinationConcentrationDetector(initial(RuleCatalog.DESTINATION_CONCENTRATION, cfg), clock,
+                        cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis()))
                 .uid("detect-destination-concentration").name("Detect destination concentration");
         DataStream<Alert> bulk = userAlerts
                 .filter(new RuleIs(RuleCatalog.UNAUTHORIZED_APPROVAL, RuleCatalog.ACCOUNT_DRAIN))
                 .uid("draining-alerts").name("Draining alerts")
                 .keyBy(EventKeys.platform())
                 .connect(rules)
-                .process(new BulkDrainDetector(initial(RuleCatalog.BULK_DRAIN, cfg), clock))
+                .process(new BulkDrainDetector(initial(RuleCatalog.BULK_DRAIN, cfg), clock,
+                        cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis()))
                 .uid("detect-bulk-drain").name("Detect bulk draining");
 
         SingleOutputStreamOperator<Alert> alerts = userAlerts.union(concentration, bulk)

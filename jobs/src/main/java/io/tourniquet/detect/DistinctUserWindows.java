@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.config.Settings;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -40,12 +41,38 @@ import org.apache.flink.streaming.api.TimerService;
  * still joins the episode it belongs to. Timers are never deleted (one that finds nothing due
  * does nothing), and every kept thing carries its own forget time, so state drains even when an
  * analyst changes the window meanwhile.
+ *
+ * <p><b>Reading ahead of event time.</b> Live, alerts arrive roughly in event-time order, so
+ * firing on the arrival that completes a window is right and fast. Reading a backlog (a replay,
+ * catching up after an outage), parallel readers race through hours of event time: one
+ * partition's victims all arrive before another's, and the window completed first holds the
+ * "wrong" N users, crossed minutes after the true crossing that the platform's suspension (and
+ * the incident's {@code contained_at}) should be dated at. So when an arrival would fire at a
+ * crossing further than {@code maxLead} ahead of the operator's watermark (or before any
+ * watermark), it only marks a decision as due at that crossing and registers an event-time timer
+ * there; arrivals meanwhile are counted (they join an episode in force as usual, but fire
+ * nothing). When the watermark reaches the due time everything before it has arrived (late data
+ * excepted), and the counted alerts are judged in time order: the earliest crossing fires, dated
+ * at it and naming that window's alerts, and the episode logic goes on from there. The criterion
+ * is event time only: live, the watermark trails the newest alert by less than the lead
+ * ({@code input.max-out-of-orderness} and the unauthorized-approval grace), so nothing changes.
  */
 final class DistinctUserWindows {
     static final MapStateDescriptor<String, CountedAlert> COUNTED =
             new MapStateDescriptor<>("counted-alerts", String.class, CountedAlert.class);
     static final ValueStateDescriptor<AlertEpisode> EPISODE =
             new ValueStateDescriptor<>("episode", AlertEpisode.class);
+    /** Event time at which a decision put off while reading ahead of event time is due. */
+    static final ValueStateDescriptor<Long> DUE = new ValueStateDescriptor<>("decision-due", Long.class);
+
+    /** {@code rule.platform.max-lead} by default (ms), for callers that do not configure it. */
+    static final long DEFAULT_MAX_LEAD_MILLIS = Settings.PLATFORM_MAX_LEAD
+            .parse(Settings.PLATFORM_MAX_LEAD.defaultText()).toMillis();
+
+    static long checkMaxLead(long maxLeadMillis) {
+        if (maxLeadMillis < 0) throw new IllegalArgumentException("max lead must not be negative: " + maxLeadMillis);
+        return maxLeadMillis;
+    }
 
     /** Time order; the alert id breaks ties so the same input always gives the same window. */
     static final Comparator<CountedAlert> TIME_ORDER = Comparator
@@ -54,10 +81,12 @@ final class DistinctUserWindows {
 
     private final MapState<String, CountedAlert> counted;
     private final ValueState<AlertEpisode> episode;
+    private final ValueState<Long> due;
 
     DistinctUserWindows(RuntimeContext runtime) {
         this.counted = runtime.getMapState(COUNTED);
         this.episode = runtime.getState(EPISODE);
+        this.due = runtime.getState(DUE);
     }
 
     /** What one arrival did. */
@@ -69,12 +98,18 @@ final class DistinctUserWindows {
         /** Counted into the episode already fired: no new alert. */
         JOINED,
         /** Its arrival made a window reach the threshold: a new episode, to be alerted. */
-        FIRED
+        FIRED,
+        /**
+         * Its arrival made a window reach the threshold, but far ahead of event time (or while a
+         * decision is already due): counted, and judged when the watermark reaches the crossing.
+         */
+        DEFERRED
     }
 
     /**
-     * @param window  on {@link Kind#FIRED}, the window that reached the threshold; else the
-     *                fullest window containing the arrival (for {@link Kind#COUNTED}) or null
+     * @param window  on {@link Kind#FIRED} and {@link Kind#DEFERRED}, the window that reached the
+     *                threshold with the arrival; else the fullest window containing the arrival
+     *                (for {@link Kind#COUNTED}) or null
      * @param episode the episode in force after the arrival (null if none)
      */
     record Outcome(Kind kind, Window window, AlertEpisode episode) {}
@@ -99,11 +134,16 @@ final class DistinctUserWindows {
          * detectors can arrive in any order, most of all in a replay.
          */
         long crossedAt(int minUsers) {
+            return crossing(minUsers).eventTime;
+        }
+
+        /** The alert that brought the {@code minUsers}-th user (the last one if it never got there). */
+        CountedAlert crossing(int minUsers) {
             Set<String> seen = new HashSet<>();
             for (CountedAlert a : alerts) {
-                if (seen.add(a.userId) && seen.size() == minUsers) return a.eventTime;
+                if (seen.add(a.userId) && seen.size() == minUsers) return a;
             }
-            return end;
+            return alerts.get(alerts.size() - 1);
         }
 
         List<String> eventIds() {
@@ -115,8 +155,13 @@ final class DistinctUserWindows {
         }
     }
 
-    /** Counts one alert for the current key, registering the timers that will forget it. */
-    Outcome add(CountedAlert arrival, long width, int minUsers, TimerService timers) throws Exception {
+    /**
+     * Counts one alert for the current key, registering the timers that will forget it. A window
+     * it completes fires now, unless its crossing is more than {@code maxLead} ahead of the
+     * watermark or a decision is already due: then the decision is due at the earliest such
+     * crossing, for {@link #decideDue} on the timer registered there.
+     */
+    Outcome add(CountedAlert arrival, long width, int minUsers, long maxLead, TimerService timers) throws Exception {
         if (counted.contains(arrival.alertId)) return new Outcome(Kind.DUPLICATE, null, episode.value());
         arrival.keepUntil = keepUntil(arrival.eventTime, width);
         counted.put(arrival.alertId, arrival);
@@ -125,11 +170,57 @@ final class DistinctUserWindows {
         for (CountedAlert c : counted.values()) all.add(c);
         AlertEpisode before = episode.value();
         Outcome outcome = decide(all, arrival, before, width, minUsers);
+        if (outcome.kind() == Kind.FIRED) {
+            long crossed = outcome.window().crossedAt(minUsers);
+            Long dueAt = due.value();
+            if (dueAt != null || readingAhead(crossed, timers.currentWatermark(), maxLead)) {
+                // Once a decision is due, firing on a later arrival could pass over an earlier
+                // crossing still unjudged: every crossing waits for event time until then.
+                if (dueAt == null || crossed < dueAt) {
+                    due.update(crossed);
+                    timers.registerEventTimeTimer(crossed);
+                }
+                return new Outcome(Kind.DEFERRED, outcome.window(), before);
+            }
+        }
         if (outcome.episode() != null && !outcome.episode().equals(before)) {
             episode.update(outcome.episode());
             timers.registerEventTimeTimer(outcome.episode().dropAt);
         }
         return outcome;
+    }
+
+    /**
+     * On an event-time timer at {@code timestamp}: if a decision is due by then, judges the counted
+     * alerts in time order and returns the windows to alert, earliest first (normally one): each
+     * the earliest crossing after the episode in force, which it then starts. A crossing still
+     * ahead of {@code timestamp} (an episode's growth swallowed the one that was due) is due in
+     * turn; none at all, and nothing happens. Call after {@link #forgetDue}.
+     */
+    List<Window> decideDue(long timestamp, long width, int minUsers, TimerService timers) throws Exception {
+        Long dueAt = due.value();
+        if (dueAt == null || dueAt > timestamp) return List.of(); // timers are never deleted
+        due.clear();
+        List<CountedAlert> sorted = new ArrayList<>();
+        for (CountedAlert c : counted.values()) sorted.add(c);
+        sorted.sort(TIME_ORDER);
+        List<Window> fired = new ArrayList<>();
+        AlertEpisode current = episode.value();
+        while (true) {
+            Window w = earliestCrossing(sorted, current == null ? Long.MIN_VALUE : current.until, width, minUsers);
+            if (w == null) break;
+            if (w.end() > timestamp) {
+                due.update(w.end());
+                timers.registerEventTimeTimer(w.end());
+                break;
+            }
+            fired.add(w);
+            long until = episodeEnd(sorted, w.end() + width, width);
+            current = new AlertEpisode(until, until + lateness(width));
+            episode.update(current);
+            timers.registerEventTimeTimer(current.dropAt);
+        }
+        return fired;
     }
 
     /** Forgets what event time {@code timestamp} has made useless; returns how many alerts it forgot. */
@@ -145,6 +236,15 @@ final class DistinctUserWindows {
     }
 
     // ---- the counting itself: pure functions over the counted alerts, tested on their own ----
+
+    /**
+     * Whether a window crossed at {@code crossedAt} is further than {@code maxLead} ahead of the
+     * watermark: alerts that belong before it may still be on their way. Before the first
+     * watermark nothing is known of event time, and a backlog's first alerts come before it.
+     */
+    static boolean readingAhead(long crossedAt, long watermark, long maxLead) {
+        return watermark == Long.MIN_VALUE || crossedAt - watermark > maxLead;
+    }
 
     /** A counted alert may still share a window with an alert up to one window late. */
     static long keepUntil(long eventTime, long width) {
@@ -208,7 +308,41 @@ final class DistinctUserWindows {
             if (j > i) alertsOf.computeIfPresent(sorted.get(i).userId, (u, n) -> n == 1 ? null : n - 1);
         }
         if (bestFrom < 0) throw new IllegalArgumentException("the arrival " + arrival + " is not among the alerts");
-        List<CountedAlert> in = List.copyOf(sorted.subList(bestFrom, bestTo));
+        return windowOf(sorted.subList(bestFrom, bestTo));
+    }
+
+    /**
+     * The earliest crossing at or after {@code from}: for the first alert time {@code t >= from}
+     * at which the alerts in {@code (t - width, t]} hold at least {@code minUsers} distinct users,
+     * that window (all alerts at {@code t} included, so its end is {@code t} and it crossed at
+     * {@code t}); null if there is none. {@code sorted} is in {@link #TIME_ORDER}. Alerts before
+     * {@code from} belong to the episode in force and are not counted again; they are all at
+     * least a width before its end anyway (see {@link #episodeEnd}) unless an analyst has since
+     * widened the window.
+     */
+    static Window earliestCrossing(List<CountedAlert> sorted, long from, long width, int minUsers) {
+        // Two pointers: sorted[i..j) is the window ending at the time of sorted[j - 1].
+        Map<String, Integer> alertsOf = new HashMap<>();
+        int i = 0;
+        while (i < sorted.size() && sorted.get(i).eventTime < from) i++;
+        int j = i;
+        while (j < sorted.size()) {
+            long t = sorted.get(j).eventTime;
+            while (j < sorted.size() && sorted.get(j).eventTime == t) {
+                alertsOf.merge(sorted.get(j).userId, 1, Integer::sum);
+                j++;
+            }
+            while (sorted.get(i).eventTime <= t - width) {
+                alertsOf.computeIfPresent(sorted.get(i).userId, (u, n) -> n == 1 ? null : n - 1);
+                i++;
+            }
+            if (alertsOf.size() >= minUsers) return windowOf(sorted.subList(i, j));
+        }
+        return null;
+    }
+
+    private static Window windowOf(List<CountedAlert> alerts) {
+        List<CountedAlert> in = List.copyOf(alerts);
         Set<String> users = new LinkedHashSet<>();
         for (CountedAlert c : in) users.add(c.userId);
         return new Window(in.get(0).eventTime, in.get(in.size() - 1).eventTime, in, List.copyOf(users));

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Test;
 class DestinationConcentrationDetectorTest {
     private static final long MIN = 60_000L;
     private static final long DETECTED_AT = 1_700_000_000_000L;
+    /** How far the live watermark trails the newest alert ({@code input.max-out-of-orderness}). */
+    private static final long LIVE_LAG = 30_000L;
     private static final String THIEF = "0xthief";
     private static final String OTHER = "0xother";
 
@@ -47,7 +49,27 @@ class DestinationConcentrationDetectorTest {
         harness.close();
     }
 
+    /** The watermark given to the harness so far; it starts with none. */
+    private long watermark = Long.MIN_VALUE;
+
+    private void watermark(long t) throws Exception {
+        watermark = t;
+        harness.processWatermark(t);
+    }
+
+    /**
+     * An arrival live: as the job's input does, the watermark trails the newest alert by
+     * {@code input.max-out-of-orderness}, so a window it completes is within the lead and fires on
+     * arrival. (The harness starts with no watermark at all, which the detector reads as a
+     * backlog.) An alert older than the watermark leaves it where it is.
+     */
     private void push(Alert a) throws Exception {
+        if (a.eventTime - LIVE_LAG > watermark) watermark(a.eventTime - LIVE_LAG);
+        arrive(a);
+    }
+
+    /** An arrival without moving the watermark: reading a backlog, event time lags far behind. */
+    private void arrive(Alert a) throws Exception {
         harness.processElement(new StreamRecord<>(a, a.eventTime));
     }
 
@@ -63,7 +85,7 @@ class DestinationConcentrationDetectorTest {
     }
 
     private void assertDrained() throws Exception {
-        harness.processWatermark(T0 + 24 * 60 * MIN);
+        watermark(T0 + 24 * 60 * MIN);
         assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
         assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
         assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
@@ -72,7 +94,7 @@ class DestinationConcentrationDetectorTest {
     @Test
     void fourUsersToOneNewAddressRaiseNothing() throws Exception {
         usersOneAMinute("a", 4, THIEF, 0);
-        harness.processWatermark(T0 + 30 * MIN);
+        watermark(T0 + 30 * MIN);
         assertThat(alerts()).isEmpty();
         assertDrained();
     }
@@ -114,7 +136,7 @@ class DestinationConcentrationDetectorTest {
     @Test
     void aSixthUserJoinsTheEpisodeWithoutASecondAlert() throws Exception {
         usersOneAMinute("a", 6, THIEF, 0);
-        harness.processWatermark(T0 + 60 * MIN);
+        watermark(T0 + 60 * MIN);
         assertThat(alerts()).hasSize(1);
         assertThat(alerts().get(0).evidence.userIds).containsExactly("ua1", "ua2", "ua3", "ua4", "ua5");
         assertDrained();
@@ -125,7 +147,7 @@ class DestinationConcentrationDetectorTest {
         usersOneAMinute("a", 4, THIEF, 0);
         usersOneAMinute("b", 4, OTHER, 0);
         push(newAddress("b5", "ua1", OTHER, T0 + 5 * MIN)); // a user of the first address, to the second
-        harness.processWatermark(T0 + 60 * MIN);
+        watermark(T0 + 60 * MIN);
         assertThat(alerts()).hasSize(1);
         assertThat(alerts().get(0).evidence.destinationAddress).isEqualTo(OTHER);
         assertThat(alerts().get(0).evidence.userIds).containsExactly("ub1", "ub2", "ub3", "ub4", "ua1");
@@ -148,7 +170,7 @@ class DestinationConcentrationDetectorTest {
         assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).isZero();
         // Four new-address withdrawals to it plus those six users' other alerts: still four.
         usersOneAMinute("a", 4, THIEF, 0);
-        harness.processWatermark(T0 + 60 * MIN);
+        watermark(T0 + 60 * MIN);
         assertThat(alerts()).isEmpty();
         assertDrained();
     }
@@ -168,14 +190,14 @@ class DestinationConcentrationDetectorTest {
     @Test
     void usersSpreadWiderThanTheWindowDoNotFire() throws Exception {
         for (int i = 0; i < 8; i++) push(newAddress("a" + i, "u" + i, THIEF, T0 + i * 3 * MIN));
-        harness.processWatermark(T0 + 60 * MIN);
+        watermark(T0 + 60 * MIN);
         assertThat(alerts()).isEmpty();
         assertDrained();
     }
 
     @Test
     void outOfOrderArrivalFiresOnTheArrivalThatCompletesTheWindowAtTheTimeTheFifthUserEnteredIt() throws Exception {
-        harness.processWatermark(T0 + 6 * MIN);
+        watermark(T0 + 6 * MIN);
         push(newAddress("a4", "u4", THIEF, T0 + 4 * MIN));
         push(newAddress("a2", "u2", THIEF, T0 + 2 * MIN));
         push(newAddress("a5", "u5", THIEF, T0 + 5 * MIN));
@@ -193,10 +215,10 @@ class DestinationConcentrationDetectorTest {
     void oneAlertPerEpisodeAndANewEpisodeAfterTheWindowHasPassedFiresAgain() throws Exception {
         usersOneAMinute("a", 5, THIEF, 0);
         usersOneAMinute("b", 3, THIEF, 12); // within 10 min of the last: the same episode
-        harness.processWatermark(T0 + 40 * MIN);
+        watermark(T0 + 40 * MIN);
         assertThat(alerts()).hasSize(1);
         usersOneAMinute("c", 5, THIEF, 45);
-        harness.processWatermark(T0 + 80 * MIN);
+        watermark(T0 + 80 * MIN);
         assertThat(alerts()).hasSize(2);
         assertThat(alerts().get(1).evidence.userIds).containsExactly("uc1", "uc2", "uc3", "uc4", "uc5");
         assertDrained();
@@ -217,6 +239,61 @@ class DestinationConcentrationDetectorTest {
         assertThat(alerts()).hasSize(2).allSatisfy(a -> assertThat(a.ruleVersion).isEqualTo(2));
         assertThat(alerts().get(0).evidence.userIds).containsExactly("ua1", "ua2", "ua3", "ua4", "ua5");
         assertThat(alerts().get(1).evidence.userIds).containsExactly("ub1", "ub2", "ub3");
+        assertDrained();
+    }
+
+    // ---- reading a backlog: far ahead of event time, withdrawals are judged in the order they were made ----
+
+    @Test
+    void readingABacklogJudgesWithdrawalsInTheOrderTheyWereMadePerAddress() throws Exception {
+        // A replay before the first watermark: partition A's users (3…8 min) are read before
+        // partition B's (0…4 min); another address's five users (1…5 min) in between.
+        for (int m = 3; m <= 8; m++) arrive(newAddress("a" + m, "ua" + m, THIEF, T0 + m * MIN));
+        for (int m = 1; m <= 5; m++) arrive(newAddress("o" + m, "uo" + m, OTHER, T0 + m * MIN));
+        for (int m = 0; m <= 4; m++) arrive(newAddress("b" + m, "ub" + m, THIEF, T0 + m * MIN));
+        assertThat(alerts()).as("nothing while reading ahead of event time").isEmpty();
+
+        watermark(T0 + 3 * MIN);
+        assertThat(alerts()).hasSize(1);
+        Alert a = alerts().get(0);
+        assertThat(a.eventTime).as("when the 5th user withdrew to the address").isEqualTo(T0 + 3 * MIN);
+        assertThat(a.evidence.destinationAddress).isEqualTo(THIEF);
+        assertThat(a.evidence.asset).isEqualTo("ETH");
+        assertThat(a.evidence.network).isEqualTo("ethereum");
+        assertThat(a.evidence.userIds).containsExactly("ub0", "ub1", "ub2", "ua3", "ub3");
+        assertThat(a.evidence.alertIds).containsExactly("b0", "b1", "b2", "a3", "b3");
+        assertThat(a.evidence.withdrawalIds).containsExactly("w-b0", "w-b1", "w-b2", "w-a3", "w-b3");
+        assertThat(a.evidence.windowStart).isEqualTo(Times.format(T0));
+        assertThat(a.evidence.windowEnd).isEqualTo(Times.format(T0 + 3 * MIN));
+        assertThat(a.alertId).isEqualTo(Ids.of("alert", "destination_concentration", THIEF, Long.toString(T0), "b3"));
+        assertThat(a.summary).contains(THIEF).startsWith("5 distinct users");
+        assertThat(Playbook.stepsFor(a.rule)).extracting(s -> s.action() + ":" + s.scope().of(a).keyValue())
+                .containsExactly("block_address:" + THIEF);
+
+        watermark(T0 + 5 * MIN);
+        assertThat(alerts()).hasSize(2);
+        assertThat(alerts().get(1).evidence.destinationAddress).isEqualTo(OTHER);
+        assertThat(alerts().get(1).eventTime).isEqualTo(T0 + 5 * MIN);
+        assertThat(alerts().get(1).evidence.userIds).containsExactly("uo1", "uo2", "uo3", "uo4", "uo5");
+
+        // Later withdrawals to the blocked address join its episode: no second alert.
+        push(newAddress("c1", "uc1", THIEF, T0 + 15 * MIN));
+        watermark(T0 + 60 * MIN);
+        assertThat(alerts()).hasSize(2);
+        assertDrained();
+    }
+
+    @Test
+    void aCrossingWithinTheLeadFiresOnArrivalFurtherAheadItWaits() throws Exception {
+        watermark(T0 + 3 * MIN); // exactly the lead (1 min) behind the 5th user to THIEF
+        for (int i = 0; i <= 4; i++) arrive(newAddress("a" + i, "ua" + i, THIEF, T0 + i * MIN));
+        assertThat(alerts()).hasSize(1);
+        for (int i = 0; i <= 4; i++) arrive(newAddress("b" + i, "ub" + i, OTHER, T0 + MIN + i * MIN));
+        assertThat(alerts()).as("OTHER's 5th user at 5 min: 2 min ahead").hasSize(1);
+        watermark(T0 + 5 * MIN);
+        assertThat(alerts()).hasSize(2);
+        assertThat(alerts().get(1).evidence.destinationAddress).isEqualTo(OTHER);
+        assertThat(alerts().get(1).eventTime).isEqualTo(T0 + 5 * MIN);
         assertDrained();
     }
 

@@ -218,6 +218,93 @@ class DistinctUserWindowsTest {
     }
 
     @Test
+    void theEarliestCrossingIsTheFirstAlertTimeWhoseWindowHoldsEnoughUsers() {
+        // Read as a backlog: u5…u9 at 3…7 min (one a minute) and u0…u4 at 0…4 min; in time order
+        // the 5th user fell at 3 min (u0, u1, u2, then u3 and u5, both at 3 min).
+        List<CountedAlert> all = new ArrayList<>();
+        for (int m = 3; m <= 7; m++) all.add(c("a" + m, "u" + (m + 2), m));
+        for (int m = 0; m <= 4; m++) all.add(c("b" + m, "u" + m, m));
+        all.sort(DistinctUserWindows.TIME_ORDER);
+        Window w = DistinctUserWindows.earliestCrossing(all, Long.MIN_VALUE, W, 5);
+        assertThat(w.end()).isEqualTo(3 * MIN);
+        assertThat(w.crossedAt(5)).isEqualTo(3 * MIN);
+        assertThat(w.crossing(5).alertId).as("a3 before b3 at the same time (alert id order)").isEqualTo("b3");
+        assertThat(w.alertIds()).containsExactly("b0", "b1", "b2", "a3", "b3");
+        assertThat(w.userIds()).containsExactly("u0", "u1", "u2", "u5", "u3");
+        assertThat(w.start()).isZero();
+        // Not before the end of an episode in force; and none where there is none.
+        assertThat(DistinctUserWindows.earliestCrossing(all, 3 * MIN + 1, W, 5).end())
+                .as("u6, u4, u7, u8, u9 from 4 min").isEqualTo(7 * MIN);
+        assertThat(DistinctUserWindows.earliestCrossing(all, 8 * MIN, W, 5)).isNull();
+        assertThat(DistinctUserWindows.earliestCrossing(all, Long.MIN_VALUE, W, 11)).isNull();
+        assertThat(DistinctUserWindows.earliestCrossing(all, MIN, W, 5).alertIds())
+                .as("alerts before an episode's end are not counted again").startsWith("b1", "b2", "a3", "b3");
+        assertThat(DistinctUserWindows.earliestCrossing(List.of(), Long.MIN_VALUE, W, 2)).isNull();
+    }
+
+    @Test
+    void theEarliestCrossingWindowIsLessThanAWidthWide() {
+        // u1 at 0 and u3 at 10 min are exactly a window apart: the window ending at 10 min is (0, 10].
+        var all = sorted(c("a1", "u1", 0), c("a2", "u2", 5), c("a3", "u3", 10));
+        assertThat(DistinctUserWindows.earliestCrossing(all, Long.MIN_VALUE, W, 3)).isNull();
+        all = sorted(c("a1", "u1", 0), c("a2", "u2", 5), at("a3", "u3", W - 1));
+        assertThat(DistinctUserWindows.earliestCrossing(all, Long.MIN_VALUE, W, 3).alertIds())
+                .containsExactly("a1", "a2", "a3");
+    }
+
+    @Test
+    void theEarliestCrossingAgreesWithCheckingEveryAlertTimeAfresh() {
+        java.util.Random random = new java.util.Random(4242); // fixed seed: the same cases every run
+        int found = 0;
+        for (int round = 0; round < 500; round++) {
+            List<CountedAlert> all = new ArrayList<>();
+            int n = random.nextInt(30);
+            for (int k = 0; k < n; k++) {
+                // Coarse times (whole minutes over 40 min) so ties and exact-width gaps occur often.
+                all.add(c("a" + k, "u" + random.nextInt(10), random.nextInt(40)));
+            }
+            all.sort(DistinctUserWindows.TIME_ORDER);
+            int minUsers = 2 + random.nextInt(5);
+            long from = random.nextInt(4) == 0 ? Long.MIN_VALUE : random.nextInt(40) * MIN;
+            Window w = DistinctUserWindows.earliestCrossing(all, from, W, minUsers);
+
+            List<String> expected = null;
+            long expectedEnd = -1;
+            for (CountedAlert candidate : all) { // in time order: the first that holds enough users
+                long t = candidate.eventTime;
+                if (t < from) continue;
+                List<CountedAlert> in = all.stream()
+                        .filter(x -> x.eventTime >= from && x.eventTime > t - W && x.eventTime <= t).toList();
+                if (in.stream().map(x -> x.userId).distinct().count() >= minUsers) {
+                    expected = in.stream().map(x -> x.alertId).toList();
+                    expectedEnd = t;
+                    break;
+                }
+            }
+            if (expected == null) {
+                assertThat(w).as("round " + round).isNull();
+                continue;
+            }
+            found++;
+            assertThat(w).as("round " + round).isNotNull();
+            assertThat(w.end()).as("round " + round).isEqualTo(expectedEnd);
+            assertThat(w.alertIds()).as("round " + round).isEqualTo(expected);
+            assertThat(w.distinctUsers()).as("round " + round).isGreaterThanOrEqualTo(minUsers);
+            assertThat(w.crossedAt(minUsers)).as("round " + round + ": crossed at its end").isEqualTo(expectedEnd);
+        }
+        assertThat(found).as("the cases include crossings and none").isBetween(50, 450);
+    }
+
+    @Test
+    void readingAheadIsACrossingFurtherThanTheLeadAheadOfTheWatermarkOrNoWatermarkYet() {
+        assertThat(DistinctUserWindows.readingAhead(10 * MIN, 9 * MIN, MIN)).isFalse();
+        assertThat(DistinctUserWindows.readingAhead(10 * MIN, 9 * MIN - 1, MIN)).isTrue();
+        assertThat(DistinctUserWindows.readingAhead(10 * MIN, 20 * MIN, MIN)).as("behind the watermark").isFalse();
+        assertThat(DistinctUserWindows.readingAhead(10 * MIN, 10 * MIN, 0)).isFalse();
+        assertThat(DistinctUserWindows.readingAhead(10 * MIN, Long.MIN_VALUE, Long.MAX_VALUE)).isTrue();
+    }
+
+    @Test
     void keepsEachAlertOneWindowPlusOneWindowOfLateness() {
         assertThat(DistinctUserWindows.keepUntil(5 * MIN, W)).isEqualTo(25 * MIN);
     }
