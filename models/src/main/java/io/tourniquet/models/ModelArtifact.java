@@ -49,7 +49,7 @@ public record ModelArtifact(Path directory, ModelMetadata metadata, IsolationFor
     public static final String MODEL_FILE = "model.ser";
     public static final String MODEL_TYPE = "smile.anomaly.IsolationForest";
     public static final String SMILE_VERSION = "3.1.1";
-    /** Far above any forest we train (200 trees of 256 rows is about 2 MB). */
+    /** Far above any forest we train (100 trees of 256 rows is about 1.6 MB). */
     public static final long MAX_MODEL_BYTES = 256L * 1024 * 1024;
 
     /** Only the classes a Smile isolation forest is made of; primitive arrays pass as undecided. */

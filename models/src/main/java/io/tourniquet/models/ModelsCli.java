@@ -14,7 +14,7 @@ import java.util.Set;
  * Command line for the offline part (what {@code ./tourniquet models ...} is meant to call):
  *
  * <pre>
- * train    --rows FILE.ndjson --out DIR [--trees 200] [--subsample 256] [--extension-level 0]
+ * train    --rows FILE.ndjson --out DIR [--trees 100] [--subsample 256] [--extension-level 0]
  *          [--seed 1] [--target-fpr 0.01] [--version NAME]
  * evaluate --model DIR/VERSION --rows LABELED.ndjson
  * info     --model DIR/VERSION
