@@ -145,6 +145,8 @@ public final class Settings {
             Duration.ofMillis(100), "Checkpoint interval; alerts become visible to read_committed readers on each.");
     public static final Setting<String> CHECKPOINT_DIR = Setting.optionalString("job.checkpoint-dir",
             "Checkpoint storage URI (e.g. file:///var/lib/tourniquet/checkpoints); in memory when unset.");
+    public static final Setting<Duration> KAFKA_BATCH_LINGER = Setting.duration("kafka.enriched-linger", "20 ms",
+            Duration.ZERO, "How long the enriched-event producer waits to batch records (commands never wait).");
     public static final Setting<Duration> KAFKA_TRANSACTION_TIMEOUT = Setting.duration("kafka.transaction-timeout",
             "10 min", Duration.ofSeconds(10), "Transaction timeout of the exactly-once alert sink.");
 
@@ -181,6 +183,6 @@ public final class Settings {
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
-            PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_TRANSACTION_TIMEOUT,
+            PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_BATCH_LINGER, KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX);
 }

@@ -86,8 +86,9 @@ public final class KafkaConnectors {
     }
 
     static KafkaSink<EnrichedEvent> enrichedSink(TourniquetConfig cfg) {
+        // The forensic path, every event: batched (it feeds the index job, never a freeze).
         return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ENRICHED),
-                new EnrichedKey(), new JsonValue<>()));
+                new EnrichedKey(), new JsonValue<>()), cfg.get(Settings.KAFKA_BATCH_LINGER).toMillis());
     }
 
     public static KafkaSink<DeadLetter> deadLetterSink(TourniquetConfig cfg) {
@@ -96,11 +97,16 @@ public final class KafkaConnectors {
     }
 
     private static <T> KafkaSink<T> atLeastOnce(TourniquetConfig cfg, JsonRecordSerializer<T> serializer) {
+        return atLeastOnce(cfg, serializer, 0L);
+    }
+
+    private static <T> KafkaSink<T> atLeastOnce(TourniquetConfig cfg, JsonRecordSerializer<T> serializer,
+                                                long lingerMillis) {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .setProperty("linger.ms", "0")
+                .setProperty("linger.ms", Long.toString(lingerMillis))
                 .setProperty("acks", "all")
                 .build();
     }
