@@ -809,15 +809,21 @@ public final class Forensics implements AutoCloseable {
     }
 
     private static Instant min(Aggregate a) {
-        return a == null ? null : instant(a.min().value());
+        return a == null ? null : instant(a.min());
     }
 
     private static Instant max(Aggregate a) {
-        return a == null ? null : instant(a.max().value());
+        return a == null ? null : instant(a.max());
     }
 
-    private static Instant instant(double epochMillis) {
-        return Double.isFinite(epochMillis) ? Instant.ofEpochMilli((long) epochMillis) : null;
+    /**
+     * A min or max of {@code @timestamp}; null over no documents. The client reads Elasticsearch's
+     * {@code "value": null} as 0, so emptiness is told by the absent {@code value_as_string}, which a
+     * date field always has when there is a value.
+     */
+    private static Instant instant(co.elastic.clients.elasticsearch._types.aggregations.SingleMetricAggregateBase m) {
+        if (m.valueAsString() == null || !Double.isFinite(m.value())) return null;
+        return Instant.ofEpochMilli((long) m.value());
     }
 
     private static Instant instant(Long epochMillis) {
