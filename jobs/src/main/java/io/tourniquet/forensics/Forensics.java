@@ -61,7 +61,7 @@ public final class Forensics implements AutoCloseable {
 
     /** Buckets asked for when every affected user or value must come back (terms aggregations). */
     static final int MAX_BUCKETS = 10_000;
-    private static final int EXPORT_PAGE = 1_000;
+    static final int EXPORT_PAGE = 1_000;
     private static final String EXPORT_KEEP_ALIVE = "2m";
 
     private final ElasticsearchClient es;
@@ -74,6 +74,8 @@ public final class Forensics implements AutoCloseable {
     private final Duration lookback;
     private final Duration codeMinAge;
     private final List<String> mfaTypes;
+    /** Hits per export page; tests lower it to cross page boundaries on small data. */
+    int exportPage = EXPORT_PAGE;
 
     /** Uses the given client (not closed by {@link #close()}) with the configuration's aliases and cut-offs. */
     public Forensics(ElasticsearchClient es, TourniquetConfig cfg) {
@@ -550,7 +552,7 @@ public final class Forensics implements AutoCloseable {
                 String pitId = pit;
                 List<FieldValue> from = after;
                 SearchResponse<JsonNode> page = search(s -> {
-                    s.pit(p -> p.id(pitId).keepAlive(t -> t.time(EXPORT_KEEP_ALIVE))).size(EXPORT_PAGE).query(q)
+                    s.pit(p -> p.id(pitId).keepAlive(t -> t.time(EXPORT_KEEP_ALIVE))).size(exportPage).query(q)
                             .sort(byTime("@timestamp")).sort(byKeyword("event.id"));
                     if (from != null) s.searchAfter(from);
                     return s;
@@ -561,7 +563,7 @@ public final class Forensics implements AutoCloseable {
                     sink.accept(h.source());
                     written++;
                 }
-                if (hits.size() < EXPORT_PAGE) break;
+                if (hits.size() < exportPage) break;
                 after = hits.get(hits.size() - 1).sort();
             }
         } finally {
