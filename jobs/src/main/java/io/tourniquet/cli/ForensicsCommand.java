@@ -21,10 +21,8 @@ import io.tourniquet.forensics.TimeRange;
 import io.tourniquet.forensics.UnknownIdException;
 import io.tourniquet.json.Json;
 import io.tourniquet.util.Times;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Writer;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
@@ -310,19 +308,27 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void ask(Forensics f, PrintWriter stdout) throws IOException {
-            Writer w = outFile == null ? stdout
-                    : Files.newBufferedWriter(outFile, StandardCharsets.UTF_8);
+            if (outFile == null) {
+                write(f, stdout); // standard output stays open for whoever called
+                return;
+            }
             long n;
-            try (PrintWriter out = new PrintWriter(w instanceof PrintWriter p ? p : new BufferedWriter(w))) {
-                if (format == Format.csv) out.println(EventCsv.header());
-                n = f.export(target.incident, target.user, range.range(), doc ->
-                        out.println(format == Format.csv ? EventCsv.row(doc) : Json.MAPPER.writeValueAsString(doc)));
-                out.flush();
-                if (outFile == null) return; // never close standard output
+            try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(outFile, StandardCharsets.UTF_8))) {
+                n = write(f, out);
             }
             PrintWriter err = spec.commandLine().getErr();
             err.println("exported " + n + " events to " + outFile);
             err.flush();
+        }
+
+        private long write(Forensics f, PrintWriter out) throws IOException {
+            if (format == Format.csv) out.println(EventCsv.header());
+            long n = f.export(target.incident, target.user, range.range(), doc ->
+                    out.println(format == Format.csv ? EventCsv.row(doc) : Json.MAPPER.writeValueAsString(doc)));
+            out.flush();
+            // PrintWriter keeps write errors to itself: a full disk must not look like a complete export.
+            if (out.checkError()) throw new IOException("writing the export failed" + (outFile == null ? "" : ": " + outFile));
+            return n;
         }
     }
 

@@ -411,6 +411,13 @@ class ForensicsITCase {
         assertThat(lines.get(0)).isEqualTo(EventCsv.header());
         assertThat(export.err).contains("exported " + events + " events");
 
+        String user = incident.userIds().get(0);
+        Run ndjson = cli("forensics", "export", "--user", user);
+        assertThat(ndjson.code).as(ndjson.err).isZero();
+        List<String> docs = ndjson.out.lines().toList();
+        assertThat(docs).hasSize((int) simEvents.stream().filter(e -> e.user().equals(user)).count());
+        for (String line : docs) assertThat(JSON.readTree(line).at("/user/id").asText()).isEqualTo(user);
+
         Run json = cli("forensics", "incident", incident.id(), "--json");
         assertThat(json.code).as(json.err).isZero();
         JsonNode doc = JSON.readTree(json.out);
