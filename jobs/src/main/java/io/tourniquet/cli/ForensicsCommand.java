@@ -52,9 +52,9 @@ import picocli.CommandLine.Spec;
  * unreachable.
  */
 @Command(name = "forensics", mixinStandardHelpOptions = true,
-        description = {"Answer an analyst's questions from the forensic indexes in Elasticsearch:",
-                "incidents, one account's timeline, root cause, attacker infrastructure, reimbursement",
-                "eligibility, and export of the events."},
+        description = "Answer an analyst's questions from the forensic indexes in Elasticsearch: incidents, one "
+                + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, and export "
+                + "of the events.",
         subcommands = {ForensicsCommand.Incidents.class, ForensicsCommand.IncidentCmd.class,
                 ForensicsCommand.TimelineCmd.class, ForensicsCommand.RootCauseCmd.class,
                 ForensicsCommand.AttackerInfraCmd.class, ForensicsCommand.AppEligibilityCmd.class,
