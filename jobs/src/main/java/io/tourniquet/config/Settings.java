@@ -162,6 +162,17 @@ public final class Settings {
     public static final Setting<Duration> ES_RETRY_MAX = Setting.duration("elasticsearch.retry.max-backoff", "30 s",
             Duration.ofMillis(1), "Longest wait between retries (retries never give up on transient errors).");
 
+    // Forensics (the 'tourniquet forensics' query tool).
+    public static final Setting<Duration> FORENSICS_LOOKBACK = Setting.duration("forensics.lookback", "24 h",
+            Duration.ZERO, "An incident's window for attacker infrastructure, export and eligibility: from this long "
+                    + "before its first alert to this long after its last.");
+    public static final Setting<Duration> APP_CODE_MIN_AGE = Setting.duration("forensics.app.code-min-age", "21 d",
+            Duration.ZERO, "Account Protection Program: the anti-phishing code must have been set this long before "
+                    + "the user's first unauthorized withdrawal.");
+    public static final Setting<String> APP_MFA_TYPES = Setting.string("forensics.app.mfa-types",
+            "withdrawal,whitelist_address,settings,login", "Account Protection Program: transaction types whose 2FA "
+                    + "the account's policy must require (comma-separated: login, withdrawal, whitelist_address, settings).");
+
     /** Every topic the pipeline reads or writes. */
     public static final List<Setting<String>> TOPICS = List.of(TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS,
             TOPIC_ACCOUNT_CHANGES, TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED,
@@ -183,6 +194,8 @@ public final class Settings {
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
-            PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_BATCH_LINGER, KAFKA_TRANSACTION_TIMEOUT,
-            ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX);
+            PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_BATCH_LINGER,
+            KAFKA_TRANSACTION_TIMEOUT,
+            ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,
+            FORENSICS_LOOKBACK, APP_CODE_MIN_AGE, APP_MFA_TYPES);
 }

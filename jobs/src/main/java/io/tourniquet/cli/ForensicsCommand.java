@@ -1,0 +1,492 @@
+package io.tourniquet.cli;
+
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.forensics.ElasticsearchUnreachableException;
+import io.tourniquet.forensics.EventCsv;
+import io.tourniquet.forensics.Forensics;
+import io.tourniquet.forensics.Forensics.AppEligibility;
+import io.tourniquet.forensics.Forensics.AssetAmount;
+import io.tourniquet.forensics.Forensics.AttackerInfra;
+import io.tourniquet.forensics.Forensics.BackendGroup;
+import io.tourniquet.forensics.Forensics.ChannelGroup;
+import io.tourniquet.forensics.Forensics.ConditionCheck;
+import io.tourniquet.forensics.Forensics.IncidentView;
+import io.tourniquet.forensics.Forensics.Indicator;
+import io.tourniquet.forensics.Forensics.RootCause;
+import io.tourniquet.forensics.Forensics.Timeline;
+import io.tourniquet.forensics.Forensics.TimelineEntry;
+import io.tourniquet.forensics.Forensics.UserEligibility;
+import io.tourniquet.forensics.ForensicsJson;
+import io.tourniquet.forensics.TimeRange;
+import io.tourniquet.forensics.UnknownIdException;
+import io.tourniquet.json.Json;
+import io.tourniquet.util.Times;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tourniquet forensics}: the analysts' questions after an incident, answered from the
+ * forensic indexes by {@link Forensics} (Elasticsearch queries and aggregations). Tables by
+ * default, {@code --json} for the records as JSON.
+ *
+ * <p>Exit codes: 0 answered; 2 unknown incident or user, or bad arguments; 3 Elasticsearch
+ * unreachable.
+ */
+@Command(name = "forensics", mixinStandardHelpOptions = true,
+        description = "Answer an analyst's questions from the forensic indexes in Elasticsearch: incidents, one "
+                + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, and export "
+                + "of the events.",
+        subcommands = {ForensicsCommand.Incidents.class, ForensicsCommand.IncidentCmd.class,
+                ForensicsCommand.TimelineCmd.class, ForensicsCommand.RootCauseCmd.class,
+                ForensicsCommand.AttackerInfraCmd.class, ForensicsCommand.AppEligibilityCmd.class,
+                ForensicsCommand.ExportCmd.class},
+        footer = {"", "Exit codes: 0 answered, 2 unknown incident or user (or bad arguments), "
+                + "3 Elasticsearch unreachable."})
+public final class ForensicsCommand implements Runnable {
+    static final int EXIT_UNKNOWN_ID = 2;
+    static final int EXIT_UNREACHABLE = 3;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: incidents, incident, "
+                + "timeline, root-cause, attacker-infra, app-eligibility or export");
+    }
+
+    /** RFC 3339 timestamps for --since and --until. */
+    static final class InstantConverter implements CommandLine.ITypeConverter<Instant> {
+        @Override
+        public Instant convert(String value) {
+            return Times.parse(value);
+        }
+    }
+
+    static final class Range {
+        @Option(names = "--since", paramLabel = "TIME", converter = InstantConverter.class,
+                description = "Only from this event time on (RFC 3339, inclusive).")
+        Instant since;
+
+        @Option(names = "--until", paramLabel = "TIME", converter = InstantConverter.class,
+                description = "Only before this event time (RFC 3339, exclusive).")
+        Instant until;
+
+        TimeRange range() {
+            return new TimeRange(since, until);
+        }
+    }
+
+    /** What every question does: connect, ask, render; errors as exit codes 2 and 3. */
+    abstract static class Question implements Callable<Integer> {
+        @Mixin
+        ConfigOptions options;
+
+        @Spec
+        CommandSpec spec;
+
+        abstract void ask(Forensics forensics, PrintWriter out) throws IOException;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            TourniquetConfig cfg = options.resolve();
+            try (Forensics forensics = Forensics.connect(cfg)) {
+                ask(forensics, out);
+                out.flush();
+                return 0;
+            } catch (UnknownIdException e) {
+                err.println("error: " + e.getMessage());
+                err.flush();
+                return EXIT_UNKNOWN_ID;
+            } catch (ElasticsearchUnreachableException e) {
+                err.println("error: " + e.getMessage() + " (is it up? './tourniquet infra status'; "
+                        + "another URL: --es URL)");
+                err.flush();
+                return EXIT_UNREACHABLE;
+            }
+        }
+    }
+
+    /** A question whose answer is a record: a table, or JSON with --json. */
+    abstract static class Answer<T> extends Question {
+        @Option(names = "--json", description = "Print the answer as JSON instead of a table.")
+        boolean json;
+
+        abstract T answer(Forensics forensics);
+
+        abstract void render(T answer, PrintWriter out);
+
+        @Override
+        void ask(Forensics forensics, PrintWriter out) {
+            T a = answer(forensics);
+            if (json) out.println(ForensicsJson.write(a));
+            else render(a, out);
+        }
+    }
+
+    @Command(name = "incidents", mixinStandardHelpOptions = true,
+            description = "Incidents, newest first: status, times, users affected, impact, alerts by rule, actions.")
+    static final class Incidents extends Answer<List<IncidentView>> {
+        @Mixin
+        Range range;
+
+        @Option(names = "--limit", defaultValue = "50", paramLabel = "N", description = "At most N (default ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        List<IncidentView> answer(Forensics f) {
+            return f.incidents(range.range(), limit);
+        }
+
+        @Override
+        void render(List<IncidentView> list, PrintWriter out) {
+            renderIncidents(list, out);
+        }
+    }
+
+    @Command(name = "incident", mixinStandardHelpOptions = true,
+            description = "One incident: status, times, users, per-asset impact, alerts by rule, actions taken.")
+    static final class IncidentCmd extends Answer<IncidentView> {
+        @Parameters(paramLabel = "ID", description = "The incident id (see 'forensics incidents').")
+        String id;
+
+        @Override
+        IncidentView answer(Forensics f) {
+            return f.incident(id);
+        }
+
+        @Override
+        void render(IncidentView inc, PrintWriter out) {
+            renderIncident(inc, out);
+        }
+    }
+
+    @Command(name = "timeline", mixinStandardHelpOptions = true,
+            description = {"Every event, alert and action of one account in time order: logins (IP, device, "
+                    + "jailbreak flag), 2FA challenges, whitelist changes, withdrawals and their status, "
+                    + "freezes, holds and releases."})
+    static final class TimelineCmd extends Answer<Timeline> {
+        @Parameters(paramLabel = "USER", description = "The account's user id.")
+        String user;
+
+        @Mixin
+        Range range;
+
+        @Option(names = "--limit", defaultValue = "500", paramLabel = "N",
+                description = "At most N entries, the earliest (default ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        Timeline answer(Forensics f) {
+            return f.timeline(user, range.range(), limit);
+        }
+
+        @Override
+        void render(Timeline t, PrintWriter out) {
+            renderTimeline(t, out);
+        }
+    }
+
+    @Command(name = "root-cause", mixinStandardHelpOptions = true,
+            description = {"Which component approved withdrawals without 2FA, and since when: unauthorized "
+                    + "approvals grouped by approving backend and version, and by channel, with first and last seen."})
+    static final class RootCauseCmd extends Answer<RootCause> {
+        @Option(names = "--incident", paramLabel = "ID", description = "Only this incident's approvals.")
+        String incident;
+
+        @Mixin
+        Range range;
+
+        @Override
+        RootCause answer(Forensics f) {
+            return f.rootCause(incident, range.range());
+        }
+
+        @Override
+        void render(RootCause r, PrintWriter out) {
+            renderRootCause(r, out);
+        }
+    }
+
+    @Command(name = "attacker-infra", mixinStandardHelpOptions = true,
+            description = {"IPs, devices and destination addresses shared across the affected accounts, ranked by "
+                    + "how many of them each touches, with the first time each appeared. Affected accounts: the "
+                    + "incident's users (or every user with an unauthorized approval), their events from "
+                    + "forensics.lookback before the first alert to forensics.lookback after the last."})
+    static final class AttackerInfraCmd extends Answer<AttackerInfra> {
+        @Option(names = "--incident", paramLabel = "ID", description = "Only this incident's users and window.")
+        String incident;
+
+        @Mixin
+        Range range;
+
+        @Option(names = "--all", description = "Also values that touch a single account (hidden by default).")
+        boolean all;
+
+        @Option(names = "--limit", defaultValue = "20", paramLabel = "N",
+                description = "At most N values of each kind (default ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        AttackerInfra answer(Forensics f) {
+            return f.attackerInfra(incident, range.range(), all, limit);
+        }
+
+        @Override
+        void render(AttackerInfra a, PrintWriter out) {
+            renderAttackerInfra(a, out);
+        }
+    }
+
+    @Command(name = "app-eligibility", mixinStandardHelpOptions = true,
+            description = {"For each user of the incident, the Account Protection Program conditions the record "
+                    + "can decide: 2FA on for every transaction type (forensics.app.mfa-types), an anti-phishing code "
+                    + "set at least forensics.app.code-min-age before the first unauthorized withdrawal, no jailbroken "
+                    + "device in the incident's logins. The police report and the questionnaire stay manual."})
+    static final class AppEligibilityCmd extends Answer<AppEligibility> {
+        @Option(names = "--incident", required = true, paramLabel = "ID", description = "The incident.")
+        String incident;
+
+        @Override
+        AppEligibility answer(Forensics f) {
+            return f.appEligibility(incident);
+        }
+
+        @Override
+        void render(AppEligibility a, PrintWriter out) {
+            renderEligibility(a, out);
+        }
+    }
+
+    enum Format { ndjson, csv }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = {"The events of an incident (its users' events within its window) or of one user, in time "
+                    + "order, as NDJSON (the indexed documents) or CSV, streamed page by page."})
+    static final class ExportCmd extends Question {
+        static final class Target {
+            @Option(names = "--incident", paramLabel = "ID", description = "The incident's events.")
+            String incident;
+
+            @Option(names = "--user", paramLabel = "USER", description = "One account's events.")
+            String user;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Target target;
+
+        @Mixin
+        Range range;
+
+        @Option(names = "--format", defaultValue = "ndjson", paramLabel = "FORMAT",
+                description = "ndjson or csv (default ${DEFAULT-VALUE}).")
+        Format format;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Write to FILE instead of standard output.")
+        Path outFile;
+
+        @Override
+        void ask(Forensics f, PrintWriter stdout) throws IOException {
+            if (outFile == null) {
+                write(f, stdout); // standard output stays open for whoever called
+                return;
+            }
+            long n;
+            try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(outFile, StandardCharsets.UTF_8))) {
+                n = write(f, out);
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("exported " + n + " events to " + outFile);
+            err.flush();
+        }
+
+        private long write(Forensics f, PrintWriter out) throws IOException {
+            if (format == Format.csv) out.println(EventCsv.header());
+            long n = f.export(target.incident, target.user, range.range(), doc ->
+                    out.println(format == Format.csv ? EventCsv.row(doc) : Json.MAPPER.writeValueAsString(doc)));
+            out.flush();
+            // PrintWriter keeps write errors to itself: a full disk must not look like a complete export.
+            if (out.checkError()) throw new IOException("writing the export failed" + (outFile == null ? "" : ": " + outFile));
+            return n;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- rendering
+
+    static String time(Instant t) {
+        return t == null ? "-" : Times.format(t.toEpochMilli());
+    }
+
+    static String usd(BigDecimal v) {
+        return v == null ? "-" : v.setScale(2, RoundingMode.HALF_EVEN).toPlainString();
+    }
+
+    static String impact(List<AssetAmount> impact) {
+        return impact.isEmpty() ? "-" : impact.stream().map(a -> a.amount() + " " + a.asset())
+                .collect(Collectors.joining(", "));
+    }
+
+    static String counts(Map<String, Long> counts) {
+        return counts.isEmpty() ? "-" : counts.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(", "));
+    }
+
+    static String duration(Duration d) {
+        if (d == null) return "-";
+        long s = d.toSeconds();
+        return s >= 3600 ? String.format("%dh%02dm%02ds", s / 3600, s % 3600 / 60, s % 60)
+                : String.format("%dm%02ds", s / 60, s % 60);
+    }
+
+    static void renderIncidents(List<IncidentView> list, PrintWriter out) {
+        if (list.isEmpty()) {
+            out.println("no incidents");
+            return;
+        }
+        TextTable t = new TextTable("INCIDENT", "STATUS", "STARTED", "CONTAINED", "RESOLVED", "USERS>", "US$>",
+                "IMPACT", "ALERTS", "ACTIONS");
+        for (IncidentView i : list) {
+            t.row(i.id(), i.status(), time(i.startedAt()), time(i.containedAt()), time(i.resolvedAt()),
+                    i.usersAffected(), usd(i.usdTotal()), impact(i.impact()), counts(i.alertsByRule()),
+                    counts(i.actionsByType()));
+        }
+        t.print(out);
+    }
+
+    static void renderIncident(IncidentView i, PrintWriter out) {
+        out.println("incident   " + i.id());
+        out.println("status     " + i.status() + (i.resolvedBy() == null ? "" : " (resolved by " + i.resolvedBy() + ")"));
+        out.println("started    " + time(i.startedAt()) + "   (event time of the first alert's event)");
+        out.println("detected   " + time(i.detectedAt()));
+        out.println("contained  " + time(i.containedAt())
+                + (i.containedAt() == null ? "" : "   (" + duration(i.timeToContainment()) + " after the start)"));
+        out.println("resolved   " + time(i.resolvedAt()));
+        out.println("last alert " + time(i.lastAlertAt()));
+        out.println("users      " + i.usersAffected() + (i.userIds().isEmpty() ? "" : ": " + String.join(", ", i.userIds())));
+        out.println();
+        out.println("Impact (unauthorized approvals; US$ at request time): total US$ " + usd(i.usdTotal()));
+        TextTable impact = new TextTable("ASSET", "AMOUNT>", "US$>", "WITHDRAWALS>");
+        i.impact().forEach(a -> impact.row(a.asset(), a.amount(), usd(a.usdValue()), a.withdrawals()));
+        impact.print(out);
+        if (!i.impactAfterContainment().isEmpty()) {
+            out.println();
+            out.println("Approved after containment: US$ " + usd(i.usdAfterContainment()));
+            TextTable after = new TextTable("ASSET", "AMOUNT>", "US$>", "WITHDRAWALS>");
+            i.impactAfterContainment().forEach(a -> after.row(a.asset(), a.amount(), usd(a.usdValue()), a.withdrawals()));
+            after.print(out);
+        }
+        out.println();
+        TextTable alerts = new TextTable("ALERT RULE", "ALERTS>");
+        i.alertsByRule().forEach(alerts::row);
+        alerts.print(out);
+        out.println();
+        TextTable actions = new TextTable("ACTION", "COMMANDS>");
+        i.actionsByType().forEach(actions::row);
+        actions.print(out);
+    }
+
+    static void renderTimeline(Timeline t, PrintWriter out) {
+        TextTable table = new TextTable("TIME", "SOURCE", "WHAT", "DETAIL");
+        for (TimelineEntry e : t.entries()) {
+            String what = e.kind() == null ? "-" : e.kind();
+            if (e.source().equals("alert")) what = what + " (" + e.outcome() + ")";
+            table.row(time(e.time()), e.source(), what, e.detail());
+        }
+        table.print(out);
+        out.println();
+        out.println("user " + t.userId() + (t.range().unbounded() ? "" : " in " + t.range()) + ": " + t.events()
+                + " events, " + t.alerts() + " alerts, " + t.actions() + " actions"
+                + (t.truncated() ? "; showing the first " + t.entries().size() + " (--limit)" : ""));
+    }
+
+    static void renderRootCause(RootCause r, PrintWriter out) {
+        out.println("Unauthorized approvals (exchange.mfa.authorized: false)"
+                + (r.incidentId() == null ? "" : " in incident " + r.incidentId())
+                + (r.range().unbounded() ? "" : " in " + r.range()) + ": " + r.approvals() + " approvals of " + r.users()
+                + " users, first " + time(r.firstSeen()) + ", last " + time(r.lastSeen()));
+        if (r.approvals() == 0) return;
+        out.println();
+        TextTable backends = new TextTable("SERVICE", "VERSION", "APPROVALS>", "USERS>", "FIRST SEEN", "LAST SEEN");
+        for (BackendGroup b : r.byBackend()) {
+            backends.row(b.service(), b.version(), b.approvals(), b.users(), time(b.firstSeen()), time(b.lastSeen()));
+        }
+        backends.print(out);
+        out.println();
+        TextTable channels = new TextTable("CHANNEL", "APPROVALS>", "USERS>", "FIRST SEEN", "LAST SEEN");
+        for (ChannelGroup c : r.byChannel()) {
+            channels.row(c.channel(), c.approvals(), c.users(), time(c.firstSeen()), time(c.lastSeen()));
+        }
+        channels.print(out);
+    }
+
+    static void renderAttackerInfra(AttackerInfra a, PrintWriter out) {
+        out.println("Affected accounts: " + a.victims().size()
+                + (a.incidentId() == null ? " (users with unauthorized approvals)" : " (incident " + a.incidentId() + ")")
+                + "; their events in " + a.window()
+                + (a.all() ? "" : "; values touching a single account hidden (--all shows them)"));
+        out.println();
+        TextTable t = new TextTable("KIND", "VALUE", "VICTIMS>", "EVENTS>", "FIRST SEEN", "LAST SEEN");
+        addIndicators(t, "ip", a.ips());
+        addIndicators(t, "device", a.devices());
+        addIndicators(t, "address", a.addresses());
+        if (t.isEmpty()) out.println("nothing shared between affected accounts");
+        else t.print(out);
+    }
+
+    private static void addIndicators(TextTable t, String kind, List<Indicator> list) {
+        for (Indicator i : list) t.row(kind, i.value(), i.victims(), i.events(), time(i.firstSeen()), time(i.lastSeen()));
+    }
+
+    static void renderEligibility(AppEligibility a, PrintWriter out) {
+        out.println("Account Protection Program, incident " + a.incidentId() + ": 2FA required for "
+                + String.join(", ", a.mfaTypes()) + "; anti-phishing code at least " + a.codeMinAge().toDays()
+                + " d before the first unauthorized withdrawal; no jailbroken device");
+        out.println();
+        TextTable t = new TextTable("USER", "VERDICT", "FIRST UNAUTHORIZED", "2FA ALL TYPES", "ANTI-PHISHING CODE",
+                "NO JAILBROKEN DEVICE");
+        for (UserEligibility u : a.users()) {
+            List<ConditionCheck> c = u.checks();
+            t.row(u.userId(), verdict(u.verdict()), time(u.firstUnauthorizedAt()), outcome(c.get(0)),
+                    outcome(c.get(1)), outcome(c.get(2)));
+        }
+        t.print(out);
+        out.println();
+        out.println("Reasons:");
+        for (UserEligibility u : a.users()) {
+            for (ConditionCheck c : u.checks()) {
+                out.println("  " + u.userId() + "  " + c.condition() + " " + outcome(c) + ": " + c.reason());
+            }
+        }
+        out.println();
+        out.println("Outstanding for every user (manual): " + String.join("; ", Forensics.APP_MANUAL_INPUTS));
+    }
+
+    private static String outcome(ConditionCheck c) {
+        return c.outcome().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String verdict(Forensics.Verdict v) {
+        return v.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    }
+}

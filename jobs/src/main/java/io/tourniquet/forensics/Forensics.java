@@ -1,0 +1,858 @@
+package io.tourniquet.forensics;
+
+import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import co.elastic.clients.elasticsearch._types.FieldValue;
+import co.elastic.clients.elasticsearch._types.SortOrder;
+import co.elastic.clients.elasticsearch._types.aggregations.Aggregate;
+import co.elastic.clients.elasticsearch._types.aggregations.Aggregation;
+import co.elastic.clients.elasticsearch._types.aggregations.FiltersBucket;
+import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
+import co.elastic.clients.elasticsearch._types.mapping.FieldType;
+import co.elastic.clients.elasticsearch._types.query_dsl.Query;
+import co.elastic.clients.elasticsearch.core.SearchRequest;
+import co.elastic.clients.elasticsearch.core.SearchResponse;
+import co.elastic.clients.elasticsearch.core.search.Hit;
+import co.elastic.clients.json.JsonData;
+import co.elastic.clients.util.NamedValue;
+import co.elastic.clients.util.ObjectBuilder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.index.EsClients;
+import io.tourniquet.json.Json;
+import io.tourniquet.model.AssetImpact;
+import io.tourniquet.model.Incident;
+import io.tourniquet.util.Times;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The analysts' questions after an incident, each answered by Elasticsearch queries and
+ * aggregations over the forensic indexes (never by loading the events into memory), each returning
+ * plain records: the CLI renders them, the incident report reuses them.
+ *
+ * <p>Every search names the index aliases of the configuration and tolerates missing indices (an
+ * empty namespace answers "nothing", not an error). Failures to reach Elasticsearch surface as
+ * {@link ElasticsearchUnreachableException}; an incident or user with nothing on record as
+ * {@link UnknownIdException}.
+ *
+ * <p>An incident's <em>window</em> is its span of alerts widened by {@code forensics.lookback} on
+ * both sides: {@code [started_at - lookback, last_alert_at + lookback]}. Attacker infrastructure,
+ * export and eligibility look at the incident's users' events within it.
+ */
+public final class Forensics implements AutoCloseable {
+    /** The transaction types an account's 2FA policy can cover (events' {@code exchange.account.mfa_policy.*}). */
+    public static final List<String> MFA_TYPES = List.of("login", "withdrawal", "whitelist_address", "settings");
+    /** The Account Protection Program's conditions the record cannot decide. */
+    public static final List<String> APP_MANUAL_INPUTS = List.of("police report (copy submitted)",
+            "forensic questionnaire (filled in)");
+
+    /** Buckets asked for when every affected user or value must come back (terms aggregations). */
+    static final int MAX_BUCKETS = 10_000;
+    static final int EXPORT_PAGE = 1_000;
+    private static final String EXPORT_KEEP_ALIVE = "2m";
+
+    private final ElasticsearchClient es;
+    private final boolean ownsClient;
+    private final String url;
+    private final String events;
+    private final String alerts;
+    private final String actions;
+    private final String incidents;
+    private final Duration lookback;
+    private final Duration codeMinAge;
+    private final List<String> mfaTypes;
+    /** Hits per export page; tests lower it to cross page boundaries on small data. */
+    int exportPage = EXPORT_PAGE;
+
+    /** Uses the given client (not closed by {@link #close()}) with the configuration's aliases and cut-offs. */
+    public Forensics(ElasticsearchClient es, TourniquetConfig cfg) {
+        this(es, false, cfg);
+    }
+
+    private Forensics(ElasticsearchClient es, boolean ownsClient, TourniquetConfig cfg) {
+        this.es = es;
+        this.ownsClient = ownsClient;
+        this.url = cfg.get(Settings.ES_URL);
+        this.events = cfg.get(Settings.INDEX_EVENTS);
+        this.alerts = cfg.get(Settings.INDEX_ALERTS);
+        this.actions = cfg.get(Settings.INDEX_ACTIONS);
+        this.incidents = cfg.get(Settings.INDEX_INCIDENTS);
+        this.lookback = cfg.get(Settings.FORENSICS_LOOKBACK);
+        this.codeMinAge = cfg.get(Settings.APP_CODE_MIN_AGE);
+        this.mfaTypes = mfaTypes(cfg.get(Settings.APP_MFA_TYPES));
+    }
+
+    /** A service with its own client for {@code elasticsearch.url}; closing it closes the client. */
+    public static Forensics connect(TourniquetConfig cfg) {
+        return new Forensics(EsClients.create(cfg), true, cfg);
+    }
+
+    static List<String> mfaTypes(String commaSeparated) {
+        List<String> types = Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .distinct().toList();
+        List<String> unknown = types.stream().filter(t -> !MFA_TYPES.contains(t)).toList();
+        if (!unknown.isEmpty() || types.isEmpty()) {
+            throw new IllegalArgumentException(Settings.APP_MFA_TYPES.key() + ": unknown transaction type(s) " + unknown
+                    + " (known: " + String.join(", ", MFA_TYPES) + ")");
+        }
+        return types;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (ownsClient) es.close();
+    }
+
+    // ------------------------------------------------------------------------------------ records
+
+    /** One asset's share of an incident's impact: the exact amount string and its US$ value. */
+    public record AssetAmount(String asset, String amount, BigDecimal usdValue, int withdrawals) {
+    }
+
+    /**
+     * An incident as the incident index holds it, with its alerts counted by rule (alerts index)
+     * and its commands counted by action (actions index).
+     */
+    public record IncidentView(String id, String status, Instant startedAt, Instant detectedAt, Instant containedAt,
+                               Instant resolvedAt, String resolvedBy, Instant lastAlertAt, int usersAffected,
+                               List<String> userIds, List<AssetAmount> impact, BigDecimal usdTotal,
+                               List<AssetAmount> impactAfterContainment, BigDecimal usdAfterContainment,
+                               Map<String, Long> alertsByRule, Map<String, Long> actionsByType) {
+        /** Time from the first alert's event to containment, if contained. */
+        public Duration timeToContainment() {
+            return containedAt == null ? null : Duration.between(startedAt, containedAt);
+        }
+    }
+
+    /**
+     * One line of an account's history: an input event, an alert about the account, or a command
+     * on it. Fields that do not apply are null.
+     *
+     * @param source  {@code event}, {@code alert} or {@code action}
+     * @param kind    the event's {@code event.action} (login, challenge_verified, withdrawal_approved,
+     *                whitelist_address_added, ...), the alert's rule, or the command
+     * @param outcome the event's outcome (success, failure, unknown), the alert's severity, or the
+     *                command's reason
+     * @param detail  a one-line human summary
+     */
+    public record TimelineEntry(Instant time, String source, String kind, String id, String outcome, String ip,
+                                String deviceId, Boolean jailbroken, String sessionId, String withdrawalId,
+                                String status, String asset, String amount, String destination,
+                                Boolean mfaAuthorized, String incidentId, String detail) {
+    }
+
+    /**
+     * An account's history in time order, at most {@code limit} entries.
+     *
+     * @param events   how many events the account has in the range (all of them, not just those shown)
+     * @param truncated whether entries were left out because of the limit
+     */
+    public record Timeline(String userId, TimeRange range, List<TimelineEntry> entries, long events, long alerts,
+                           long actions, boolean truncated) {
+    }
+
+    /** Unauthorized approvals of one approving backend version. */
+    public record BackendGroup(String service, String version, long approvals, long users, Instant firstSeen,
+                               Instant lastSeen) {
+    }
+
+    /** Unauthorized approvals through one approval channel. */
+    public record ChannelGroup(String channel, long approvals, long users, Instant firstSeen, Instant lastSeen) {
+    }
+
+    /**
+     * Which component approved withdrawals without 2FA, and since when: unauthorized approvals
+     * ({@code exchange.mfa.authorized: false}) grouped by approving service and version, and by channel.
+     */
+    public record RootCause(String incidentId, TimeRange range, long approvals, long users, Instant firstSeen,
+                            Instant lastSeen, List<BackendGroup> byBackend, List<ChannelGroup> byChannel) {
+    }
+
+    /** One IP, device or destination address seen on the affected accounts. */
+    public record Indicator(String value, long victims, long events, Instant firstSeen, Instant lastSeen) {
+    }
+
+    /**
+     * IPs, devices and destination addresses on the affected accounts' events, ranked by how many
+     * of those accounts each touches (then by first appearance).
+     *
+     * @param victims the affected accounts considered
+     * @param window  the events' span that was searched
+     * @param all     whether values touching a single account are included
+     */
+    public record AttackerInfra(String incidentId, List<String> victims, TimeRange window, boolean all,
+                                List<Indicator> ips, List<Indicator> devices, List<Indicator> addresses) {
+    }
+
+    /** pass, fail or needs a person. */
+    public enum Outcome { PASS, FAIL, REVIEW }
+
+    public enum Verdict { ELIGIBLE, NOT_ELIGIBLE, NEEDS_MANUAL_REVIEW }
+
+    /** One Account Protection Program condition for one user, with the reason read from the record. */
+    public record ConditionCheck(String condition, Outcome outcome, String reason) {
+    }
+
+    /**
+     * A user's Account Protection Program standing on what the record can decide. {@code verdict}:
+     * not eligible if any condition fails, needs manual review if any cannot be decided, else
+     * eligible; the manual inputs are outstanding in every case.
+     */
+    public record UserEligibility(String userId, Verdict verdict, Instant firstUnauthorizedAt,
+                                  List<ConditionCheck> checks, List<String> outstanding) {
+    }
+
+    public record AppEligibility(String incidentId, Duration codeMinAge, List<String> mfaTypes,
+                                 List<UserEligibility> users) {
+    }
+
+    /** Receives exported event documents one at a time. */
+    @FunctionalInterface
+    public interface EventSink {
+        void accept(JsonNode eventDocument) throws IOException;
+    }
+
+    // ------------------------------------------------------------------------------------ incidents
+
+    /** Incidents started in the range, newest first, at most {@code limit}. */
+    public List<IncidentView> incidents(TimeRange range, int limit) {
+        SearchResponse<JsonNode> r = search(s -> s.index(incidents).size(limit)
+                .query(and(range.query("started_at")))
+                .sort(so -> so.field(f -> f.field("started_at").order(SortOrder.Desc).unmappedType(FieldType.Date))),
+                JsonNode.class);
+        List<JsonNode> docs = r.hits().hits().stream().map(Hit::source).filter(Objects::nonNull).toList();
+        List<String> ids = docs.stream().map(d -> d.path("incident_id").asText()).toList();
+        Map<String, Map<String, Long>> alertCounts = countsPerIncident(alerts, "rule", ids);
+        Map<String, Map<String, Long>> actionCounts = countsPerIncident(actions, "action", ids);
+        return docs.stream().map(d -> view(d, alertCounts, actionCounts)).toList();
+    }
+
+    /** One incident; {@link UnknownIdException} if the incident index has no such incident. */
+    public IncidentView incident(String incidentId) {
+        JsonNode doc = incidentDoc(incidentId);
+        List<String> ids = List.of(incidentId);
+        return view(doc, countsPerIncident(alerts, "rule", ids), countsPerIncident(actions, "action", ids));
+    }
+
+    private JsonNode incidentDoc(String incidentId) {
+        SearchResponse<JsonNode> r = search(s -> s.index(incidents).size(1)
+                .query(q -> q.term(t -> t.field("incident.id").value(incidentId))), JsonNode.class);
+        if (r.hits().hits().isEmpty() || r.hits().hits().get(0).source() == null) {
+            throw new UnknownIdException("unknown incident '" + incidentId + "': not in " + incidents + " at " + url
+                    + " (list them with 'tourniquet forensics incidents')");
+        }
+        return r.hits().hits().get(0).source();
+    }
+
+    /** Per incident id, the documents of {@code index} counted by {@code field}: one terms aggregation. */
+    private Map<String, Map<String, Long>> countsPerIncident(String index, String field, List<String> ids) {
+        Map<String, Map<String, Long>> out = new HashMap<>();
+        if (ids.isEmpty()) return out;
+        SearchResponse<Void> r = search(s -> s.index(index).size(0)
+                .query(terms("incident_id", ids))
+                .aggregations("by_incident", a -> a.terms(t -> t.field("incident_id").size(ids.size()))
+                        .aggregations("by", b -> b.terms(t -> t.field(field).size(100)))), Void.class);
+        for (StringTermsBucket b : buckets(r.aggregations().get("by_incident"))) {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            for (StringTermsBucket c : buckets(b.aggregations().get("by"))) counts.put(key(c), c.docCount());
+            out.put(key(b), counts);
+        }
+        return out;
+    }
+
+    private IncidentView view(JsonNode doc, Map<String, Map<String, Long>> alertCounts,
+                              Map<String, Map<String, Long>> actionCounts) {
+        Incident inc;
+        try {
+            inc = Json.MAPPER.treeToValue(doc, Incident.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("unreadable incident document: " + e.getOriginalMessage(), e);
+        }
+        return new IncidentView(inc.incidentId, inc.status, Instant.ofEpochMilli(inc.startedAt),
+                Instant.ofEpochMilli(inc.detectedAt), instant(inc.containedAt), instant(inc.resolvedAt),
+                inc.resolvedBy, Instant.ofEpochMilli(inc.lastAlertAt), inc.usersAffected, List.copyOf(inc.userIds),
+                amounts(inc.impact), inc.usdTotal, amounts(inc.impactAfterContainment), inc.usdAfterContainment,
+                alertCounts.getOrDefault(inc.incidentId, Map.of()), actionCounts.getOrDefault(inc.incidentId, Map.of()));
+    }
+
+    private static List<AssetAmount> amounts(List<AssetImpact> impact) {
+        return impact.stream().map(i -> new AssetAmount(i.asset, i.amount, i.usdValue, i.withdrawals)).toList();
+    }
+
+    /** The incident's window: its alerts' span widened by the lookback on both sides. */
+    public TimeRange window(IncidentView incident) {
+        return TimeRange.closed(incident.startedAt().minus(lookback), incident.lastAlertAt().plus(lookback));
+    }
+
+    // ------------------------------------------------------------------------------------ timeline
+
+    /**
+     * Every event, alert and action of one account in time order: one sorted query per index, each
+     * at most {@code limit} hits, merged by time. Alerts count when they are about the account or
+     * name it among the users of a platform-wide alert. {@link UnknownIdException} if none of the
+     * three indexes has anything on the account in the range.
+     */
+    public Timeline timeline(String userId, TimeRange range, int limit) {
+        if (limit < 1) throw new IllegalArgumentException("--limit must be at least 1");
+        SearchResponse<JsonNode> ev = search(s -> s.index(events).size(limit).trackTotalHits(t -> t.enabled(true))
+                .query(and(term("user.id", userId), range.query("@timestamp")))
+                .sort(byTime("@timestamp")).sort(byKeyword("event.id")), JsonNode.class);
+        Query aboutUser = Query.of(q -> q.bool(b -> b.minimumShouldMatch("1")
+                .should(term("user_id", userId)).should(term("evidence.user_ids", userId))));
+        SearchResponse<JsonNode> al = search(s -> s.index(alerts).size(limit).trackTotalHits(t -> t.enabled(true))
+                .query(and(aboutUser, range.query("@timestamp")))
+                .sort(byTime("@timestamp")).sort(byKeyword("alert_id")), JsonNode.class);
+        SearchResponse<JsonNode> ac = search(s -> s.index(actions).size(limit).trackTotalHits(t -> t.enabled(true))
+                .query(and(term("scope.user_id", userId), range.query("@timestamp")))
+                .sort(byTime("@timestamp")).sort(byKeyword("action_id")), JsonNode.class);
+
+        long nEvents = total(ev);
+        long nAlerts = total(al);
+        long nActions = total(ac);
+        if (nEvents + nAlerts + nActions == 0) {
+            throw new UnknownIdException("unknown user '" + userId + "': no events, alerts or actions"
+                    + (range.unbounded() ? "" : " in " + range) + " in " + events + ", " + alerts + ", " + actions
+                    + " at " + url);
+        }
+        List<TimelineEntry> entries = new ArrayList<>();
+        ev.hits().hits().forEach(h -> entries.add(eventEntry(h.source())));
+        al.hits().hits().forEach(h -> entries.add(alertEntry(h.source())));
+        ac.hits().hits().forEach(h -> entries.add(actionEntry(h.source())));
+        Map<String, Integer> rank = Map.of("event", 0, "alert", 1, "action", 2);
+        // An alert and its commands carry the triggering event's time: event, then alert, then action.
+        entries.sort(Comparator.comparing(TimelineEntry::time).thenComparing(e -> rank.get(e.source()))
+                .thenComparing(TimelineEntry::id, Comparator.nullsFirst(Comparator.naturalOrder())));
+        boolean truncated = nEvents + nAlerts + nActions > limit;
+        List<TimelineEntry> shown = entries.size() > limit ? List.copyOf(entries.subList(0, limit)) : entries;
+        return new Timeline(userId, range, shown, nEvents, nAlerts, nActions, truncated);
+    }
+
+    static TimelineEntry eventEntry(JsonNode d) {
+        String action = text(d, "/event/action");
+        StringBuilder detail = new StringBuilder();
+        String ip = text(d, "/source/ip");
+        String device = text(d, "/device/id");
+        Boolean jailbroken = bool(d, "/exchange/login/device_jailbroken");
+        String wid = text(d, "/exchange/withdrawal/id");
+        String status = text(d, "/exchange/withdrawal/status");
+        String asset = text(d, "/exchange/withdrawal/asset");
+        String amount = text(d, "/exchange/withdrawal/amount");
+        String destination = text(d, "/exchange/withdrawal/destination_address");
+        Boolean authorized = bool(d, "/exchange/mfa/authorized");
+        if ("login".equals(action)) {
+            detail.append(text(d, "/event/outcome")).append(" from ").append(or(ip, "?"))
+                    .append(" device ").append(or(device, "?"));
+            if (Boolean.TRUE.equals(jailbroken)) detail.append(" JAILBROKEN");
+            append(detail, "country", text(d, "/source/geo/country_iso_code"));
+            append(detail, "auth", text(d, "/exchange/login/auth_method"));
+        } else if (d.at("/exchange/mfa/action").isTextual()) {
+            append(detail, "challenge", text(d, "/exchange/mfa/challenge_id"));
+            append(detail, "method", text(d, "/exchange/mfa/method"));
+            append(detail, "purpose", text(d, "/exchange/mfa/purpose"));
+            append(detail, "withdrawal", wid);
+        } else if (status != null) {
+            detail.append(wid).append(' ').append(status);
+            if (amount != null) detail.append(' ').append(amount).append(' ').append(or(asset, ""));
+            append(detail, "to", destination);
+            if (d.at("/exchange/withdrawal/approval_service").isTextual()) {
+                append(detail, "by", text(d, "/exchange/withdrawal/approval_service") + " "
+                        + or(text(d, "/exchange/withdrawal/approval_service_version"), "?"));
+                append(detail, "channel", text(d, "/exchange/withdrawal/approval_channel"));
+            }
+            if (authorized != null) append(detail, "2fa", authorized ? "verified" : "NOT VERIFIED");
+        } else if (d.at("/exchange/account/action").isTextual()) {
+            append(detail, "address", text(d, "/exchange/account/address"));
+            append(detail, "asset", text(d, "/exchange/account/asset"));
+            JsonNode policy = d.at("/exchange/account/mfa_policy");
+            if (policy.isObject()) {
+                List<String> on = new ArrayList<>();
+                policy.fields().forEachRemaining(f -> on.add(f.getKey() + "=" + (f.getValue().asBoolean() ? "on" : "off")));
+                append(detail, "2fa policy", String.join(",", on));
+            }
+        }
+        if (!"login".equals(action) && ip != null) append(detail, "ip", ip);
+        append(detail, "incident", text(d, "/exchange/incident_id"));
+        return new TimelineEntry(Instant.parse(text(d, "/@timestamp")), "event", action, text(d, "/event/id"),
+                text(d, "/event/outcome"), ip, device, jailbroken, text(d, "/exchange/session_id"), wid, status, asset,
+                amount, destination, authorized, text(d, "/exchange/incident_id"), detail.toString().trim());
+    }
+
+    static TimelineEntry alertEntry(JsonNode d) {
+        return new TimelineEntry(Instant.parse(text(d, "/@timestamp")), "alert", text(d, "/rule"),
+                text(d, "/alert_id"), text(d, "/severity"), text(d, "/evidence/ip"), text(d, "/evidence/device_id"),
+                null, text(d, "/evidence/session_id"), text(d, "/withdrawal_id"), null, text(d, "/evidence/asset"),
+                text(d, "/evidence/amount"), text(d, "/evidence/destination_address"), null, text(d, "/incident_id"),
+                or(text(d, "/summary"), ""));
+    }
+
+    static TimelineEntry actionEntry(JsonNode d) {
+        StringBuilder detail = new StringBuilder();
+        JsonNode scope = d.path("scope");
+        append(detail, "withdrawal", text(scope, "/withdrawal_id"));
+        append(detail, "reason", text(d, "/reason"));
+        append(detail, "by", text(d, "/requested_by"));
+        append(detail, "hold until", text(d, "/hold_until"));
+        return new TimelineEntry(Instant.parse(text(d, "/@timestamp")), "action", text(d, "/action"),
+                text(d, "/action_id"), text(d, "/reason"), null, null, null, null, text(scope, "/withdrawal_id"),
+                null, null, null, null, null, text(d, "/incident_id"), detail.toString().trim());
+    }
+
+    // ------------------------------------------------------------------------------------ root cause
+
+    /**
+     * Unauthorized approvals grouped by approving service and version, and by channel, each with its
+     * count, distinct users and first and last time: aggregations over {@code exchange.mfa.authorized:
+     * false}, of one incident if {@code incidentId} is given (its approvals carry
+     * {@code exchange.incident_id}).
+     */
+    public RootCause rootCause(String incidentId, TimeRange range) {
+        if (incidentId != null) incidentDoc(incidentId); // unknown id: exit 2, not an empty table
+        Query q = and(term("exchange.mfa.authorized", false),
+                incidentId == null ? null : term("exchange.incident_id", incidentId), range.query("@timestamp"));
+        SearchResponse<Void> r = search(s -> s.index(events).size(0).trackTotalHits(t -> t.enabled(true)).query(q)
+                .aggregations("first", minTime()).aggregations("last", maxTime()).aggregations("users", users())
+                .aggregations("by_service", a -> a.terms(t -> t.field("exchange.withdrawal.approval_service")
+                                .missing("(none)").size(100))
+                        .aggregations("by_version", v -> v.terms(t -> t.field("exchange.withdrawal.approval_service_version")
+                                        .missing("(none)").size(100))
+                                .aggregations(stats())))
+                .aggregations("by_channel", a -> a.terms(t -> t.field("exchange.withdrawal.approval_channel")
+                        .missing("(none)").size(100)).aggregations(stats())), Void.class);
+        Map<String, Aggregate> aggs = r.aggregations();
+        List<BackendGroup> byBackend = new ArrayList<>();
+        for (StringTermsBucket service : buckets(aggs.get("by_service"))) {
+            for (StringTermsBucket version : buckets(service.aggregations().get("by_version"))) {
+                Map<String, Aggregate> m = version.aggregations();
+                byBackend.add(new BackendGroup(key(service), key(version), version.docCount(), cardinality(m.get("users")),
+                        min(m.get("first")), max(m.get("last"))));
+            }
+        }
+        byBackend.sort(Comparator.comparingLong(BackendGroup::approvals).reversed()
+                .thenComparing(BackendGroup::firstSeen, Comparator.nullsLast(Comparator.naturalOrder())));
+        List<ChannelGroup> byChannel = new ArrayList<>();
+        for (StringTermsBucket channel : buckets(aggs.get("by_channel"))) {
+            Map<String, Aggregate> m = channel.aggregations();
+            byChannel.add(new ChannelGroup(key(channel), channel.docCount(), cardinality(m.get("users")),
+                    min(m.get("first")), max(m.get("last"))));
+        }
+        return new RootCause(incidentId, range, total(r), cardinality(aggs.get("users")), min(aggs.get("first")),
+                max(aggs.get("last")), byBackend, byChannel);
+    }
+
+    private static Map<String, Aggregation> stats() {
+        return Map.of("first", minTime(), "last", maxTime(), "users", users());
+    }
+
+    // ------------------------------------------------------------------------------------ attacker infrastructure
+
+    /**
+     * IPs ({@code source.ip}), devices ({@code device.id}) and destination addresses
+     * ({@code exchange.withdrawal.destination_address}) on every event of the affected accounts,
+     * ranked by how many distinct accounts each touches (a cardinality sub-aggregation on
+     * {@code user.id}), then by first appearance. Affected accounts: the incident's users, over the
+     * incident's window; without an incident, every user with an unauthorized approval in the range,
+     * from the first such approval minus the lookback to the last plus the lookback. Values touching
+     * a single account are left out unless {@code all}. At most {@code limit} values of each kind.
+     */
+    public AttackerInfra attackerInfra(String incidentId, TimeRange range, boolean all, int limit) {
+        if (limit < 1) throw new IllegalArgumentException("--limit must be at least 1");
+        List<String> victims;
+        TimeRange window;
+        if (incidentId != null) {
+            IncidentView inc = incident(incidentId);
+            victims = inc.userIds();
+            window = window(inc).intersect(range);
+        } else {
+            SearchResponse<Void> r = search(s -> s.index(events).size(0)
+                    .query(and(term("exchange.mfa.authorized", false), range.query("@timestamp")))
+                    .aggregations("first", minTime()).aggregations("last", maxTime())
+                    .aggregations("victims", a -> a.terms(t -> t.field("user.id").size(MAX_BUCKETS))), Void.class);
+            victims = buckets(r.aggregations().get("victims")).stream().map(Forensics::key).sorted().toList();
+            Instant first = min(r.aggregations().get("first"));
+            Instant last = max(r.aggregations().get("last"));
+            window = first == null ? range : TimeRange.closed(first.minus(lookback), last.plus(lookback)).intersect(range);
+        }
+        if (victims.isEmpty()) {
+            return new AttackerInfra(incidentId, victims, window, all, List.of(), List.of(), List.of());
+        }
+        Function<String, Aggregation> ranked = field -> Aggregation.of(a -> a.terms(t -> t.field(field).size(limit)
+                        .shardSize(Math.max(MAX_BUCKETS, limit))
+                        .order(List.of(NamedValue.of("victims", SortOrder.Desc), NamedValue.of("first", SortOrder.Asc),
+                                NamedValue.of("_key", SortOrder.Asc))))
+                .aggregations("victims", users()).aggregations("first", minTime()).aggregations("last", maxTime()));
+        SearchResponse<Void> r = search(s -> s.index(events).size(0)
+                .query(and(terms("user.id", victims), window.query("@timestamp")))
+                .aggregations("ips", ranked.apply("source.ip"))
+                .aggregations("devices", ranked.apply("device.id"))
+                .aggregations("addresses", ranked.apply("exchange.withdrawal.destination_address")), Void.class);
+        return new AttackerInfra(incidentId, victims, window, all, indicators(r, "ips", all),
+                indicators(r, "devices", all), indicators(r, "addresses", all));
+    }
+
+    private static List<Indicator> indicators(SearchResponse<Void> r, String name, boolean all) {
+        List<Indicator> out = new ArrayList<>();
+        for (StringTermsBucket b : buckets(r.aggregations().get(name))) {
+            Map<String, Aggregate> m = b.aggregations();
+            long victims = cardinality(m.get("victims"));
+            if (!all && victims < 2) break; // ranked by victims: the rest touch one account each
+            out.add(new Indicator(key(b), victims, b.docCount(), min(m.get("first")), max(m.get("last"))));
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------ export
+
+    /**
+     * Streams the events of an incident (its users' events over its window) or of one user, in
+     * time order, through a point in time with {@code search_after}: pages of 1,000, never more in
+     * memory. Exactly one of {@code incidentId} and {@code userId}. Returns how many were written.
+     */
+    public long export(String incidentId, String userId, TimeRange range, EventSink sink) throws IOException {
+        if ((incidentId == null) == (userId == null)) {
+            throw new IllegalArgumentException("export needs exactly one of --incident and --user");
+        }
+        Query q;
+        if (incidentId != null) {
+            IncidentView inc = incident(incidentId);
+            q = and(terms("user.id", inc.userIds()), window(inc).intersect(range).query("@timestamp"));
+        } else {
+            q = and(term("user.id", userId), range.query("@timestamp"));
+            long n = call(() -> es.count(c -> c.index(events).ignoreUnavailable(true).allowNoIndices(true).query(q)))
+                    .count();
+            if (n == 0) {
+                throw new UnknownIdException("unknown user '" + userId + "': no events"
+                        + (range.unbounded() ? "" : " in " + range) + " in " + events + " at " + url);
+            }
+        }
+        String pit;
+        try {
+            pit = call(() -> es.openPointInTime(p -> p.index(events).ignoreUnavailable(true)
+                    .keepAlive(t -> t.time(EXPORT_KEEP_ALIVE)))).id();
+        } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
+            if (e.status() == 404) return 0; // no events index at all
+            throw e;
+        }
+        long written = 0;
+        try {
+            List<FieldValue> after = null;
+            while (true) {
+                String pitId = pit;
+                List<FieldValue> from = after;
+                SearchResponse<JsonNode> page = search(s -> {
+                    s.pit(p -> p.id(pitId).keepAlive(t -> t.time(EXPORT_KEEP_ALIVE))).size(exportPage).query(q)
+                            .sort(byTime("@timestamp")).sort(byKeyword("event.id"));
+                    if (from != null) s.searchAfter(from);
+                    return s;
+                }, JsonNode.class, false);
+                if (page.pitId() != null) pit = page.pitId();
+                List<Hit<JsonNode>> hits = page.hits().hits();
+                for (Hit<JsonNode> h : hits) {
+                    sink.accept(h.source());
+                    written++;
+                }
+                if (hits.size() < exportPage) break;
+                after = hits.get(hits.size() - 1).sort();
+            }
+        } finally {
+            String pitId = pit;
+            try {
+                es.closePointInTime(c -> c.id(pitId));
+            } catch (IOException | RuntimeException e) {
+                // It expires by itself after the keep-alive; the export itself is complete.
+            }
+        }
+        return written;
+    }
+
+    // ------------------------------------------------------------------------------------ eligibility
+
+    /**
+     * For each of the incident's users, the Account Protection Program conditions the record can
+     * decide, as of the user's first unauthorized withdrawal (its approval):
+     * <ul>
+     *   <li>{@code mfa_all_types}: the account's latest 2FA policy change before then requires 2FA for
+     *       every type in {@code forensics.app.mfa-types} (no policy on record: manual review);</li>
+     *   <li>{@code anti_phishing_code}: a code was first set at least {@code forensics.app.code-min-age}
+     *       before then (none on record: fails, or manual review if the account's record starts after
+     *       the cut-off);</li>
+     *   <li>{@code no_jailbroken_device}: no login of the account from a jailbroken device within the
+     *       incident's window.</li>
+     * </ul>
+     * Two requests besides the incident: one terms aggregation per user with filter sub-aggregations
+     * (first unauthorized approval, earliest record, first code, jailbroken logins), then one filters
+     * aggregation with each user's own cut-off for the latest policy.
+     */
+    public AppEligibility appEligibility(String incidentId) {
+        IncidentView inc = incident(incidentId);
+        List<String> users = inc.userIds();
+        if (users.isEmpty()) return new AppEligibility(incidentId, codeMinAge, mfaTypes, List.of());
+        TimeRange window = window(inc);
+        Query jailbrokenLogins = and(term("event.action", "login"), term("exchange.login.device_jailbroken", true),
+                window.query("@timestamp"));
+        SearchResponse<Void> r = search(s -> s.index(events).size(0).query(terms("user.id", users))
+                .aggregations("by_user", a -> a.terms(t -> t.field("user.id").size(users.size()))
+                        .aggregations("earliest", minTime())
+                        .aggregations("unauthorized", f -> f.filter(and(term("exchange.mfa.authorized", false),
+                                term("exchange.incident_id", incidentId))).aggregations("first", minTime()))
+                        .aggregations("codes", f -> f.filter(and(term("exchange.account.action", "anti_phishing_code_set"),
+                                term("exchange.account.anti_phishing_code_set", true))).aggregations("first", minTime()))
+                        .aggregations("jailbroken", f -> f.filter(jailbrokenLogins).aggregations("first",
+                                h -> h.topHits(t -> t.size(1).sort(byTime("@timestamp"))
+                                        .source(src -> src.filter(sf -> sf.includes("@timestamp", "device.id",
+                                                "exchange.session_id", "source.ip"))))))), Void.class);
+        Map<String, Map<String, Aggregate>> perUser = new HashMap<>();
+        for (StringTermsBucket b : buckets(r.aggregations().get("by_user"))) perUser.put(key(b), b.aggregations());
+
+        Map<String, Instant> firstUnauthorized = new LinkedHashMap<>();
+        for (String u : users) {
+            Map<String, Aggregate> m = perUser.getOrDefault(u, Map.of());
+            Instant first = m.isEmpty() ? null : min(m.get("unauthorized").filter().aggregations().get("first"));
+            firstUnauthorized.put(u, first != null ? first : inc.startedAt());
+        }
+        Map<String, JsonNode> policies = latestPolicies(firstUnauthorized);
+
+        List<UserEligibility> out = new ArrayList<>();
+        for (String u : users) {
+            Map<String, Aggregate> m = perUser.getOrDefault(u, Map.of());
+            Instant at = firstUnauthorized.get(u);
+            List<ConditionCheck> checks = List.of(
+                    mfaCheck(policies.get(u), at),
+                    codeCheck(m.isEmpty() ? null : min(m.get("codes").filter().aggregations().get("first")),
+                            m.isEmpty() ? null : min(m.get("earliest")), at),
+                    jailbreakCheck(m.isEmpty() ? List.of()
+                            : m.get("jailbroken").filter().aggregations().get("first").topHits().hits().hits(), window));
+            out.add(new UserEligibility(u, verdict(checks), at, checks, APP_MANUAL_INPUTS));
+        }
+        return new AppEligibility(incidentId, codeMinAge, mfaTypes, out);
+    }
+
+    /** Per user, the latest 2FA policy change at or before that user's cut-off: one filters aggregation. */
+    private Map<String, JsonNode> latestPolicies(Map<String, Instant> cutoffs) {
+        Map<String, Query> filters = new LinkedHashMap<>();
+        cutoffs.forEach((u, at) -> filters.put(u, and(term("user.id", u),
+                TimeRange.closed(null, at).query("@timestamp"))));
+        SearchResponse<Void> r = search(s -> s.index(events).size(0)
+                .query(and(terms("user.id", List.copyOf(cutoffs.keySet())),
+                        term("exchange.account.action", "mfa_policy_changed")))
+                .aggregations("by_user", a -> a.filters(f -> f.filters(b -> b.keyed(filters)))
+                        .aggregations("latest", h -> h.topHits(t -> t.size(1)
+                                .sort(so -> so.field(f -> f.field("@timestamp").order(SortOrder.Desc)))
+                                .source(src -> src.filter(sf -> sf.includes("@timestamp", "exchange.account.mfa_policy")))))),
+                Void.class);
+        Map<String, JsonNode> out = new HashMap<>();
+        Map<String, FiltersBucket> keyed = r.aggregations().get("by_user").filters().buckets().keyed();
+        keyed.forEach((u, b) -> {
+            List<Hit<JsonData>> hits = b.aggregations().get("latest").topHits().hits().hits();
+            if (!hits.isEmpty()) out.put(u, hits.get(0).source().to(JsonNode.class));
+        });
+        return out;
+    }
+
+    private ConditionCheck mfaCheck(JsonNode policyEvent, Instant at) {
+        String name = "mfa_all_types";
+        if (policyEvent == null) {
+            return new ConditionCheck(name, Outcome.REVIEW, "no 2FA policy on record before " + fmt(at));
+        }
+        JsonNode policy = policyEvent.at("/exchange/account/mfa_policy");
+        String when = policyEvent.path("@timestamp").asText();
+        List<String> off = mfaTypes.stream().filter(t -> !policy.path(t).asBoolean(false)).toList();
+        if (!off.isEmpty()) {
+            return new ConditionCheck(name, Outcome.FAIL, "2FA off for " + String.join(", ", off)
+                    + " (policy of " + when + ")");
+        }
+        return new ConditionCheck(name, Outcome.PASS, "2FA required for " + String.join(", ", mfaTypes)
+                + " (policy of " + when + ")");
+    }
+
+    private ConditionCheck codeCheck(Instant firstCode, Instant earliestRecord, Instant at) {
+        String name = "anti_phishing_code";
+        Instant cutoff = at.minus(codeMinAge);
+        String need = "needed by " + fmt(cutoff) + ", " + days(codeMinAge) + " before " + fmt(at);
+        if (firstCode == null) {
+            if (earliestRecord != null && earliestRecord.isAfter(cutoff)) {
+                return new ConditionCheck(name, Outcome.REVIEW, "none on record, but the record starts "
+                        + fmt(earliestRecord) + ", after the cut-off (" + need + ")");
+            }
+            return new ConditionCheck(name, Outcome.FAIL, "never set (" + need + ")");
+        }
+        if (firstCode.isAfter(cutoff)) {
+            return new ConditionCheck(name, Outcome.FAIL, "first set " + fmt(firstCode) + ", "
+                    + days(Duration.between(firstCode, at)) + " before (" + need + ")");
+        }
+        return new ConditionCheck(name, Outcome.PASS, "set " + fmt(firstCode) + ", "
+                + days(Duration.between(firstCode, at)) + " before " + fmt(at));
+    }
+
+    private static ConditionCheck jailbreakCheck(List<Hit<JsonData>> jailbroken, TimeRange window) {
+        String name = "no_jailbroken_device";
+        if (jailbroken.isEmpty()) {
+            return new ConditionCheck(name, Outcome.PASS, "no login from a jailbroken device in " + window);
+        }
+        JsonNode d = jailbroken.get(0).source().to(JsonNode.class);
+        return new ConditionCheck(name, Outcome.FAIL, "login from jailbroken device " + text(d, "/device/id") + " at "
+                + text(d, "/@timestamp") + " (session " + text(d, "/exchange/session_id") + ", ip "
+                + text(d, "/source/ip") + ")");
+    }
+
+    static Verdict verdict(List<ConditionCheck> checks) {
+        if (checks.stream().anyMatch(c -> c.outcome() == Outcome.FAIL)) return Verdict.NOT_ELIGIBLE;
+        if (checks.stream().anyMatch(c -> c.outcome() == Outcome.REVIEW)) return Verdict.NEEDS_MANUAL_REVIEW;
+        return Verdict.ELIGIBLE;
+    }
+
+    private static String days(Duration d) {
+        long days = d.toDays();
+        long hours = d.minusDays(days).toHours();
+        return days + " d" + (hours == 0 ? "" : " " + hours + " h");
+    }
+
+    // ------------------------------------------------------------------------------------ plumbing
+
+    @FunctionalInterface
+    private interface EsCall<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs a request; a transport failure means Elasticsearch is not there to answer. */
+    private <T> T call(EsCall<T> c) {
+        try {
+            return c.run();
+        } catch (IOException e) {
+            throw new ElasticsearchUnreachableException(url, e);
+        }
+    }
+
+    private <T> SearchResponse<T> search(Function<SearchRequest.Builder, ObjectBuilder<SearchRequest>> request,
+                                         Class<T> type) {
+        return search(request, type, true);
+    }
+
+    /** A search over aliases that may not exist yet (then: no hits); with a point in time, no index is named. */
+    private <T> SearchResponse<T> search(Function<SearchRequest.Builder, ObjectBuilder<SearchRequest>> request,
+                                         Class<T> type, boolean tolerateMissing) {
+        return call(() -> es.search(s -> {
+            request.apply(s);
+            if (tolerateMissing) s.ignoreUnavailable(true).allowNoIndices(true);
+            return s;
+        }, type));
+    }
+
+    static Query term(String field, String value) {
+        return Query.of(q -> q.term(t -> t.field(field).value(value)));
+    }
+
+    static Query term(String field, boolean value) {
+        return Query.of(q -> q.term(t -> t.field(field).value(value)));
+    }
+
+    static Query terms(String field, List<String> values) {
+        List<FieldValue> v = values.stream().map(FieldValue::of).toList();
+        return Query.of(q -> q.terms(t -> t.field(field).terms(tv -> tv.value(v))));
+    }
+
+    /** All of the given filters (nulls skipped); match-all when none. */
+    static Query and(Query... filters) {
+        List<Query> present = Arrays.stream(filters).filter(Objects::nonNull).toList();
+        if (present.isEmpty()) return Query.of(q -> q.matchAll(m -> m));
+        return Query.of(q -> q.bool(b -> b.filter(present)));
+    }
+
+    private static co.elastic.clients.elasticsearch._types.SortOptions byTime(String field) {
+        return co.elastic.clients.elasticsearch._types.SortOptions.of(so -> so.field(f -> f.field(field)
+                .order(SortOrder.Asc).unmappedType(FieldType.Date)));
+    }
+
+    private static co.elastic.clients.elasticsearch._types.SortOptions byKeyword(String field) {
+        return co.elastic.clients.elasticsearch._types.SortOptions.of(so -> so.field(f -> f.field(field)
+                .order(SortOrder.Asc).unmappedType(FieldType.Keyword)));
+    }
+
+    private static Aggregation minTime() {
+        return Aggregation.of(a -> a.min(m -> m.field("@timestamp")));
+    }
+
+    private static Aggregation maxTime() {
+        return Aggregation.of(a -> a.max(m -> m.field("@timestamp")));
+    }
+
+    /** Distinct users, exact up to 40,000 (the highest precision threshold). */
+    private static Aggregation users() {
+        return Aggregation.of(a -> a.cardinality(c -> c.field("user.id").precisionThreshold(40_000)));
+    }
+
+    private static List<StringTermsBucket> buckets(Aggregate a) {
+        if (a == null || !a.isSterms()) return List.of(); // unmapped field: no buckets
+        return a.sterms().buckets().array();
+    }
+
+    private static String key(StringTermsBucket b) {
+        return b.key().stringValue();
+    }
+
+    private static long total(SearchResponse<?> r) {
+        return r.hits().total() == null ? r.hits().hits().size() : r.hits().total().value();
+    }
+
+    private static long cardinality(Aggregate a) {
+        return a == null ? 0 : a.cardinality().value();
+    }
+
+    private static Instant min(Aggregate a) {
+        return a == null ? null : instant(a.min());
+    }
+
+    private static Instant max(Aggregate a) {
+        return a == null ? null : instant(a.max());
+    }
+
+    /**
+     * A min or max of {@code @timestamp}; null over no documents. The client reads Elasticsearch's
+     * {@code "value": null} as 0, so emptiness is told by the absent {@code value_as_string}, which a
+     * date field always has when there is a value.
+     */
+    private static Instant instant(co.elastic.clients.elasticsearch._types.aggregations.SingleMetricAggregateBase m) {
+        if (m.valueAsString() == null || !Double.isFinite(m.value())) return null;
+        return Instant.ofEpochMilli((long) m.value());
+    }
+
+    private static Instant instant(Long epochMillis) {
+        return epochMillis == null ? null : Instant.ofEpochMilli(epochMillis);
+    }
+
+    static String fmt(Instant t) {
+        return t == null ? "-" : Times.format(t.toEpochMilli());
+    }
+
+    static String text(JsonNode n, String pointer) {
+        JsonNode v = n.at(pointer);
+        return v.isMissingNode() || v.isNull() ? null : v.asText();
+    }
+
+    private static Boolean bool(JsonNode n, String pointer) {
+        JsonNode v = n.at(pointer);
+        return v.isBoolean() ? v.asBoolean() : null;
+    }
+
+    private static String or(String v, String otherwise) {
+        return v == null ? otherwise : v;
+    }
+
+    private static void append(StringBuilder sb, String label, String value) {
+        if (value == null || value.isEmpty()) return;
+        if (!sb.isEmpty()) sb.append(' ');
+        sb.append(label).append('=').append(value);
+    }
+}
