@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tourniquet", mixinStandardHelpOptions = true, version = "tourniquet 0.1.0",
         description = "Streaming security pipeline: detect 2FA-bypass withdrawals, freeze, index for forensics.",
         subcommands = {DemoCommand.class, RunCommand.class, SimulateCommand.class, BenchCommand.class,
-                SetupCommand.class, ConfigCommand.class, ControlCommand.class, CommandLine.HelpCommand.class},
+                SetupCommand.class, ConfigCommand.class, ControlCommand.class, ModelsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Launcher-only commands: './tourniquet test' runs every test; "
                 + "'./tourniquet infra up|down|status' manages the local Kafka and Elasticsearch."})
 public final class Main {
