@@ -101,7 +101,12 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         this.modelsDir = modelsDir;
     }
 
+    /**
+     * The detector as configured; a model version set in configuration (version 1 of the rule) is
+     * checked here like an analyst's change, so a job never starts with a bad model.
+     */
     public static AnomalyScoringDetector from(TourniquetConfig cfg, SerializableClock clock) {
+        RuleCatalog.checkModel(cfg);
         return new AnomalyScoringDetector(RuleCatalog.initial(RULE, cfg), cfg.get(Settings.MODELS_DIR), clock);
     }
 

@@ -109,7 +109,7 @@ public final class RuleCatalog {
      * is then refused (to the DLQ, as an invalid rule change, with the loader's reason) instead of
      * failing later in every detector. Costs one load (about a second) per such request.
      */
-    static void checkModel(TourniquetConfig cfg) {
+    public static void checkModel(TourniquetConfig cfg) {
         String version = cfg.get(Settings.ANOMALY_MODEL_VERSION);
         if (Settings.NO_MODEL.equals(version)) return;
         Path dir = modelDirectory(cfg, version);
