@@ -120,7 +120,8 @@ public final class Settings {
 
     // Anomaly scoring (models module; not in the contract's table, an extension).
     public static final Setting<String> MODELS_DIR = Setting.string("models.dir", "models-store",
-            "Where model artifacts live, one directory per version (<dir>/<version>/), as 'models train' writes them.");
+            "Where model artifacts live, one directory per version (<dir>/<version>/), as 'models train' writes them."
+                    + " Every task manager reads it: use an absolute path on shared storage outside one machine.");
     /** The value of {@link #ANOMALY_MODEL_VERSION} that turns scoring off. */
     public static final String NO_MODEL = "none";
     public static final Setting<String> ANOMALY_MODEL_VERSION = Setting.matching("rule.anomaly-score.model-version",
