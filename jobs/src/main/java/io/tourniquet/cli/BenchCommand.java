@@ -63,16 +63,28 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--partitions", description = "Partitions per bench topic (default: ${DEFAULT-VALUE}).")
     int partitions = 4;
 
+    @Option(names = "--model", paramLabel = "DIR/VERSION",
+            description = "Score every approval with this anomaly model (sets models.dir and"
+                    + " rule.anomaly-score.model-version); without it, scoring is off (features are still computed).")
+    java.nio.file.Path model;
+
     @Override
     public Integer call() throws Exception {
         String run = Long.toString(System.currentTimeMillis(), 36);
-        TourniquetConfig base = options.resolve(Map.of(
+        Map<String, String> defaults = new java.util.LinkedHashMap<>(Map.of(
                 Settings.SIGNING_KEY.key(), DemoCommand.DEMO_SIGNING_KEY,
                 Settings.CONTROL_KEY.key(), DemoCommand.DEMO_CONTROL_KEY,
                 Settings.TOPIC_PARTITIONS.key(), Integer.toString(partitions)));
-        System.out.printf("bench run %s: Kafka %s, parallelism %d, %d partitions per topic, %d cores%n", run,
-                base.get(Settings.KAFKA_BOOTSTRAP), base.get(Settings.PARALLELISM), partitions,
-                Runtime.getRuntime().availableProcessors());
+        if (model != null) {
+            java.nio.file.Path abs = model.toAbsolutePath().normalize();
+            if (abs.getParent() == null) throw new IllegalArgumentException("--model must be DIR/VERSION: " + model);
+            defaults.put(Settings.MODELS_DIR.key(), abs.getParent().toString());
+            defaults.put(Settings.ANOMALY_MODEL_VERSION.key(), abs.getFileName().toString());
+        }
+        TourniquetConfig base = options.resolve(defaults);
+        System.out.printf("bench run %s: Kafka %s, parallelism %d, %d partitions per topic, %d cores, anomaly model %s%n",
+                run, base.get(Settings.KAFKA_BOOTSTRAP), base.get(Settings.PARALLELISM), partitions,
+                Runtime.getRuntime().availableProcessors(), base.get(Settings.ANOMALY_MODEL_VERSION));
         throughput(namespaced(base, "bench-" + run + "-t."));
         latency(namespaced(base, "bench-" + run + "-l."));
         return 0;

@@ -38,6 +38,18 @@ public final class Setting<T> {
         return new Setting<>(key, null, description, s -> s, s -> !s.isBlank(), "must not be empty");
     }
 
+    /** A string that must match {@code regex} entirely (e.g. a name that becomes a path segment). */
+    public static Setting<String> matching(String key, String def, String regex, String what, String description) {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        return new Setting<>(key, def, description, s -> s, s -> p.matcher(s).matches(), "must be " + what);
+    }
+
+    /** One of a fixed set of words (lower case). */
+    public static Setting<String> oneOf(String key, String def, java.util.List<String> allowed, String description) {
+        return new Setting<>(key, def, description, s -> s.toLowerCase(Locale.ROOT), allowed::contains,
+                "must be one of " + allowed);
+    }
+
     public static Setting<Integer> integer(String key, int def, int min, int max, String description) {
         return new Setting<>(key, Integer.toString(def), description, Integer::valueOf,
                 v -> v >= min && v <= max, "must be between " + min + " and " + max);

@@ -118,6 +118,22 @@ public final class Settings {
     public static final Setting<Duration> INCIDENT_GAP = Setting.duration("rule.incident.gap", "1 h",
             Duration.ofSeconds(1), "Alerts closer than this (event time) join the same incident.");
 
+    // Anomaly scoring (models module; not in the contract's table, an extension).
+    public static final Setting<String> MODELS_DIR = Setting.string("models.dir", "models-store",
+            "Where model artifacts live, one directory per version (<dir>/<version>/), as 'models train' writes them."
+                    + " Every task manager reads it: use an absolute path on shared storage outside one machine.");
+    /** The value of {@link #ANOMALY_MODEL_VERSION} that turns scoring off. */
+    public static final String NO_MODEL = "none";
+    public static final Setting<String> ANOMALY_MODEL_VERSION = Setting.matching("rule.anomaly-score.model-version",
+            NO_MODEL, "[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a model version name (letters, digits, '.', '_', '-';"
+                    + " no path), or 'none'",
+            "Model version (a directory under models.dir) that scores approvals; 'none' logs features only."
+                    + " Activate a model with a signed rule change; the job checks the artifact first.");
+    public static final Setting<String> ANOMALY_SEVERITY = Setting.oneOf("rule.anomaly-score.severity", "medium",
+            List.of("low", "medium", "high", "critical"), "Severity of anomaly_score alerts.");
+    public static final Setting<Boolean> ANOMALY_FREEZE = Setting.bool("rule.anomaly-score.freeze", false,
+            "Whether an anomaly_score alert also freezes the account (by default it only alerts).");
+
     // Notifications.
     public static final Setting<String> NOTIFY_CHANNELS = Setting.string("notify.channels", "email,push",
             "Channels named on every notification (comma-separated), for the messaging service.");
@@ -192,6 +208,7 @@ public final class Settings {
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
+            MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_SEVERITY, ANOMALY_FREEZE,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_BATCH_LINGER,

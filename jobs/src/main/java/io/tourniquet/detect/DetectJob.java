@@ -74,13 +74,21 @@ public final class DetectJob {
                 .connect(rules)
                 .process(new AccountDrainDetector(initial(RuleCatalog.ACCOUNT_DRAIN, cfg), clock))
                 .uid("detect-account-drain").name("Detect account drains");
-        SingleOutputStreamOperator<EnrichedEvent> enriched = byUser(drain)
+        // Before the unauthorized-approval detector: that one sends an unauthorized approval on
+        // inside its alert, not downstream, and those approvals are the ones most worth scoring
+        // (and logging, labeled, for training).
+        SingleOutputStreamOperator<EnrichedEvent> anomaly = byUser(drain)
+                .connect(rules)
+                .process(AnomalyScoringDetector.from(cfg, clock))
+                .uid("detect-anomaly-score").name("Score withdrawal anomalies");
+        SingleOutputStreamOperator<EnrichedEvent> enriched = byUser(anomaly)
                 .connect(rules)
                 .process(new UnauthorizedApprovalDetector(initial(RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock))
                 .uid("detect-unauthorized-approval").name("Detect unauthorized approvals");
 
         DataStream<Alert> userAlerts = newAddress.getSideOutput(Tags.ALERTS)
-                .union(drain.getSideOutput(Tags.ALERTS), enriched.getSideOutput(Tags.ALERTS));
+                .union(drain.getSideOutput(Tags.ALERTS), anomaly.getSideOutput(Tags.ALERTS),
+                        enriched.getSideOutput(Tags.ALERTS));
 
         // Platform-wide: one key each (or one per address), so counts are global at any parallelism.
         DataStream<Alert> concentration = userAlerts

@@ -21,7 +21,9 @@ public final class Playbook {
             RuleCatalog.ACCOUNT_DRAIN, "medium",
             RuleCatalog.NEW_ADDRESS_WITHDRAWAL, "low",
             RuleCatalog.DESTINATION_CONCENTRATION, "critical",
-            RuleCatalog.BULK_DRAIN, "critical");
+            RuleCatalog.BULK_DRAIN, "critical",
+            // The default; each alert carries the severity configured for its rule version.
+            RuleCatalog.ANOMALY_SCORE, "medium");
 
     public static String severityOf(String rule) {
         String s = SEVERITY.get(rule);
@@ -75,7 +77,11 @@ public final class Playbook {
             RuleCatalog.DESTINATION_CONCENTRATION, List.of(new Step("block_address", Scope.ADDRESS)),
             // One suspension per incident: the incident tracker marks the alert that may suspend.
             RuleCatalog.BULK_DRAIN, List.of(new Step("suspend_withdrawals", Scope.PLATFORM,
-                    a -> Boolean.TRUE.equals(a.evidence.suspendWithdrawals))));
+                    a -> Boolean.TRUE.equals(a.evidence.suspendWithdrawals))),
+            // A model's opinion alerts an analyst; it freezes only where configuration says so
+            // (rule.anomaly-score.freeze, recorded in the alert's evidence by the detector).
+            RuleCatalog.ANOMALY_SCORE, List.of(new Step("freeze_account", Scope.USER,
+                    a -> Boolean.TRUE.equals(a.evidence.freezeAccount))));
 
     public static List<Step> stepsFor(String rule) {
         return STEPS.getOrDefault(rule, List.of());

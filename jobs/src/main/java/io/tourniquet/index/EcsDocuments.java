@@ -7,7 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.Alert;
+import io.tourniquet.model.Anomaly;
 import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.models.WithdrawalFeatures;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import io.tourniquet.model.Incident;
 import io.tourniquet.model.Event;
 import io.tourniquet.util.Times;
@@ -110,6 +114,22 @@ public final class EcsDocuments {
         d.put("exchange.alert_ids", enriched.alertIds);
         d.put("exchange.incident_id", enriched.incidentId);
         d.put("exchange.late", enriched.late);
+        if (enriched.anomaly != null) {
+            // The features are the training data ('models export' reads them back); the score and
+            // model version say which model judged the approval, if any.
+            Anomaly an = enriched.anomaly;
+            Map<String, Double> features = new LinkedHashMap<>();
+            for (String name : WithdrawalFeatures.names()) {
+                if (an.features.containsKey(name)) features.put(name, an.features.get(name));
+            }
+            d.put("exchange.anomaly.schema_version", an.schemaVersion);
+            d.put("exchange.anomaly.schema_hash", an.schemaHash);
+            d.put("exchange.anomaly.features", features);
+            d.put("exchange.anomaly.model_version", an.modelVersion);
+            d.put("exchange.anomaly.score", an.score);
+            d.put("exchange.anomaly.threshold", an.threshold);
+            d.put("exchange.anomaly.top_contributions", an.topContributions);
+        }
 
         if (e.sourceTopic != null) {
             d.put("exchange.kafka.topic", e.sourceTopic);

@@ -48,5 +48,15 @@ public class AlertEvidence {
     /** Set by the incident tracker: true when this alert suspends withdrawals (once per incident). */
     public Boolean suspendWithdrawals;
 
+    // Anomaly score (models module).
+    /** The model's score of the approval, the threshold it exceeded, and the model version. */
+    public Double anomalyScore;
+    public Double anomalyThreshold;
+    public String modelVersion;
+    /** The features that raised the score most, largest first (see {@link AnomalyContribution}). */
+    public List<AnomalyContribution> contributions;
+    /** True when the rule's configuration asks for a freeze with the alert (rule.anomaly-score.freeze). */
+    public Boolean freezeAccount;
+
     public AlertEvidence() {}
 }

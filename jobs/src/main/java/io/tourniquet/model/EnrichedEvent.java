@@ -20,6 +20,11 @@ public class EnrichedEvent {
     public String incidentId;
     /** Arrived behind the watermark: still processed and indexed, and counted. */
     public boolean late;
+    /**
+     * On approvals only, set by the anomaly detector: the withdrawal's features (always, they are
+     * the training data) and, when a model is active, its score and version.
+     */
+    public Anomaly anomaly;
 
     public EnrichedEvent() {}
 

@@ -3,6 +3,10 @@ package io.tourniquet.rules;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.models.ModelArtifact;
+import io.tourniquet.models.ModelRejectedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +25,8 @@ public final class RuleCatalog {
     public static final String NEW_ADDRESS_WITHDRAWAL = "new_address_withdrawal";
     public static final String BULK_DRAIN = "bulk_drain";
     public static final String DESTINATION_CONCENTRATION = "destination_concentration";
+    /** The anomaly model's score (models module); its model version is a rule parameter. */
+    public static final String ANOMALY_SCORE = "anomaly_score";
     /** Not a detector, but its gap is a threshold analysts may change like any other. */
     public static final String INCIDENT = "incident";
 
@@ -40,6 +46,9 @@ public final class RuleCatalog {
         SETTINGS.put(DESTINATION_CONCENTRATION, List.of(Settings.CONCENTRATION_WINDOW,
                 Settings.CONCENTRATION_MIN_USERS));
         SETTINGS.put(INCIDENT, List.of(Settings.INCIDENT_GAP));
+        // models.dir is not a rule setting: where artifacts live is deployment, not a threshold.
+        SETTINGS.put(ANOMALY_SCORE, List.of(Settings.ANOMALY_MODEL_VERSION, Settings.ANOMALY_SEVERITY,
+                Settings.ANOMALY_FREEZE));
     }
 
     public static List<String> rules() {
@@ -87,9 +96,41 @@ public final class RuleCatalog {
         Map<String, String> params = new LinkedHashMap<>(current.params);
         params.putAll(changes);
         TourniquetConfig checked = base.with(params); // throws with every invalid value named
+        if (ANOMALY_SCORE.equals(current.rule)) checkModel(checked);
         Map<String, String> normalized = new LinkedHashMap<>();
         Map<String, String> effective = checked.describe();
         for (String key : own) normalized.put(key, effective.get(key));
         return new RuleVersion(current.rule, current.version + 1, normalized, changedBy, requestId, changedAt);
+    }
+
+    /**
+     * A model version is accepted only if its artifact is there and loads: present, of this code's
+     * feature schema, checksum verified, deserialized under the allow-list. Activating a bad model
+     * is then refused (to the DLQ, as an invalid rule change, with the loader's reason) instead of
+     * failing later in every detector. Costs one load (about a second) per such request.
+     */
+    public static void checkModel(TourniquetConfig cfg) {
+        String version = cfg.get(Settings.ANOMALY_MODEL_VERSION);
+        if (Settings.NO_MODEL.equals(version)) return;
+        Path dir = modelDirectory(cfg, version);
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(Settings.ANOMALY_MODEL_VERSION.key() + ": no model artifact " + dir
+                    + " (models.dir " + cfg.get(Settings.MODELS_DIR) + ")");
+        }
+        try {
+            ModelArtifact a = ModelArtifact.load(dir);
+            if (!version.equals(a.modelVersion())) {
+                throw new IllegalArgumentException(Settings.ANOMALY_MODEL_VERSION.key() + ": the artifact in " + dir
+                        + " is model " + a.modelVersion() + ", not " + version);
+            }
+        } catch (ModelRejectedException e) {
+            throw new IllegalArgumentException(Settings.ANOMALY_MODEL_VERSION.key() + ": model " + version
+                    + " refused: " + e.getMessage());
+        }
+    }
+
+    /** Where a model version's artifact lives: {@code <models.dir>/<version>}. */
+    public static Path modelDirectory(TourniquetConfig cfg, String version) {
+        return Path.of(cfg.get(Settings.MODELS_DIR)).resolve(version);
     }
 }

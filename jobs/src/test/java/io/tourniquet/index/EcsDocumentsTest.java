@@ -47,6 +47,54 @@ class EcsDocumentsTest {
     }
 
     @Test
+    void scoredApprovalCarriesItsFeaturesScoreAndModelVersion() throws Exception {
+        EnrichedEvent enriched = EnrichedEvent.of(approval());
+        io.tourniquet.model.Anomaly an = new io.tourniquet.model.Anomaly();
+        an.schemaVersion = io.tourniquet.models.WithdrawalFeatures.SCHEMA_VERSION;
+        an.schemaHash = io.tourniquet.models.WithdrawalFeatures.SCHEMA_HASH;
+        double[] x = new double[io.tourniquet.models.WithdrawalFeatures.COUNT];
+        x[io.tourniquet.models.WithdrawalFeatures.NEW_DEVICE] = 1.0;
+        an.features = new java.util.HashMap<>(io.tourniquet.models.WithdrawalFeatures.toMap(x)); // any order in
+        an.modelVersion = "m1";
+        an.score = 0.71;
+        an.threshold = 0.62;
+        an.topContributions = List.of(new io.tourniquet.model.AnomalyContribution("new_device", 1.0, 0.0, 0.05));
+        enriched.anomaly = an;
+
+        JsonNode anomaly = tree(EcsDocuments.event(enriched, EVENTS)).path("exchange").path("anomaly");
+        assertThat(anomaly.path("model_version").asText()).isEqualTo("m1");
+        assertThat(anomaly.path("score").asDouble()).isEqualTo(0.71);
+        assertThat(anomaly.path("threshold").asDouble()).isEqualTo(0.62);
+        assertThat(anomaly.path("schema_hash").asText()).isEqualTo(an.schemaHash);
+        java.util.List<String> names = new java.util.ArrayList<>();
+        anomaly.path("features").fieldNames().forEachRemaining(names::add);
+        assertThat(names).as("schema order out").containsExactlyElementsOf(
+                io.tourniquet.models.WithdrawalFeatures.names());
+        assertThat(anomaly.path("features").path("new_device").asDouble()).isEqualTo(1.0);
+        assertThat(anomaly.path("top_contributions").get(0).path("score_change").asDouble()).isEqualTo(0.05);
+
+        // Every feature is mapped as a double in the events template (the export reads them back).
+        JsonNode template = Json.MAPPER.readTree(getClass().getResourceAsStream("/index-templates/events.json"));
+        JsonNode mapped = template.path("mappings").path("properties").path("exchange").path("properties")
+                .path("anomaly").path("properties").path("features").path("properties");
+        for (String name : io.tourniquet.models.WithdrawalFeatures.names()) {
+            assertThat(mapped.path(name).path("type").asText()).as(name).isEqualTo("double");
+        }
+    }
+
+    @Test
+    void unscoredApprovalCarriesItsFeaturesOnly() {
+        EnrichedEvent enriched = EnrichedEvent.of(approval());
+        enriched.anomaly = new io.tourniquet.model.Anomaly();
+        enriched.anomaly.features = io.tourniquet.models.WithdrawalFeatures.toMap(
+                new double[io.tourniquet.models.WithdrawalFeatures.COUNT]);
+        JsonNode anomaly = tree(EcsDocuments.event(enriched, EVENTS)).path("exchange").path("anomaly");
+        assertThat(anomaly.path("features").size()).isEqualTo(io.tourniquet.models.WithdrawalFeatures.COUNT);
+        assertThat(anomaly.has("score")).isFalse();
+        assertThat(anomaly.has("model_version")).isFalse();
+    }
+
+    @Test
     void authorizedApproval() {
         EnrichedEvent enriched = EnrichedEvent.of(approval());
         enriched.mfaAuthorized = true;

@@ -1,0 +1,332 @@
+package io.tourniquet.detect;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.AlertEvidence;
+import io.tourniquet.model.Anomaly;
+import io.tourniquet.model.AnomalyContribution;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Event;
+import io.tourniquet.models.Contribution;
+import io.tourniquet.models.ModelArtifact;
+import io.tourniquet.models.ModelRejectedException;
+import io.tourniquet.models.Scorer;
+import io.tourniquet.models.UserHistory;
+import io.tourniquet.models.WithdrawalContext;
+import io.tourniquet.models.WithdrawalFeatures;
+import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.util.Ids;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keyed by user: computes the withdrawal feature vector ({@link WithdrawalFeatures}, the models
+ * module's one definition) at every approval, logs it on the enriched event (the training data),
+ * and, when the {@code anomaly_score} rule names a model version, scores it with that model and
+ * raises an {@code anomaly_score} alert above the model's threshold, naming the model version,
+ * the score and the top three contributing features.
+ *
+ * <p><b>Hot reload.</b> The model version is a parameter of the rule, so a model is activated by an
+ * analyst's signed, audited rule change (validated by {@link RuleCatalog#next}, which loads the
+ * artifact first and refuses a missing or rejected one). The detector loads a version the first
+ * time an approval needs it and keeps that one scorer in a transient field: the first approval
+ * after a switch (or after a restart) pauses this subtask for the load, about a second for a
+ * 100-tree forest; later approvals cost one scoring (tens of microseconds). A version that fails
+ * to load here (deleted after validation, for example) is logged and counted, and approvals are
+ * then logged with their features but no score: scoring never fails the job.
+ *
+ * <p><b>State per user.</b> The profile ({@link AnomalyProfile}: past approved withdrawals, known
+ * devices, IPs, countries), kept for as long as the user exists: that is what "unlike the account's
+ * own history" compares with. The rest drains by event-time timers: session logins after
+ * {@link #SESSION_RETENTION_MS} (after that, login age is at its cap anyway), withdrawal requests
+ * after {@link #REQUEST_RETENTION_MS}, and whitelisted destinations after
+ * {@link #WHITELIST_RETENTION_MS} (an older one counts as never whitelisted, which the destination
+ * age caps near the same value). Timers are never deleted: one that finds nothing due does nothing.
+ *
+ * <p>Every event leaves once, on the main output, after its own effect on state.
+ */
+public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, EnrichedEvent, AnomalySettings> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(AnomalyScoringDetector.class);
+
+    public static final String RULE = RuleCatalog.ANOMALY_SCORE;
+    public static final int TOP_CONTRIBUTIONS = 3;
+    public static final long SESSION_RETENTION_MS = 24 * 3_600_000L;
+    public static final long REQUEST_RETENTION_MS = 24 * 3_600_000L;
+    public static final long WHITELIST_RETENTION_MS = 30 * 24 * 3_600_000L;
+
+    static final ValueStateDescriptor<AnomalyProfile> PROFILE =
+            new ValueStateDescriptor<>("anomaly-profile", AnomalyProfile.class);
+    static final MapStateDescriptor<String, SessionLogin> SESSIONS =
+            new MapStateDescriptor<>("anomaly-sessions", String.class, SessionLogin.class);
+    static final MapStateDescriptor<String, WithdrawalRequestFacts> REQUESTS =
+            new MapStateDescriptor<>("anomaly-requests", String.class, WithdrawalRequestFacts.class);
+    static final MapStateDescriptor<String, Long> WHITELIST =
+            new MapStateDescriptor<>("anomaly-whitelist", String.class, Long.class);
+
+    private final String modelsDir;
+
+    private transient ValueState<AnomalyProfile> profile;
+    private transient MapState<String, SessionLogin> sessions;
+    private transient MapState<String, WithdrawalRequestFacts> requests;
+    private transient MapState<String, Long> whitelist;
+    /** The one loaded model (the version in force), and versions that failed to load here. */
+    private transient String loadedVersion;
+    private transient Scorer loadedScorer;
+    private transient Set<String> refusedVersions;
+    private transient Counter approvalsFeatured;
+    private transient Counter approvalsScored;
+    private transient Counter anomalyAlerts;
+    private transient Counter modelsLoaded;
+    private transient Counter modelLoadFailures;
+
+    public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock) {
+        super(initial, AnomalySettings::from, clock);
+        this.modelsDir = modelsDir;
+    }
+
+    /**
+     * The detector as configured; a model version set in configuration (version 1 of the rule) is
+     * checked here like an analyst's change, so a job never starts with a bad model.
+     */
+    public static AnomalyScoringDetector from(TourniquetConfig cfg, SerializableClock clock) {
+        RuleCatalog.checkModel(cfg);
+        return new AnomalyScoringDetector(RuleCatalog.initial(RULE, cfg), cfg.get(Settings.MODELS_DIR), clock);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        profile = getRuntimeContext().getState(PROFILE);
+        sessions = getRuntimeContext().getMapState(SESSIONS);
+        requests = getRuntimeContext().getMapState(REQUESTS);
+        whitelist = getRuntimeContext().getMapState(WHITELIST);
+        refusedVersions = new HashSet<>();
+        var metrics = getRuntimeContext().getMetricGroup();
+        approvalsFeatured = metrics.counter("anomalyApprovalsFeatured");
+        approvalsScored = metrics.counter("anomalyApprovalsScored");
+        anomalyAlerts = metrics.counter("anomalyAlerts");
+        modelsLoaded = metrics.counter("anomalyModelsLoaded");
+        modelLoadFailures = metrics.counter("anomalyModelLoadFailures");
+    }
+
+    @Override
+    public void processElement(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        useRule(ctx);
+        Event ev = in.event;
+        if (ev.kind == Event.Kind.LOGIN && "success".equals(ev.outcome) && ev.sessionId != null) {
+            onLogin(ev, ctx);
+        } else if (ev.kind == Event.Kind.ACCOUNT_CHANGE && ev.address != null) {
+            onAccountChange(ev, ctx);
+        } else if (ev.kind == Event.Kind.WITHDRAWAL && "requested".equals(ev.status) && ev.withdrawalId != null) {
+            onRequest(ev, ctx);
+        } else if (ev.isApproval() && ev.withdrawalId != null) {
+            onApproval(in, ctx);
+        }
+        out.collect(in);
+    }
+
+    private void onLogin(Event ev, ReadOnlyContext ctx) throws Exception {
+        UserHistory h = history();
+        SessionLogin s = new SessionLogin();
+        s.sessionId = ev.sessionId;
+        s.loginTime = ev.eventTime;
+        s.deviceId = ev.deviceId;
+        s.ip = ev.ip;
+        s.country = ev.geoCountry;
+        s.jailbroken = Boolean.TRUE.equals(ev.deviceJailbroken);
+        // Known as of this login, before it is added (the features' contract).
+        s.deviceKnown = ev.deviceId != null && h.knownDevices().contains(ev.deviceId);
+        s.ipKnown = ev.ip != null && h.knownIps().contains(ev.ip);
+        s.countryKnown = ev.geoCountry != null && h.knownCountries().contains(ev.geoCountry);
+        sessions.put(s.sessionId, s);
+        profile.update(AnomalyProfile.of(h.withLogin(ev.deviceId, ev.ip, ev.geoCountry)));
+        ctx.timerService().registerEventTimeTimer(ev.eventTime + SESSION_RETENTION_MS);
+    }
+
+    private void onAccountChange(Event ev, ReadOnlyContext ctx) throws Exception {
+        if (NewAddressWithdrawalDetector.WHITELIST_ADDED.equals(ev.action)) {
+            Long before = whitelist.get(ev.address);
+            if (before == null || before < ev.eventTime) whitelist.put(ev.address, ev.eventTime);
+            ctx.timerService().registerEventTimeTimer(ev.eventTime + WHITELIST_RETENTION_MS);
+        } else if (NewAddressWithdrawalDetector.WHITELIST_REMOVED.equals(ev.action)) {
+            whitelist.remove(ev.address);
+        }
+    }
+
+    private void onRequest(Event ev, ReadOnlyContext ctx) throws Exception {
+        WithdrawalRequestFacts r = new WithdrawalRequestFacts();
+        r.withdrawalId = ev.withdrawalId;
+        r.requestTime = ev.eventTime;
+        r.usdValue = ev.usdValue;
+        r.accountBalanceUsd = ev.accountBalanceUsd;
+        r.destinationAddress = ev.destinationAddress;
+        r.sessionId = ev.sessionId;
+        Long at = ev.destinationAddress == null ? null : whitelist.get(ev.destinationAddress);
+        r.whitelistedAt = at != null && at <= ev.eventTime ? at : null;
+        requests.put(r.withdrawalId, r);
+        ctx.timerService().registerEventTimeTimer(ev.eventTime + REQUEST_RETENTION_MS);
+    }
+
+    private void onApproval(EnrichedEvent in, ReadOnlyContext ctx) throws Exception {
+        Event a = in.event;
+        WithdrawalRequestFacts r = requests.get(a.withdrawalId);
+        Double usd = a.usdValue != null ? a.usdValue : r != null ? r.usdValue : null;
+        if (usd == null || !Double.isFinite(usd) || usd < 0) return; // nothing to compare; left unfeatured
+        requests.remove(a.withdrawalId);
+        // An approval whose request was not seen (older than the retention, or lost) is taken as
+        // requested at the approval: no delay, no balance, whitelisting as of now.
+        long requestTime = r != null ? r.requestTime : a.eventTime;
+        Long whitelistedAt;
+        if (r != null) {
+            whitelistedAt = r.whitelistedAt;
+        } else {
+            Long at = a.destinationAddress == null ? null : whitelist.get(a.destinationAddress);
+            whitelistedAt = at != null && at <= requestTime ? at : null;
+        }
+        String sessionId = r != null && r.sessionId != null ? r.sessionId : a.sessionId;
+        SessionLogin s = sessionId == null ? null : sessions.get(sessionId);
+
+        UserHistory current = history();
+        double[] x = WithdrawalFeatures.compute(asAtLogin(current, s), new WithdrawalContext(requestTime,
+                a.eventTime, usd, r != null ? r.accountBalanceUsd : null,
+                s != null ? s.loginTime : null, s != null ? s.deviceId : null, s != null ? s.ip : null,
+                s != null ? s.country : null, s != null && s.jailbroken, whitelistedAt));
+        profile.update(AnomalyProfile.of(current.withWithdrawal(requestTime, usd)));
+
+        Anomaly an = new Anomaly();
+        an.schemaVersion = WithdrawalFeatures.SCHEMA_VERSION;
+        an.schemaHash = WithdrawalFeatures.SCHEMA_HASH;
+        an.features.putAll(WithdrawalFeatures.toMap(x));
+        in.anomaly = an;
+        approvalsFeatured.inc();
+
+        Scorer scorer = scorer(settings.modelVersion());
+        if (scorer == null) return;
+        double score = scorer.score(x);
+        an.modelVersion = scorer.modelVersion();
+        an.score = score;
+        an.threshold = scorer.threshold();
+        approvalsScored.inc();
+        if (!scorer.anomalous(score)) return;
+        an.topContributions = new ArrayList<>();
+        for (Contribution c : scorer.topContributions(x, TOP_CONTRIBUTIONS)) {
+            an.topContributions.add(new AnomalyContribution(c.feature(), c.value(), c.baseline(), c.scoreChange()));
+        }
+        Alert alert = alertFor(a, an, settings, clock.getAsLong());
+        alert.ruleVersion = ruleVersion;
+        in.alertIds.add(alert.alertId);
+        anomalyAlerts.inc();
+        ctx.output(Tags.ALERTS, alert);
+    }
+
+    /**
+     * The history as the features' contract wants it: as of the session's login, before it. The
+     * login's device, IP and country count as known exactly when they were known then (decided at
+     * the login), which is all {@link WithdrawalFeatures#compute} asks of the known lists; the
+     * past withdrawals are today's, which compute limits to those requested before this one.
+     */
+    private static UserHistory asAtLogin(UserHistory current, SessionLogin s) {
+        if (s == null) return new UserHistory(current.pastWithdrawals(), List.of(), List.of(), List.of());
+        return new UserHistory(current.pastWithdrawals(),
+                s.deviceKnown ? List.of(s.deviceId) : List.of(),
+                s.ipKnown ? List.of(s.ip) : List.of(),
+                s.countryKnown ? List.of(s.country) : List.of());
+    }
+
+    private UserHistory history() throws Exception {
+        AnomalyProfile p = profile.value();
+        return p == null ? UserHistory.empty() : p.toHistory();
+    }
+
+    /** The scorer of a version, loaded on first use; null when scoring is off or the version failed. */
+    private Scorer scorer(String version) {
+        if (version == null) return null;
+        if (version.equals(loadedVersion)) return loadedScorer;
+        if (refusedVersions.contains(version)) return null;
+        Path dir = Path.of(modelsDir).resolve(version);
+        try {
+            long start = System.nanoTime();
+            Scorer s = ModelArtifact.load(dir).scorer();
+            loadedVersion = version;
+            loadedScorer = s;
+            modelsLoaded.inc();
+            LOG.info("anomaly model {} loaded from {} in {} ms", version, dir, (System.nanoTime() - start) / 1_000_000);
+            return s;
+        } catch (ModelRejectedException | RuntimeException e) {
+            // Validated when activated, so this is a model removed or damaged since: keep running.
+            refusedVersions.add(version);
+            modelLoadFailures.inc();
+            LOG.error("anomaly model {} in {} cannot be loaded; approvals are logged unscored until another"
+                    + " version is activated: {}", version, dir, e.getMessage());
+            return null;
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        useRule(ctx);
+        removeWhere(sessions, s -> s.loginTime + SESSION_RETENTION_MS <= timestamp);
+        removeWhere(requests, r -> r.requestTime + REQUEST_RETENTION_MS <= timestamp);
+        removeWhere(whitelist, t -> t + WHITELIST_RETENTION_MS <= timestamp);
+    }
+
+    private static <V> void removeWhere(MapState<String, V> map, java.util.function.Predicate<V> due) throws Exception {
+        List<String> gone = new ArrayList<>();
+        for (Map.Entry<String, V> e : map.entries()) {
+            if (due.test(e.getValue())) gone.add(e.getKey());
+        }
+        for (String k : gone) map.remove(k);
+    }
+
+    static Alert alertFor(Event a, Anomaly an, AnomalySettings s, long now) {
+        Alert alert = new Alert();
+        alert.alertId = Ids.of("alert", RULE, a.eventId);
+        alert.rule = RULE;
+        alert.severity = s.severity();
+        alert.eventTime = a.eventTime;
+        alert.detectedAt = now;
+        alert.userId = a.userId;
+        alert.withdrawalId = a.withdrawalId;
+        StringBuilder why = new StringBuilder();
+        for (AnomalyContribution c : an.topContributions) {
+            if (why.length() > 0) why.append(", ");
+            why.append(c.feature);
+        }
+        alert.summary = String.format(Locale.ROOT, "Withdrawal %s of %s %s (US$%,.2f) by user %s scored %.3f by"
+                        + " anomaly model %s (threshold %.3f); most unusual: %s.", a.withdrawalId, a.amount, a.asset,
+                a.usdValue == null ? 0.0 : a.usdValue, a.userId, an.score, an.modelVersion, an.threshold, why);
+        AlertEvidence e = alert.evidence;
+        e.eventIds.add(a.eventId);
+        e.reason = "anomalous_withdrawal";
+        e.asset = a.asset;
+        e.network = a.network;
+        e.amount = a.amount;
+        e.usdValue = a.usdValue;
+        e.destinationAddress = a.destinationAddress;
+        e.sessionId = a.sessionId;
+        e.ip = a.ip;
+        e.deviceId = a.deviceId;
+        e.anomalyScore = an.score;
+        e.anomalyThreshold = an.threshold;
+        e.modelVersion = an.modelVersion;
+        e.contributions = new ArrayList<>(an.topContributions);
+        if (s.freeze()) e.freezeAccount = true;
+        return alert;
+    }
+}
