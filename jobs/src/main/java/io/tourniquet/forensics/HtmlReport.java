@@ -81,7 +81,7 @@ public final class HtmlReport {
             .status-resolved{background:#dafbe1;color:#116329}
             .note,.sub{color:#57606a;font-size:.85rem}
             .sub{margin:0}
-            .pair{display:flex;gap:48px;flex-wrap:wrap}
+            .pair{display:flex;gap:48px;flex-wrap:wrap;align-items:flex-start}
             .legend{display:flex;gap:18px;flex-wrap:wrap;font-size:.8rem;color:#57606a;margin:4px 0 0}
             .legend span::before{content:"";display:inline-block;width:10px;height:10px;margin-right:5px;\
             vertical-align:-1px;background:var(--c);border-radius:var(--r,0)}
