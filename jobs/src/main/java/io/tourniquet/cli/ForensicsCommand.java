@@ -17,6 +17,8 @@ import io.tourniquet.forensics.Forensics.Timeline;
 import io.tourniquet.forensics.Forensics.TimelineEntry;
 import io.tourniquet.forensics.Forensics.UserEligibility;
 import io.tourniquet.forensics.ForensicsJson;
+import io.tourniquet.forensics.HtmlReport;
+import io.tourniquet.forensics.ReportData;
 import io.tourniquet.forensics.TimeRange;
 import io.tourniquet.forensics.UnknownIdException;
 import io.tourniquet.json.Json;
@@ -53,12 +55,12 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "forensics", mixinStandardHelpOptions = true,
         description = "Answer an analyst's questions from the forensic indexes in Elasticsearch: incidents, one "
-                + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, and export "
-                + "of the events.",
+                + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, export "
+                + "of the events, and an incident report as one HTML page.",
         subcommands = {ForensicsCommand.Incidents.class, ForensicsCommand.IncidentCmd.class,
                 ForensicsCommand.TimelineCmd.class, ForensicsCommand.RootCauseCmd.class,
                 ForensicsCommand.AttackerInfraCmd.class, ForensicsCommand.AppEligibilityCmd.class,
-                ForensicsCommand.ExportCmd.class},
+                ForensicsCommand.ExportCmd.class, ForensicsCommand.ReportCmd.class},
         footer = {"", "Exit codes: 0 answered, 2 unknown incident or user (or bad arguments), "
                 + "3 Elasticsearch unreachable."})
 public final class ForensicsCommand implements Runnable {
@@ -71,7 +73,7 @@ public final class ForensicsCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: incidents, incident, "
-                + "timeline, root-cause, attacker-infra, app-eligibility or export");
+                + "timeline, root-cause, attacker-infra, app-eligibility, export or report");
     }
 
     /** RFC 3339 timestamps for --since and --until. */
@@ -329,6 +331,41 @@ public final class ForensicsCommand implements Runnable {
             // PrintWriter keeps write errors to itself: a full disk must not look like a complete export.
             if (out.checkError()) throw new IOException("writing the export failed" + (outFile == null ? "" : ": " + outFile));
             return n;
+        }
+    }
+
+    /** Durations for --interval, as settings take them ({@code 1 min}, {@code 30 s}, {@code 1 h}). */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return org.apache.flink.util.TimeUtils.parseDuration(value);
+        }
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true,
+            description = {"One incident as a self-contained HTML page (inline CSS and SVG, nothing fetched when "
+                    + "opened): summary, a chart of approvals and alerts over time with the start and containment "
+                    + "marked, per-asset impact, root cause and attacker infrastructure, from the same queries as "
+                    + "incident, root-cause and attacker-infra."})
+    static final class ReportCmd extends Question {
+        @Option(names = "--incident", required = true, paramLabel = "ID", description = "The incident.")
+        String incident;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "The HTML file to write.")
+        Path outFile;
+
+        @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
+                description = "The chart's bucket size, whole seconds (e.g. '30 s', '5 min'); "
+                        + "default: per minute, coarser for long incidents (at most 120 bars).")
+        Duration interval;
+
+        @Override
+        void ask(Forensics f, PrintWriter out) throws IOException {
+            ReportData data = ReportData.assemble(f, incident, interval, Instant.now());
+            Files.writeString(outFile, HtmlReport.render(data), StandardCharsets.UTF_8);
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("wrote the report of incident " + incident + " to " + outFile);
+            err.flush();
         }
     }
 

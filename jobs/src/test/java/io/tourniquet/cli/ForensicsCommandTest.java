@@ -47,6 +47,9 @@ class ForensicsCommandTest {
     static final String EMPTY_COUNT = "{\"count\":0,\"_shards\":{\"total\":0,\"successful\":0,\"skipped\":0,\"failed\":0}}";
 
     HttpServer stub;
+    /** Where 'report' is told to write; no test that fails to answer may leave it behind. */
+    final java.nio.file.Path reportFile = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+            "forensics-command-test-" + ProcessHandle.current().pid() + ".html");
     String stubUrl;
     final List<String> requests = new ArrayList<>();
 
@@ -73,8 +76,9 @@ class ForensicsCommandTest {
     }
 
     @AfterAll
-    void stopStub() {
+    void stopStub() throws IOException {
         stub.stop(0);
+        java.nio.file.Files.deleteIfExists(reportFile);
     }
 
     record Run(int code, String out, String err) {
@@ -94,7 +98,8 @@ class ForensicsCommandTest {
     void unreachableElasticsearchExitsWith3AndSaysWhere() {
         List<List<String>> commands = List.of(List.of("incidents"), List.of("incident", "inc-1"),
                 List.of("timeline", "u-1"), List.of("root-cause"), List.of("attacker-infra"),
-                List.of("app-eligibility", "--incident", "inc-1"), List.of("export", "--user", "u-1"));
+                List.of("app-eligibility", "--incident", "inc-1"), List.of("export", "--user", "u-1"),
+                List.of("report", "--incident", "inc-1", "--out", reportFile.toString()));
         for (List<String> c : commands) {
             List<String> args = new ArrayList<>(List.of("forensics"));
             args.addAll(c);
@@ -115,6 +120,7 @@ class ForensicsCommandTest {
         cases.put(List.of("attacker-infra", "--incident", "inc-x"), "unknown incident 'inc-x'");
         cases.put(List.of("app-eligibility", "--incident", "inc-x"), "unknown incident 'inc-x'");
         cases.put(List.of("export", "--incident", "inc-x"), "unknown incident 'inc-x'");
+        cases.put(List.of("report", "--incident", "inc-x", "--out", reportFile.toString()), "unknown incident 'inc-x'");
         cases.put(List.of("timeline", "u-x"), "unknown user 'u-x': no events, alerts or actions");
         cases.put(List.of("export", "--user", "u-x"), "unknown user 'u-x': no events");
         cases.forEach((c, message) -> {
@@ -161,6 +167,14 @@ class ForensicsCommandTest {
         Run noIncident = run("forensics", "app-eligibility", "--es", UNREACHABLE);
         assertThat(noIncident.code).isEqualTo(2);
         assertThat(noIncident.err).contains("--incident");
+        Run noOut = run("forensics", "report", "--incident", "inc-1", "--es", UNREACHABLE);
+        assertThat(noOut.code).isEqualTo(2);
+        assertThat(noOut.err).contains("--out");
+        Run badInterval = run("forensics", "report", "--incident", "inc-1", "--out", reportFile.toString(),
+                "--interval", "often", "--es", UNREACHABLE);
+        assertThat(badInterval.code).isEqualTo(2);
+        assertThat(badInterval.err).contains("--interval");
+        assertThat(reportFile).as("nothing written when nothing was answered").doesNotExist();
         Run noSub = run("forensics");
         assertThat(noSub.code).isEqualTo(2);
         assertThat(noSub.err).contains("missing subcommand");

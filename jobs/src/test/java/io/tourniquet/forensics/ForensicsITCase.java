@@ -11,6 +11,8 @@ import io.tourniquet.cli.SetupCommand;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.forensics.Forensics.Activity;
+import io.tourniquet.forensics.Forensics.AssetAmount;
 import io.tourniquet.forensics.Forensics.AttackerInfra;
 import io.tourniquet.forensics.Forensics.IncidentView;
 import io.tourniquet.forensics.Forensics.Indicator;
@@ -33,6 +35,7 @@ import io.tourniquet.sim.Simulator;
 import io.tourniquet.testing.EsHttp;
 import io.tourniquet.testing.LocalServices;
 import io.tourniquet.testing.SharedMiniCluster;
+import io.tourniquet.util.Times;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -53,7 +56,10 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.jsoup.Jsoup;
+import org.jsoup.nodes.Document;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -452,6 +458,158 @@ class ForensicsITCase {
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(all.toArray(String[]::new));
         return new Run(code, out.toString(), err.toString());
+    }
+
+    // ------------------------------------------------------------------------------------ report
+
+    /** The text of each body row's cell {@code index} of the table with this id. */
+    private static List<String> column(Document doc, String tableId, int index) {
+        return doc.getElementById(tableId).select("tbody tr").stream().map(r -> r.child(index).text()).toList();
+    }
+
+    private static BigDecimal usdCell(String text) {
+        return new BigDecimal(text.replace("US$", "").replace(",", "").trim());
+    }
+
+    @Test
+    void theReportShowsTheCliAnswersAndTheHistogramCountsTheIncidentsApprovals(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("report.html");
+        Run run = cli("forensics", "report", "--incident", incident.id(), "--out", file.toString());
+        assertThat(run.code).as(run.err).isZero();
+        assertThat(run.err).contains("wrote the report of incident " + incident.id());
+        Document doc = Jsoup.parse(file.toFile(), "UTF-8");
+
+        // The summary: the CLI's answer (--json) and the ground truth.
+        JsonNode cliIncident = JSON.readTree(cli("forensics", "incident", incident.id(), "--json").out);
+        IncidentView inc = forensics.incident(incident.id());
+        assertThat(doc.selectFirst("[data-field=users-affected]").text())
+                .isEqualTo(cliIncident.path("users_affected").asText())
+                .isEqualTo(String.valueOf(truth.incident().usersAffected()));
+        assertThat(doc.selectFirst("[data-field=status]").text()).isEqualTo(cliIncident.path("status").asText());
+        assertThat(doc.selectFirst("[data-field=started]").text()).startsWith(cliIncident.path("started_at").asText());
+        assertThat(doc.selectFirst("[data-field=contained]").text()).startsWith(cliIncident.path("contained_at").asText());
+        assertThat(usdCell(doc.selectFirst("[data-field=usd-total]").text()))
+                .isEqualTo(inc.usdTotal().setScale(2, java.math.RoundingMode.HALF_EVEN))
+                .isEqualByComparingTo(truth.incident().usdTotal().setScale(2, java.math.RoundingMode.HALF_EVEN));
+        assertThat(usdCell(doc.selectFirst("[data-field=usd-after-containment]").text()))
+                .isEqualTo(inc.usdAfterContainment().setScale(2, java.math.RoundingMode.HALF_EVEN));
+        assertThat(doc.select("#user-ids code").eachText()).containsExactlyElementsOf(inc.userIds());
+
+        // Per asset: the exact amount strings, US$ and withdrawals of the incident's impact.
+        assertThat(column(doc, "impact-table", 0)).containsExactlyElementsOf(inc.impact().stream().map(AssetAmount::asset).toList());
+        assertThat(column(doc, "impact-table", 1)).containsExactlyElementsOf(inc.impact().stream().map(AssetAmount::amount).toList());
+        assertThat(column(doc, "impact-table", 2).stream().map(ForensicsITCase::usdCell).toList())
+                .containsExactlyElementsOf(inc.impact().stream()
+                        .map(a -> a.usdValue().setScale(2, java.math.RoundingMode.HALF_EVEN)).toList());
+        assertThat(column(doc, "impact-table", 3)).containsExactlyElementsOf(inc.impact().stream()
+                .map(a -> String.valueOf(a.withdrawals())).toList());
+        Map<String, BigDecimal> shown = new TreeMap<>();
+        for (int k = 0; k < inc.impact().size(); k++) {
+            shown.put(column(doc, "impact-table", 0).get(k), new BigDecimal(column(doc, "impact-table", 1).get(k)).stripTrailingZeros());
+        }
+        Map<String, BigDecimal> expected = new TreeMap<>();
+        truth.incident().impact().values().forEach(t -> expected.put(t.asset(), t.amount().stripTrailingZeros()));
+        assertThat(shown).isEqualTo(expected);
+
+        // Root cause: the same rows as 'forensics root-cause --incident'.
+        RootCause rc = forensics.rootCause(incident.id(), TimeRange.ALL);
+        List<List<String>> backends = doc.getElementById("root-cause-backends").select("tbody tr").stream()
+                .map(r -> r.children().eachText()).toList();
+        assertThat(backends).containsExactlyElementsOf(rc.byBackend().stream().map(b -> List.of(b.service(), b.version(),
+                String.valueOf(b.approvals()), String.valueOf(b.users()), Times.format(b.firstSeen().toEpochMilli()),
+                Times.format(b.lastSeen().toEpochMilli()))).toList());
+        assertThat(backends).singleElement().satisfies(row -> assertThat(row.subList(0, 3)).containsExactly(
+                truth.compromisedService(), truth.compromisedServiceVersion(), String.valueOf(incidentApprovals().size())));
+        List<List<String>> channels = doc.getElementById("root-cause-channels").select("tbody tr").stream()
+                .map(r -> r.children().eachText()).toList();
+        assertThat(channels).containsExactlyElementsOf(rc.byChannel().stream().map(c -> List.of(c.channel(),
+                String.valueOf(c.approvals()), String.valueOf(c.users()), Times.format(c.firstSeen().toEpochMilli()),
+                Times.format(c.lastSeen().toEpochMilli()))).toList());
+        Run cliRootCause = cli("forensics", "root-cause", "--incident", incident.id(), "--json");
+        assertThat(JSON.readTree(cliRootCause.out).path("approvals").asLong()).isEqualTo(rc.approvals());
+
+        // Attacker infrastructure: the CLI's default answer, in its order.
+        AttackerInfra infra = forensics.attackerInfra(incident.id(), TimeRange.ALL, false, ReportData.INFRA_LIMIT);
+        assertThat(column(doc, "infra-ips", 0)).containsExactlyElementsOf(infra.ips().stream().map(Indicator::value).toList())
+                .containsExactlyInAnyOrderElementsOf(truth.attackerIps());
+        assertThat(column(doc, "infra-ips", 1)).containsExactlyElementsOf(infra.ips().stream()
+                .map(i -> String.valueOf(i.victims())).toList());
+        assertThat(column(doc, "infra-ips", 3)).containsExactlyElementsOf(infra.ips().stream()
+                .map(i -> Times.format(i.firstSeen().toEpochMilli())).toList());
+        assertThat(column(doc, "infra-devices", 0)).containsExactlyElementsOf(infra.devices().stream().map(Indicator::value).toList());
+        assertThat(column(doc, "infra-addresses", 0)).containsExactlyElementsOf(infra.addresses().stream()
+                .map(Indicator::value).toList());
+
+        // The chart: every unauthorized approval of the incident in its bars, started and contained marked.
+        long approvals = incidentApprovals().size();
+        long barsTotal = doc.select("#chart g.bucket").stream().mapToLong(g -> Long.parseLong(g.attr("data-unauthorized"))).sum();
+        assertThat(barsTotal).isEqualTo(approvals).isEqualTo(rc.approvals());
+        assertThat(doc.selectFirst("#chart line.marker.started").attr("data-time"))
+                .isEqualTo(Times.format(inc.startedAt().toEpochMilli()));
+        assertThat(doc.selectFirst("#chart line.marker.contained").attr("data-time"))
+                .isEqualTo(Times.format(inc.containedAt().toEpochMilli()));
+        assertThat(doc.select("script, link, img, [src], [href]")).isEmpty();
+    }
+
+    @Test
+    void theActivityHistogramCountsTheIncidentsApprovalsAndAlertsPerBucket() {
+        TimeRange w = window();
+        Activity perHour = timed("activity", () -> forensics.activity(incident.id(), w, Duration.ofHours(1)));
+        assertThat(perHour.buckets()).extracting(Forensics.ActivityBucket::start).isSorted();
+        assertThat(perHour.buckets()).hasSize((int) (Duration.between(
+                w.since().truncatedTo(java.time.temporal.ChronoUnit.HOURS), w.until().minusMillis(1)).toHours() + 1));
+        assertThat(perHour.unauthorizedApprovals()).isEqualTo(incidentApprovals().size())
+                .isEqualTo(forensics.rootCause(incident.id(), TimeRange.ALL).approvals());
+        assertThat(perHour.alerts()).isEqualTo(incident.alertsByRule().values().stream().mapToLong(Long::longValue).sum());
+        assertThat(perHour.rules()).containsExactlyInAnyOrderElementsOf(incident.alertsByRule().keySet());
+        long approvedInWindow = simEvents.stream().filter(e -> "approved".equals(e.text("status")) && within(w, e.time()))
+                .count();
+        assertThat(perHour.approvals()).isEqualTo(approvedInWindow);
+
+        // Per minute over the report's chart: each bucket holds the approvals of its own minute.
+        ReportData data = ReportData.assemble(forensics, incident.id(), null, Instant.EPOCH);
+        Activity perMinute = data.activity();
+        assertThat(perMinute.interval()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(perMinute.unauthorizedApprovals()).isEqualTo(incidentApprovals().size());
+        Map<Instant, Long> expected = incidentApprovals().stream().collect(Collectors.groupingBy(
+                u -> u.eventTime().truncatedTo(java.time.temporal.ChronoUnit.MINUTES), TreeMap::new, Collectors.counting()));
+        Map<Instant, Long> actual = new TreeMap<>();
+        perMinute.buckets().stream().filter(b -> b.unauthorizedApprovals() > 0)
+                .forEach(b -> actual.put(b.start(), b.unauthorizedApprovals()));
+        assertThat(actual).isEqualTo(expected);
+        Map<String, Long> alertsByRule = new TreeMap<>();
+        perMinute.buckets().forEach(b -> b.alertsByRule().forEach((r, n) -> alertsByRule.merge(r, n, Long::sum)));
+        assertThat(alertsByRule).isEqualTo(new TreeMap<>(incident.alertsByRule()));
+
+        assertThatThrownBy(() -> forensics.activity("no-such-incident", w, Duration.ofHours(1)))
+                .isInstanceOf(UnknownIdException.class);
+        assertThatThrownBy(() -> forensics.activity(incident.id(), w, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("longer interval");
+    }
+
+    @Test
+    void theReportRendersInAHeadlessBrowser(@TempDir Path dir) throws Exception {
+        Path chromium = Path.of("/usr/bin/chromium");
+        Assumptions.assumeTrue(Files.isExecutable(chromium),
+                "no /usr/bin/chromium: the report's rendering is not checked (its content is, above)");
+        Path file = dir.resolve("report.html");
+        Files.writeString(file, HtmlReport.render(ReportData.assemble(forensics, incident.id(), null, Instant.now())),
+                StandardCharsets.UTF_8);
+        Path png = dir.resolve("r.png");
+        Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--user-data-dir=" + dir.resolve("profile"), "--screenshot=" + png,
+                "--window-size=1280,2000", file.toUri().toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("chromium.log").toFile()).start();
+        boolean done = p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly();
+        assertThat(done).as("chromium finished").isTrue();
+        assertThat(png).as(Files.readString(dir.resolve("chromium.log"))).exists();
+        byte[] bytes = Files.readAllBytes(png);
+        assertThat(bytes.length).as("a screenshot with content, not a blank page").isGreaterThan(30_000);
+        assertThat(java.util.Arrays.copyOf(bytes, 8)).containsExactly(0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n');
+        String keep = System.getenv("TOURNIQUET_REPORT_SCREENSHOT");
+        if (keep != null) Files.copy(png, Path.of(keep), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     // ------------------------------------------------------------------------------------ eligibility
