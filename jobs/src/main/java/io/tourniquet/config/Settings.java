@@ -61,8 +61,6 @@ public final class Settings {
             Duration.ZERO, "How far out of order events may arrive within a partition before they count as late.");
     public static final Setting<Duration> IDLENESS = Setting.duration("input.idleness", "5 s", Duration.ofMillis(1),
             "A source split silent this long (wall clock) stops holding back event time.");
-    public static final Setting<Duration> MAX_DRIFT = Setting.duration("input.max-drift", "5 s", Duration.ofMillis(1),
-            "How far (event time) one input partition may be read ahead of the slowest; keeps replays in step.");
     public static final Setting<Duration> DEDUP_RETENTION = Setting.duration("input.dedup-retention", "1 h",
             Duration.ofSeconds(1), "How long (event time) an event id is remembered to drop redelivered duplicates.");
 
@@ -204,7 +202,7 @@ public final class Settings {
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
             TOPIC_CONTROL, TOPIC_PARTITIONS,
             INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS,
-            MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, MAX_DRIFT, DEDUP_RETENTION,
+            MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,

@@ -131,6 +131,15 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         Event ev = in.event;
         if (ev.kind == Event.Kind.LOGIN && "success".equals(ev.outcome) && ev.sessionId != null) {
             onLogin(ev, ctx);
+        } else if (ev.kind == Event.Kind.LOGIN) {
+            // a failed login proves nothing about the device being the account's
+        } else {
+            // Any other event of the account names a device and address it used: the user's own
+            // activity before a login is what makes that login's device "known".
+            rememberDeviceOf(ev);
+        }
+        if (ev.kind == Event.Kind.LOGIN) {
+            // handled above
         } else if (ev.kind == Event.Kind.ACCOUNT_CHANGE && ev.address != null) {
             onAccountChange(ev, ctx);
         } else if (ev.kind == Event.Kind.WITHDRAWAL && "requested".equals(ev.status) && ev.withdrawalId != null) {
@@ -157,6 +166,15 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         sessions.put(s.sessionId, s);
         profile.update(AnomalyProfile.of(h.withLogin(ev.deviceId, ev.ip, ev.geoCountry)));
         ctx.timerService().registerEventTimeTimer(ev.eventTime + SESSION_RETENTION_MS);
+    }
+
+    private void rememberDeviceOf(Event ev) throws Exception {
+        if (ev.deviceId == null && ev.ip == null) return;
+        UserHistory h = history();
+        boolean knownDevice = ev.deviceId == null || h.knownDevices().contains(ev.deviceId);
+        boolean knownIp = ev.ip == null || h.knownIps().contains(ev.ip);
+        if (knownDevice && knownIp) return;
+        profile.update(AnomalyProfile.of(h.withLogin(ev.deviceId, ev.ip, null)));
     }
 
     private void onAccountChange(Event ev, ReadOnlyContext ctx) throws Exception {
@@ -192,13 +210,9 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         // An approval whose request was not seen (older than the retention, or lost) is taken as
         // requested at the approval: no delay, no balance, whitelisting as of now.
         long requestTime = r != null ? r.requestTime : a.eventTime;
-        Long whitelistedAt;
-        if (r != null) {
-            whitelistedAt = r.whitelistedAt;
-        } else {
-            Long at = a.destinationAddress == null ? null : whitelist.get(a.destinationAddress);
-            whitelistedAt = at != null && at <= requestTime ? at : null;
-        }
+        // Looked up again now: the whitelisting may have been read after the request (another topic).
+        Long at = a.destinationAddress == null ? null : whitelist.get(a.destinationAddress);
+        Long whitelistedAt = at != null && at <= requestTime ? at : r != null ? r.whitelistedAt : null;
         String sessionId = r != null && r.sessionId != null ? r.sessionId : a.sessionId;
         SessionLogin s = sessionId == null ? null : sessions.get(sessionId);
 

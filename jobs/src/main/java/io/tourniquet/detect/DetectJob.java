@@ -15,7 +15,6 @@ import io.tourniquet.model.RawRecord;
 import io.tourniquet.notify.NotificationFunction;
 import io.tourniquet.rules.RuleCatalog;
 import io.tourniquet.rules.RuleVersion;
-import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;
@@ -153,18 +152,6 @@ public final class DetectJob {
         return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(cfg.get(Settings.OUT_OF_ORDERNESS))
                 .withTimestampAssigner(new RawEventTime())
                 .withIdleness(cfg.get(Settings.IDLENESS));
-    }
-
-    /**
-     * For the Kafka source: the same, and no partition may read further than
-     * {@code input.max-drift} of event time ahead of the slowest. Live, partitions are close anyway;
-     * in a replay this keeps the topics in step, as they were when the events happened, so the
-     * platform rules see victims in the order they fell and a user's account changes arrive before
-     * the withdrawals that followed them.
-     */
-    public static WatermarkStrategy<RawRecord> sourceWatermarks(TourniquetConfig cfg) {
-        return watermarks(cfg).withWatermarkAlignment("tourniquet-input", cfg.get(Settings.MAX_DRIFT),
-                Duration.ofMillis(10));
     }
 
     public static Map<String, Event.Kind> kindByTopic(TourniquetConfig cfg) {

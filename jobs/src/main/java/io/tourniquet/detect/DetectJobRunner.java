@@ -16,7 +16,7 @@ public final class DetectJobRunner {
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, "detect");
         DataStream<RawRecord> raw = env
                 .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),
-                        DetectJob.sourceWatermarks(cfg), "Input topics")
+                        DetectJob.watermarks(cfg), "Input topics")
                 .uid("source-input").name("Input topics");
         DataStream<RawRecord> control = env
                 .fromSource(KafkaConnectors.rawSource(cfg, List.of(cfg.get(Settings.TOPIC_CONTROL)), "control",

@@ -325,6 +325,32 @@ class AnomalyScoringDetectorTest {
     }
 
     @Test
+    void aDeviceTheAccountUsedBeforeALoginIsKnownAndAWhitelistingReadLateStillCounts() throws Exception {
+        // The owner's earlier account activity (no login on record) names the device and address.
+        Event change = TestEvents.accountChange("ac-1", USER, "password_changed", T0 - DAY);
+        change.deviceId = "d-own";
+        change.ip = "198.51.100.7";
+        push(change);
+        login("l1", "s1", "d-own", "198.51.100.7", "DE", false, T0);
+        // The request is read before its destination's whitelisting (another topic, read late).
+        Event r = TestEvents.requested("req-w1", USER, "w1", "addr-fresh", 500, 10_000, T0 + MIN);
+        r.sessionId = "s1";
+        push(r);
+        push(TestEvents.whitelistAdded("wl-1", USER, "addr-fresh", T0 + 30 * 1_000L));
+        Event a = TestEvents.approved("app-w1", USER, "w1", 500, T0 + 2 * MIN);
+        a.sessionId = "s1";
+        a.destinationAddress = "addr-fresh";
+        push(a);
+
+        Map<String, Double> f = approvalOf("w1").anomaly.features;
+        assertThat(f.get("new_device")).as("seen on the account before the login").isEqualTo(0.0);
+        assertThat(f.get("new_ip")).isEqualTo(0.0);
+        // Whitelisted 30 s before the request: log1p(30 s in hours).
+        assertThat(f.get("destination_age")).isCloseTo(Math.log1p(30.0 / 3600), within(1e-9));
+        assertDrainedExceptProfiles(1);
+    }
+
+    @Test
     void anApprovalWithoutItsRequestOrSessionIsStillFeatured() throws Exception {
         Event a = TestEvents.approved("app-x", USER, "wx", 1_000, T0);
         a.sessionId = "unknown-session";
