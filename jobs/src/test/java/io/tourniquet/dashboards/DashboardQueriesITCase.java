@@ -4,26 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tourniquet.cli.SetupCommand;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.dashboards.SavedObjects.PanelQuery;
 import io.tourniquet.dashboards.SavedObjects.SavedObject;
-import io.tourniquet.detect.DetectJobRunner;
-import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.sim.GroundTruth;
 import io.tourniquet.sim.GroundTruth.UnauthorizedApproval;
 import io.tourniquet.sim.SimRecord;
 import io.tourniquet.sim.Simulation;
-import io.tourniquet.sim.SimulationConfig;
 import io.tourniquet.sim.SimulationWriter;
-import io.tourniquet.sim.Simulator;
 import io.tourniquet.testing.ControlRecords;
 import io.tourniquet.testing.EsHttp;
 import io.tourniquet.testing.LocalServices;
+import io.tourniquet.testing.ReplayedIncident;
 import io.tourniquet.testing.SharedMiniCluster;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -38,7 +34,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -85,26 +80,16 @@ class DashboardQueriesITCase {
 
     @BeforeAll
     void replayAnIncidentAndAskEveryPanelsQuestion() throws Exception {
-        String ns = "dash" + UUID.randomUUID().toString().substring(0, 8) + "-";
-        cfg = TourniquetConfig.load(Map.of(), Map.of(
-                Settings.KAFKA_BOOTSTRAP.key(), LocalServices.kafkaBootstrap(),
-                Settings.ES_URL.key(), LocalServices.elasticsearchUrl(),
-                Settings.SIGNING_KEY.key(), KEY,
-                Settings.CONTROL_KEY.key(), CONTROL_KEY,
-                Settings.CHECKPOINT_INTERVAL.key(), "1 s")).namespaced(ns);
-        SetupCommand.apply(cfg);
+        cfg = ReplayedIncident.config("dash", KEY, CONTROL_KEY);
 
-        sim = Simulator.generate(SimulationConfig.builder()
-                .seed(SEED).benignUsers(16).attackVictims(12).malformedCount(6).duplicateCount(3)
-                .topicsFrom(cfg).build());
+        sim = ReplayedIncident.simulate(cfg, SEED);
         truth = sim.groundTruth();
         readSimulatedAuthentication();
         SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
         released = truth.affectedUsers().get(0);
         sendAnalystsRelease();
 
-        DetectJobRunner.build(cfg, true).execute("dashboards-it-detect");
-        IndexJobRunner.build(cfg, true).execute("dashboards-it-index");
+        ReplayedIncident.replay(cfg, "dashboards-it");
 
         es = new EsHttp(cfg.get(Settings.ES_URL));
         for (Setting<String> s : Settings.INDEX_ALIASES) es.post("/" + cfg.get(s) + "/_refresh", null);

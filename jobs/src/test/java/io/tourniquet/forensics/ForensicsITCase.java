@@ -7,10 +7,8 @@ import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tourniquet.cli.Main;
-import io.tourniquet.cli.SetupCommand;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.forensics.Forensics.Activity;
 import io.tourniquet.forensics.Forensics.AssetAmount;
 import io.tourniquet.forensics.Forensics.AttackerInfra;
@@ -23,17 +21,15 @@ import io.tourniquet.forensics.Forensics.TimelineEntry;
 import io.tourniquet.forensics.Forensics.UserEligibility;
 import io.tourniquet.forensics.Forensics.Verdict;
 import io.tourniquet.index.EsClients;
-import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.kafka.KafkaTopics;
 import io.tourniquet.sim.GroundTruth;
 import io.tourniquet.sim.GroundTruth.UnauthorizedApproval;
 import io.tourniquet.sim.SimRecord;
 import io.tourniquet.sim.Simulation;
-import io.tourniquet.sim.SimulationConfig;
 import io.tourniquet.sim.SimulationWriter;
-import io.tourniquet.sim.Simulator;
 import io.tourniquet.testing.EsHttp;
 import io.tourniquet.testing.LocalServices;
+import io.tourniquet.testing.ReplayedIncident;
 import io.tourniquet.testing.SharedMiniCluster;
 import io.tourniquet.util.Times;
 import java.io.IOException;
@@ -53,7 +49,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jsoup.Jsoup;
@@ -101,22 +96,12 @@ class ForensicsITCase {
 
     @BeforeAll
     void replayAnIncident() throws Exception {
-        String ns = "fx" + UUID.randomUUID().toString().substring(0, 8) + "-";
-        cfg = TourniquetConfig.load(Map.of(), Map.of(
-                Settings.KAFKA_BOOTSTRAP.key(), LocalServices.kafkaBootstrap(),
-                Settings.ES_URL.key(), LocalServices.elasticsearchUrl(),
-                Settings.SIGNING_KEY.key(), KEY,
-                Settings.CONTROL_KEY.key(), CONTROL_KEY,
-                Settings.CHECKPOINT_INTERVAL.key(), "1 s")).namespaced(ns);
-        SetupCommand.apply(cfg);
+        cfg = ReplayedIncident.config("fx", KEY, CONTROL_KEY);
 
-        sim = Simulator.generate(SimulationConfig.builder()
-                .seed(20220117).benignUsers(16).attackVictims(12).malformedCount(6).duplicateCount(3)
-                .topicsFrom(cfg).build());
+        sim = ReplayedIncident.simulate(cfg, 20220117);
         truth = sim.groundTruth();
         SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
-        DetectJobRunner.build(cfg, true).execute("fx-detect");
-        IndexJobRunner.build(cfg, true).execute("fx-index");
+        ReplayedIncident.replay(cfg, "fx");
         es = EsClients.create(cfg);
         for (var s : Settings.INDEX_ALIASES) {
             es.indices().refresh(r -> r.index(cfg.get(s)));

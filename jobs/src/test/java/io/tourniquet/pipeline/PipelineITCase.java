@@ -6,23 +6,19 @@ import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tourniquet.cli.SetupCommand;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.CommandSigner;
-import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.index.EsClients;
-import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.KafkaConnectors;
 import io.tourniquet.kafka.TopicReader;
 import io.tourniquet.sim.GroundTruth;
 import io.tourniquet.sim.Simulation;
-import io.tourniquet.sim.SimulationConfig;
 import io.tourniquet.sim.SimulationWriter;
-import io.tourniquet.sim.Simulator;
 import io.tourniquet.sim.UnauthorizedKind;
 import io.tourniquet.testing.LocalServices;
+import io.tourniquet.testing.ReplayedIncident;
 import io.tourniquet.testing.SharedMiniCluster;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.RawRecord;
@@ -40,7 +36,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -101,25 +96,15 @@ class PipelineITCase {
 
     @BeforeAll
     void replayAnIncident() throws Exception {
-        String ns = "it" + UUID.randomUUID().toString().substring(0, 8) + "-";
-        cfg = TourniquetConfig.load(Map.of(), Map.of(
-                Settings.KAFKA_BOOTSTRAP.key(), LocalServices.kafkaBootstrap(),
-                Settings.ES_URL.key(), LocalServices.elasticsearchUrl(),
-                Settings.SIGNING_KEY.key(), KEY,
-                Settings.CONTROL_KEY.key(), CONTROL_KEY,
-                Settings.CHECKPOINT_INTERVAL.key(), "1 s")).namespaced(ns);
-        SetupCommand.apply(cfg);
+        cfg = ReplayedIncident.config("it", KEY, CONTROL_KEY);
 
-        Simulation sim = Simulator.generate(SimulationConfig.builder()
-                .seed(20220117).benignUsers(16).attackVictims(12).malformedCount(6).duplicateCount(3)
-                .topicsFrom(cfg).build());
+        Simulation sim = ReplayedIncident.simulate(cfg, 20220117);
         truth = sim.groundTruth();
         SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
         released = truth.affectedUsers().get(0);
         sendControlRequests();
 
-        DetectJobRunner.build(cfg, true).execute("it-detect");
-        IndexJobRunner.build(cfg, true).execute("it-index");
+        ReplayedIncident.replay(cfg, "it");
         es = EsClients.create(cfg);
         for (var s : Settings.INDEX_ALIASES) {
             es.indices().refresh(r -> r.index(cfg.get(s)));
