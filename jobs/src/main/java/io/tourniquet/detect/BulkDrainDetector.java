@@ -1,18 +1,11 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.model.Alert;
-import io.tourniquet.model.AlertEvidence;
 import io.tourniquet.rules.RuleCatalog;
 import io.tourniquet.rules.RuleVersion;
-import io.tourniquet.rules.RuleView;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
-import java.util.ArrayList;
 import java.util.Set;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
-import org.apache.flink.util.Collector;
 
 /**
  * Bulk draining (contract section 2): across the platform, within a sliding window (default
@@ -26,19 +19,17 @@ import org.apache.flink.util.Collector;
  * fired raise nothing new here; the incident tracker adds their alerts to the incident. The
  * thresholds are the rule's current version (broadcast state), and every alert names it.
  *
- * <p>Live it fires on the arrival that makes the count reach N, dated when the Nth user entered
- * the window. Reading a backlog, parallel readers deliver one partition's victims before
- * another's, so the first window to complete may hold the "wrong" users, crossed minutes after
- * the truth, and the suspension (and the incident's {@code contained_at}) would be dated too
- * late. So a crossing further than {@code rule.platform.max-lead} ahead of the watermark waits
- * for event time, and then the earliest crossing of all counted alerts fires (see
- * {@link DistinctUserWindows}).
+ * <p>The windowing, the episodes and the decision put off while reading a backlog ahead of event
+ * time (so the suspension, and the incident's {@code contained_at}, is dated at the true
+ * crossing) live in {@link DistinctUsersDetector}, shared with destination concentration so the
+ * two rules cannot drift apart; this class keeps only what bulk draining means: which alerts
+ * count and the alert it raises. Its own metric is {@code bulkDrainAlerts}.
  *
  * <p>State on the platform key: the counted alerts of about two windows, the current episode and
  * the time a put-off decision is due, each cleared by an event-time timer; timers are never
  * deleted.
  */
-public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrainSettings> {
+public final class BulkDrainDetector extends DistinctUsersDetector<BulkDrainSettings> {
     private static final long serialVersionUID = 1L;
 
     public static final String RULE = RuleCatalog.BULK_DRAIN;
@@ -46,26 +37,13 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
     /** The alerts that count: a user whose funds are being taken. */
     static final Set<String> COUNTED_RULES = Set.of(RuleCatalog.UNAUTHORIZED_APPROVAL, RuleCatalog.ACCOUNT_DRAIN);
 
-
-    private transient DistinctUserWindows windows;
-    private transient Counter alertsCounted;
-    private transient Counter alertsIgnored;
-    private transient Counter alertsJoinedEpisode;
-    private transient Counter bulkDrainAlerts;
-    private transient Counter alertsForgotten;
-    private transient Counter decisionsDeferred;
-
-    /** How far ahead of the watermark a crossing may be and still fire on arrival (ms). */
-    private final long maxLeadMillis;
-
     public BulkDrainDetector(RuleVersion initial, SerializableClock clock) {
         this(initial, clock, DistinctUserWindows.DEFAULT_MAX_LEAD_MILLIS);
     }
 
     /** @param maxLeadMillis {@code rule.platform.max-lead} in milliseconds */
     public BulkDrainDetector(RuleVersion initial, SerializableClock clock, long maxLeadMillis) {
-        super(initial, BulkDrainSettings::from, clock);
-        this.maxLeadMillis = DistinctUserWindows.checkMaxLead(maxLeadMillis);
+        super(initial, BulkDrainSettings::from, clock, maxLeadMillis, "bulkDrainAlerts");
     }
 
     public BulkDrainDetector(BulkDrainSettings settings, SerializableClock clock) {
@@ -73,56 +51,19 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
     }
 
     @Override
-    public void open(OpenContext openContext) {
-        windows = new DistinctUserWindows(getRuntimeContext());
-        var metrics = getRuntimeContext().getMetricGroup();
-        alertsCounted = metrics.counter("alertsCounted");
-        alertsIgnored = metrics.counter("alertsIgnored");
-        alertsJoinedEpisode = metrics.counter("alertsJoinedEpisode");
-        bulkDrainAlerts = metrics.counter("bulkDrainAlerts");
-        alertsForgotten = metrics.counter("alertsForgotten");
-        decisionsDeferred = metrics.counter("decisionsDeferred");
+    protected boolean counts(Alert in) {
+        // every alert may be routed here; only a user's drained funds count
+        return COUNTED_RULES.contains(in.rule) && in.userId != null && in.alertId != null;
     }
 
     @Override
-    public void processElement(Alert in, ReadOnlyContext ctx, Collector<Alert> out) throws Exception {
-        if (!COUNTED_RULES.contains(in.rule) || in.userId == null || in.alertId == null) {
-            alertsIgnored.inc(); // every alert may be routed here; only a user's drained funds count
-            return;
-        }
-        useRule(ctx);
-        var outcome = windows.add(CountedAlert.of(in), settings.windowMillis(), settings.minUsers(), maxLeadMillis,
-                ctx.timerService());
-        switch (outcome.kind()) {
-            case DUPLICATE -> { }
-            case COUNTED -> alertsCounted.inc();
-            case JOINED -> {
-                alertsCounted.inc();
-                alertsJoinedEpisode.inc();
-            }
-            case FIRED -> {
-                alertsCounted.inc();
-                bulkDrainAlerts.inc();
-                out.collect(alertFor(outcome.window(), in.alertId, settings, ruleVersion, clock.getAsLong()));
-            }
-            case DEFERRED -> {
-                alertsCounted.inc();
-                decisionsDeferred.inc();
-            }
-        }
+    protected Alert alertOnArrival(DistinctUserWindows.Window w, Alert in) {
+        return alertFor(w, in.alertId, settings, ruleVersion, clock.getAsLong());
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
-        useRule(ctx);
-        alertsForgotten.inc(windows.forgetDue(timestamp));
-        for (var w : windows.decideDue(timestamp, settings.windowMillis(), settings.minUsers(), ctx.timerService())) {
-            bulkDrainAlerts.inc();
-            // Named after the alert that crossed the threshold: the same input gives the same id
-            // whichever order the backlog was read in.
-            out.collect(alertFor(w, w.crossing(settings.minUsers()).alertId, settings, ruleVersion,
-                    clock.getAsLong()));
-        }
+    protected Alert alertOnDecision(DistinctUserWindows.Window w, CountedAlert crossing, String key) {
+        return alertFor(w, crossing.alertId, settings, ruleVersion, clock.getAsLong());
     }
 
     /**
@@ -131,27 +72,12 @@ public final class BulkDrainDetector extends RuleDetector<Alert, Alert, BulkDrai
      */
     static Alert alertFor(DistinctUserWindows.Window w, String triggerAlertId, BulkDrainSettings s, int ruleVersion,
                           long now) {
-        Alert alert = new Alert();
-        alert.alertId = Ids.of("alert", RULE, Long.toString(w.start()), triggerAlertId);
-        alert.rule = RULE;
-        alert.ruleVersion = ruleVersion;
-        alert.severity = SEVERITY;
-        alert.eventTime = w.crossedAt(s.minUsers());
-        alert.detectedAt = now;
-        alert.userId = null;
-        alert.withdrawalId = null;
+        Alert alert = windowAlert(Ids.of("alert", RULE, Long.toString(w.start()), triggerAlertId), RULE, SEVERITY, w,
+                s, ruleVersion, now);
         alert.summary = w.distinctUsers() + " distinct users had an unauthorized approval or an account drain between "
                 + Times.format(w.start()) + " and " + Times.format(w.end()) + " (within "
                 + DistinctUserWindows.describe(s.windowMillis()) + ", threshold " + s.minUsers()
                 + "), a sign of platform-wide draining.";
-        AlertEvidence e = alert.evidence;
-        e.eventIds = new ArrayList<>(w.eventIds());
-        e.userIds = new ArrayList<>(w.userIds());
-        e.distinctUsers = w.distinctUsers();
-        e.alertIds = new ArrayList<>(w.alertIds());
-        e.withdrawalIds = new ArrayList<>(w.withdrawalIds());
-        e.windowStart = Times.format(w.start());
-        e.windowEnd = Times.format(w.end());
         return alert;
     }
 }

@@ -1,17 +1,10 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.model.Alert;
-import io.tourniquet.model.AlertEvidence;
 import io.tourniquet.rules.RuleCatalog;
 import io.tourniquet.rules.RuleVersion;
-import io.tourniquet.rules.RuleView;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
-import java.util.ArrayList;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
-import org.apache.flink.util.Collector;
 
 /**
  * Destination concentration (contract section 2): within a sliding window (default 10 min), at
@@ -27,34 +20,20 @@ import org.apache.flink.util.Collector;
  * tracker and the notification path take their later alerts). The thresholds are the rule's
  * current version (broadcast state), and every alert names it.
  *
- * <p>Live it fires on the arrival that makes the count reach M, dated when the Mth user entered
- * the window. Reading a backlog, parallel readers deliver one partition's withdrawals before
- * another's, so the first window to complete may hold the "wrong" users, crossed minutes after
- * the truth, and the block would be dated too late. So a crossing further than
- * {@code rule.platform.max-lead} ahead of the watermark waits for event time, and then the
- * earliest crossing of all counted alerts fires (see {@link DistinctUserWindows}).
+ * <p>The windowing, the episodes and the decision put off while reading a backlog ahead of event
+ * time (so the block is dated at the true crossing) live in {@link DistinctUsersDetector}, shared
+ * with bulk draining so the two rules cannot drift apart; this class keeps only what destination
+ * concentration means: which alerts count and the alert it raises. Its own metric is
+ * {@code concentrationAlerts}.
  *
  * <p>State per address: the counted alerts of about two windows, the current episode and the time
  * a put-off decision is due, each cleared by an event-time timer; timers are never deleted.
  */
-public final class DestinationConcentrationDetector
-        extends RuleDetector<Alert, Alert, DestinationConcentrationSettings> {
+public final class DestinationConcentrationDetector extends DistinctUsersDetector<DestinationConcentrationSettings> {
     private static final long serialVersionUID = 1L;
 
     public static final String RULE = RuleCatalog.DESTINATION_CONCENTRATION;
     public static final String SEVERITY = Playbook.severityOf(RULE);
-
-
-    private transient DistinctUserWindows windows;
-    private transient Counter alertsCounted;
-    private transient Counter alertsIgnored;
-    private transient Counter alertsJoinedEpisode;
-    private transient Counter concentrationAlerts;
-    private transient Counter alertsForgotten;
-    private transient Counter decisionsDeferred;
-
-    /** How far ahead of the watermark a crossing may be and still fire on arrival (ms). */
-    private final long maxLeadMillis;
 
     public DestinationConcentrationDetector(RuleVersion initial, SerializableClock clock) {
         this(initial, clock, DistinctUserWindows.DEFAULT_MAX_LEAD_MILLIS);
@@ -62,8 +41,7 @@ public final class DestinationConcentrationDetector
 
     /** @param maxLeadMillis {@code rule.platform.max-lead} in milliseconds */
     public DestinationConcentrationDetector(RuleVersion initial, SerializableClock clock, long maxLeadMillis) {
-        super(initial, DestinationConcentrationSettings::from, clock);
-        this.maxLeadMillis = DistinctUserWindows.checkMaxLead(maxLeadMillis);
+        super(initial, DestinationConcentrationSettings::from, clock, maxLeadMillis, "concentrationAlerts");
     }
 
     public DestinationConcentrationDetector(DestinationConcentrationSettings settings, SerializableClock clock) {
@@ -71,59 +49,23 @@ public final class DestinationConcentrationDetector
     }
 
     @Override
-    public void open(OpenContext openContext) {
-        windows = new DistinctUserWindows(getRuntimeContext());
-        var metrics = getRuntimeContext().getMetricGroup();
-        alertsCounted = metrics.counter("alertsCounted");
-        alertsIgnored = metrics.counter("alertsIgnored");
-        alertsJoinedEpisode = metrics.counter("alertsJoinedEpisode");
-        concentrationAlerts = metrics.counter("concentrationAlerts");
-        alertsForgotten = metrics.counter("alertsForgotten");
-        decisionsDeferred = metrics.counter("decisionsDeferred");
+    protected boolean counts(Alert in) {
+        // only withdrawals to freshly whitelisted addresses count
+        return RuleCatalog.NEW_ADDRESS_WITHDRAWAL.equals(in.rule) && in.userId != null && in.alertId != null
+                && in.evidence != null && in.evidence.destinationAddress != null;
     }
 
     @Override
-    public void processElement(Alert in, ReadOnlyContext ctx, Collector<Alert> out) throws Exception {
-        if (!RuleCatalog.NEW_ADDRESS_WITHDRAWAL.equals(in.rule) || in.userId == null || in.alertId == null
-                || in.evidence == null || in.evidence.destinationAddress == null) {
-            alertsIgnored.inc(); // only withdrawals to freshly whitelisted addresses count
-            return;
-        }
-        useRule(ctx);
-        var outcome = windows.add(CountedAlert.of(in), settings.windowMillis(), settings.minUsers(), maxLeadMillis,
-                ctx.timerService());
-        switch (outcome.kind()) {
-            case DUPLICATE -> { }
-            case COUNTED -> alertsCounted.inc();
-            case JOINED -> {
-                alertsCounted.inc();
-                alertsJoinedEpisode.inc();
-            }
-            case FIRED -> {
-                alertsCounted.inc();
-                concentrationAlerts.inc();
-                out.collect(alertFor(outcome.window(), in.alertId, in.evidence.destinationAddress,
-                        in.evidence.asset, in.evidence.network, settings, ruleVersion, clock.getAsLong()));
-            }
-            case DEFERRED -> {
-                alertsCounted.inc();
-                decisionsDeferred.inc();
-            }
-        }
+    protected Alert alertOnArrival(DistinctUserWindows.Window w, Alert in) {
+        return alertFor(w, in.alertId, in.evidence.destinationAddress, in.evidence.asset, in.evidence.network,
+                settings, ruleVersion, clock.getAsLong());
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
-        useRule(ctx);
-        alertsForgotten.inc(windows.forgetDue(timestamp));
-        for (var w : windows.decideDue(timestamp, settings.windowMillis(), settings.minUsers(), ctx.timerService())) {
-            concentrationAlerts.inc();
-            // Named after the alert that crossed the threshold: the same input gives the same id
-            // whichever order the backlog was read in. The key is the address.
-            CountedAlert crossing = w.crossing(settings.minUsers());
-            out.collect(alertFor(w, crossing.alertId, ctx.getCurrentKey(), crossing.asset, crossing.network,
-                    settings, ruleVersion, clock.getAsLong()));
-        }
+    protected Alert alertOnDecision(DistinctUserWindows.Window w, CountedAlert crossing, String key) {
+        // The key is the address; asset and network are the crossing alert's.
+        return alertFor(w, crossing.alertId, key, crossing.asset, crossing.network, settings, ruleVersion,
+                clock.getAsLong());
     }
 
     /**
@@ -133,30 +75,15 @@ public final class DestinationConcentrationDetector
      */
     static Alert alertFor(DistinctUserWindows.Window w, String triggerAlertId, String address, String asset,
                           String network, DestinationConcentrationSettings s, int ruleVersion, long now) {
-        Alert alert = new Alert();
-        alert.alertId = Ids.of("alert", RULE, address, Long.toString(w.start()), triggerAlertId);
-        alert.rule = RULE;
-        alert.ruleVersion = ruleVersion;
-        alert.severity = SEVERITY;
-        alert.eventTime = w.crossedAt(s.minUsers());
-        alert.detectedAt = now;
-        alert.userId = null;
-        alert.withdrawalId = null;
+        Alert alert = windowAlert(Ids.of("alert", RULE, address, Long.toString(w.start()), triggerAlertId), RULE,
+                SEVERITY, w, s, ruleVersion, now);
         alert.summary = w.distinctUsers() + " distinct users made withdrawals to the newly whitelisted address "
                 + address + " between " + Times.format(w.start()) + " and " + Times.format(w.end()) + " (within "
                 + DistinctUserWindows.describe(s.windowMillis()) + ", threshold " + s.minUsers()
                 + "), a sign of one thief collecting from many accounts.";
-        AlertEvidence e = alert.evidence;
-        e.eventIds = new ArrayList<>(w.eventIds());
-        e.destinationAddress = address;
-        e.asset = asset;
-        e.network = network;
-        e.userIds = new ArrayList<>(w.userIds());
-        e.distinctUsers = w.distinctUsers();
-        e.alertIds = new ArrayList<>(w.alertIds());
-        e.withdrawalIds = new ArrayList<>(w.withdrawalIds());
-        e.windowStart = Times.format(w.start());
-        e.windowEnd = Times.format(w.end());
+        alert.evidence.destinationAddress = address;
+        alert.evidence.asset = asset;
+        alert.evidence.network = network;
         return alert;
     }
 }

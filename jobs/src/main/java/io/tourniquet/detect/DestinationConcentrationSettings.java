@@ -8,7 +8,8 @@ import java.io.Serializable;
 import java.util.Map;
 
 /** The destination-concentration rule's thresholds (contract section 2): window in milliseconds, distinct users. */
-public record DestinationConcentrationSettings(long windowMillis, int minUsers) implements Serializable {
+public record DestinationConcentrationSettings(long windowMillis, int minUsers)
+        implements Serializable, DistinctUsersDetector.Thresholds {
 
     public static DestinationConcentrationSettings from(RuleVersion v) {
         return new DestinationConcentrationSettings(v.get(Settings.CONCENTRATION_WINDOW).toMillis(),
