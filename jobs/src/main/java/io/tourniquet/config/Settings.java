@@ -101,8 +101,9 @@ public final class Settings {
     public static final Setting<Integer> BULK_MIN_USERS = Setting.integer("rule.bulk-drain.min-users", 5, 2, 1_000_000,
             "Distinct users with an unauthorized approval or account drain in one window that suspend withdrawals.");
     public static final Setting<Duration> PLATFORM_MAX_LEAD = Setting.duration("rule.platform.max-lead", "1 min",
-            Duration.ZERO, "A platform rule whose threshold is crossed further than this ahead of event time "
-                    + "(reading a backlog) waits for event time, so that it judges victims in the order they fell.");
+            Duration.ZERO, "Reading further than this ahead of event time is reading a backlog: platform rules then "
+                    + "wait for event time (to judge victims in the order they fell), and so do anomaly features "
+                    + "(their context comes on other topics).");
 
     // Destination concentration (contract section 2).
     public static final Setting<Duration> CONCENTRATION_WINDOW = Setting.duration(

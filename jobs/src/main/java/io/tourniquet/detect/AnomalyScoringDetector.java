@@ -59,7 +59,12 @@ import org.slf4j.LoggerFactory;
  * {@link #WHITELIST_RETENTION_MS} (an older one counts as never whitelisted, which the destination
  * age caps near the same value). Timers are never deleted: one that finds nothing due does nothing.
  *
- * <p>Every event leaves once, on the main output, after its own effect on state.
+ * <p>Every event leaves once, on the main output, after its own effect on state. An approval
+ * leaves at once when the input is live; when the input is read far ahead of event time (a
+ * backlog: the approval is more than {@code rule.platform.max-lead} ahead of the watermark) it
+ * waits until event time reaches it, because the login, whitelisting and request it depends on
+ * come on other topics that may not have been read yet: features computed then would describe
+ * the order of reading, not the account. Live, nothing waits, so a freeze never does.
  */
 public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, EnrichedEvent, AnomalySettings> {
     private static final long serialVersionUID = 1L;
@@ -80,12 +85,18 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     static final MapStateDescriptor<String, Long> WHITELIST =
             new MapStateDescriptor<>("anomaly-whitelist", String.class, Long.class);
 
+    static final MapStateDescriptor<String, EnrichedEvent> WAITING =
+            new MapStateDescriptor<>("anomaly-waiting-approvals", String.class, EnrichedEvent.class);
+
     private final String modelsDir;
+    private final long maxLeadMillis;
 
     private transient ValueState<AnomalyProfile> profile;
     private transient MapState<String, SessionLogin> sessions;
     private transient MapState<String, WithdrawalRequestFacts> requests;
     private transient MapState<String, Long> whitelist;
+    private transient MapState<String, EnrichedEvent> waiting;
+    private transient Counter approvalsWaited;
     /** The one loaded model (the version in force), and versions that failed to load here. */
     private transient String loadedVersion;
     private transient Scorer loadedScorer;
@@ -97,8 +108,15 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     private transient Counter modelLoadFailures;
 
     public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock) {
+        this(initial, modelsDir, clock, Long.MAX_VALUE);
+    }
+
+    /** @param maxLeadMillis how far ahead of event time an approval may be featured at once */
+    public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock, long maxLeadMillis) {
         super(initial, AnomalySettings::from, clock);
+        if (maxLeadMillis < 0) throw new IllegalArgumentException("max lead must not be negative: " + maxLeadMillis);
         this.modelsDir = modelsDir;
+        this.maxLeadMillis = maxLeadMillis;
     }
 
     /**
@@ -107,7 +125,8 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
      */
     public static AnomalyScoringDetector from(TourniquetConfig cfg, SerializableClock clock) {
         RuleCatalog.checkModel(cfg);
-        return new AnomalyScoringDetector(RuleCatalog.initial(RULE, cfg), cfg.get(Settings.MODELS_DIR), clock);
+        return new AnomalyScoringDetector(RuleCatalog.initial(RULE, cfg), cfg.get(Settings.MODELS_DIR), clock,
+                cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis());
     }
 
     @Override
@@ -116,10 +135,12 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         sessions = getRuntimeContext().getMapState(SESSIONS);
         requests = getRuntimeContext().getMapState(REQUESTS);
         whitelist = getRuntimeContext().getMapState(WHITELIST);
+        waiting = getRuntimeContext().getMapState(WAITING);
         refusedVersions = new HashSet<>();
         var metrics = getRuntimeContext().getMetricGroup();
         approvalsFeatured = metrics.counter("anomalyApprovalsFeatured");
         approvalsScored = metrics.counter("anomalyApprovalsScored");
+        approvalsWaited = metrics.counter("anomalyApprovalsWaitedForEventTime");
         anomalyAlerts = metrics.counter("anomalyAlerts");
         modelsLoaded = metrics.counter("anomalyModelsLoaded");
         modelLoadFailures = metrics.counter("anomalyModelLoadFailures");
@@ -145,6 +166,13 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         } else if (ev.kind == Event.Kind.WITHDRAWAL && "requested".equals(ev.status) && ev.withdrawalId != null) {
             onRequest(ev, ctx);
         } else if (ev.isApproval() && ev.withdrawalId != null) {
+            long watermark = ctx.timerService().currentWatermark();
+            if (watermark != Long.MIN_VALUE && ev.eventTime - watermark > maxLeadMillis) {
+                approvalsWaited.inc();
+                waiting.put(ev.eventId, in);
+                ctx.timerService().registerEventTimeTimer(ev.eventTime);
+                return;
+            }
             onApproval(in, ctx);
         }
         out.collect(in);
@@ -295,6 +323,17 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedEvent> out) throws Exception {
         useRule(ctx);
+        List<EnrichedEvent> due = new ArrayList<>();
+        for (EnrichedEvent e : waiting.values()) {
+            if (e.event.eventTime <= timestamp) due.add(e);
+        }
+        due.sort(java.util.Comparator.comparingLong((EnrichedEvent e) -> e.event.eventTime)
+                .thenComparing(e -> e.event.eventId));
+        for (EnrichedEvent e : due) {
+            waiting.remove(e.event.eventId);
+            onApproval(e, ctx);
+            out.collect(e);
+        }
         removeWhere(sessions, s -> s.loginTime + SESSION_RETENTION_MS <= timestamp);
         removeWhere(requests, r -> r.requestTime + REQUEST_RETENTION_MS <= timestamp);
         removeWhere(whitelist, t -> t + WHITELIST_RETENTION_MS <= timestamp);

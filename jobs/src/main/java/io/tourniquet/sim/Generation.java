@@ -733,6 +733,14 @@ final class Generation {
             n.put("network", e.getKey().network());
             emit(topic, u.id, n, tWl);
         }
+
+        // The owner's usual sessions in the days before: what makes their device, address and
+        // country "known" when they log in again (an attacker's are not).
+        int pastLogins = (int) rng.nextLong(1, 4);
+        for (int i = 0; i < pastLogins; i++) {
+            long daysBefore = rng.nextLong(1, Math.max(2, Math.min(minDays + 1, ageDays - 1)) + 1);
+            login(u, ownSession(u), cfg.start().minusMillis(daysBefore * DAY - rng.nextLong(0, 12 * HOUR)), true);
+        }
     }
 
     private Pending emitCode(User u, Session s, Instant t, String code) {

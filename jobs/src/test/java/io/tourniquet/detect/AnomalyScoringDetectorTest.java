@@ -351,6 +351,24 @@ class AnomalyScoringDetectorTest {
     }
 
     @Test
+    void readingABacklogAnApprovalWaitsForTheLoginReadAfterIt() throws Exception {
+        ownerHistory(); // the detector as configured: rule.platform.max-lead = 1 min
+        harness.processWatermark(T0 - HOUR); // the input is read an hour ahead of event time
+        // The withdrawals topic is read before the logins topic.
+        withdraw("w9", "s9", "addr-old", 200, 10_000, T0 + MIN, 30 * 1_000L);
+        assertThat(harness.extractOutputValues()).as("the approval waits").noneMatch(e -> e.event.isApproval()
+                && e.event.withdrawalId.equals("w9"));
+        login("l9", "s9", "d1", "198.51.100.1", "DE", false, T0);
+        harness.processWatermark(T0 + MIN + 30 * 1_000L);
+
+        Map<String, Double> f = approvalOf("w9").anomaly.features;
+        assertThat(f.get("new_device")).as("the owner's device, known from the login read late").isEqualTo(0.0);
+        assertThat(f.get("login_age")).isCloseTo(Math.log1p(60), within(1e-9));
+        assertThat(harness.extractOutputValues()).filteredOn(e -> "app-w9".equals(e.event.eventId)).hasSize(1);
+        assertDrainedExceptProfiles(1);
+    }
+
+    @Test
     void anApprovalWithoutItsRequestOrSessionIsStillFeatured() throws Exception {
         Event a = TestEvents.approved("app-x", USER, "wx", 1_000, T0);
         a.sessionId = "unknown-session";
