@@ -64,7 +64,8 @@ import org.slf4j.LoggerFactory;
  * backlog: the approval is more than {@code rule.platform.max-lead} ahead of the watermark) it
  * waits until event time reaches it, because the login, whitelisting and request it depends on
  * come on other topics that may not have been read yet: features computed then would describe
- * the order of reading, not the account. Live, nothing waits, so a freeze never does.
+ * the order of reading, not the account. In a replay ({@code input.replay}) that holds from the
+ * first record, before any watermark. Live, nothing waits, so a freeze never does.
  */
 public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, EnrichedEvent, AnomalySettings> {
     private static final long serialVersionUID = 1L;
@@ -90,6 +91,8 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
 
     private final String modelsDir;
     private final long maxLeadMillis;
+    /** A replay: before the first watermark, an approval is ahead of event time by definition. */
+    private final boolean replay;
 
     private transient ValueState<AnomalyProfile> profile;
     private transient MapState<String, SessionLogin> sessions;
@@ -113,7 +116,13 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
 
     /** @param maxLeadMillis how far ahead of event time an approval may be featured at once */
     public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock, long maxLeadMillis) {
+        this(initial, modelsDir, clock, maxLeadMillis, false);
+    }
+
+    public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock, long maxLeadMillis,
+                                  boolean replay) {
         super(initial, AnomalySettings::from, clock);
+        this.replay = replay;
         if (maxLeadMillis < 0) throw new IllegalArgumentException("max lead must not be negative: " + maxLeadMillis);
         this.modelsDir = modelsDir;
         this.maxLeadMillis = maxLeadMillis;
@@ -126,7 +135,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     public static AnomalyScoringDetector from(TourniquetConfig cfg, SerializableClock clock) {
         RuleCatalog.checkModel(cfg);
         return new AnomalyScoringDetector(RuleCatalog.initial(RULE, cfg), cfg.get(Settings.MODELS_DIR), clock,
-                cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis());
+                cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis(), cfg.get(Settings.REPLAY));
     }
 
     @Override
@@ -167,7 +176,8 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             onRequest(ev, ctx);
         } else if (ev.isApproval() && ev.withdrawalId != null) {
             long watermark = ctx.timerService().currentWatermark();
-            if (watermark != Long.MIN_VALUE && ev.eventTime - watermark > maxLeadMillis) {
+            boolean ahead = watermark == Long.MIN_VALUE ? replay : ev.eventTime - watermark > maxLeadMillis;
+            if (ahead) {
                 approvalsWaited.inc();
                 waiting.put(ev.eventId, in);
                 ctx.timerService().registerEventTimeTimer(ev.eventTime);

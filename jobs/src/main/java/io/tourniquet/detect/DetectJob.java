@@ -154,6 +154,17 @@ public final class DetectJob {
                 .withIdleness(cfg.get(Settings.IDLENESS));
     }
 
+    /**
+     * For a bounded replay: the same, without idleness. Reading a backlog, a partition the reader
+     * has not got round to for a few seconds is not idle, it is behind; declaring it idle would let
+     * event time run past events it has not delivered yet (seen: whitelistings read after the
+     * approvals they precede). A bounded replay ends, and its end releases event time anyway.
+     */
+    public static WatermarkStrategy<RawRecord> replayWatermarks(TourniquetConfig cfg) {
+        return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(cfg.get(Settings.OUT_OF_ORDERNESS))
+                .withTimestampAssigner(new RawEventTime());
+    }
+
     public static Map<String, Event.Kind> kindByTopic(TourniquetConfig cfg) {
         return Map.of(
                 cfg.get(Settings.TOPIC_LOGINS), Event.Kind.LOGIN,

@@ -12,11 +12,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class DetectJobRunner {
     private DetectJobRunner() {}
 
-    public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded) {
+    public static StreamExecutionEnvironment build(TourniquetConfig given, boolean bounded) {
+        // A bounded run replays a backlog: say so, so that context-hungry judgments wait for event time.
+        TourniquetConfig cfg = bounded ? given.with(Settings.REPLAY, "true") : given;
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, "detect");
         DataStream<RawRecord> raw = env
                 .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),
-                        DetectJob.watermarks(cfg), "Input topics")
+                        bounded ? DetectJob.replayWatermarks(cfg) : DetectJob.watermarks(cfg),
+                        "Input topics")
                 .uid("source-input").name("Input topics");
         DataStream<RawRecord> control = env
                 .fromSource(KafkaConnectors.rawSource(cfg, List.of(cfg.get(Settings.TOPIC_CONTROL)), "control",

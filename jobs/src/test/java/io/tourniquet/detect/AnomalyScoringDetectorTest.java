@@ -369,6 +369,26 @@ class AnomalyScoringDetectorTest {
     }
 
     @Test
+    void inAReplayAnApprovalWaitsForEventTimeEvenBeforeTheFirstWatermark() throws Exception {
+        harness.close();
+        harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                AnomalyScoringDetector.from(cfg.with(Settings.REPLAY, "true"), SerializableClock.fixed(DETECTED_AT)),
+                EventKeys.ENRICHED_USER_ID, Types.STRING, RuleCatalog.BROADCAST);
+        BroadcastHarnesses.rulesNeverHoldBackEventTime(harness);
+        // No watermark yet; the withdrawals are read before the login and the whitelisting.
+        withdraw("w8", "s8", "addr-new", 200, 10_000, T0 + MIN, 30 * 1_000L);
+        assertThat(harness.extractOutputValues()).noneMatch(e -> "app-w8".equals(e.event.eventId));
+        login("l8", "s8", "d1", "198.51.100.1", "DE", false, T0);
+        push(TestEvents.whitelistAdded("wl-8", USER, "addr-new", T0 + 30 * 1_000L));
+        harness.processWatermark(T0 + MIN + 30 * 1_000L);
+
+        Map<String, Double> f = approvalOf("w8").anomaly.features;
+        assertThat(f.get("login_age")).isCloseTo(Math.log1p(60), within(1e-9));
+        assertThat(f.get("destination_age")).isCloseTo(Math.log1p(30.0 / 3600), within(1e-9));
+        assertDrainedExceptProfiles(1);
+    }
+
+    @Test
     void anApprovalWithoutItsRequestOrSessionIsStillFeatured() throws Exception {
         Event a = TestEvents.approved("app-x", USER, "wx", 1_000, T0);
         a.sessionId = "unknown-session";
