@@ -217,6 +217,8 @@ public final class UnauthorizedApprovalDetector
             c.challengeId = ev.challengeId;
         } else if (Challenge.VERIFIED.equals(c.status)) {
             return; // a verified challenge stays verified; a later failure event does not undo it
+        } else if (Challenge.FAILED.equals(c.status) && Challenge.ISSUED.equals(statusOf(ev))) {
+            return; // its issue event read after its failure (out of order) does not make it pending again
         }
         c.status = statusOf(ev);
         c.purpose = ev.purpose;

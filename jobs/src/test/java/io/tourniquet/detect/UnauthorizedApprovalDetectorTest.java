@@ -261,6 +261,16 @@ class UnauthorizedApprovalDetectorTest {
         assertDrained();
     }
 
+    @Test
+    void aFailedChallengeStaysFailedWhenItsIssueEventIsReadAfterIt() throws Exception {
+        push(failed("m2", "u1", "c1", "w1", T0 - 20 * SEC));
+        push(mfa("m1", "u1", "challenge_issued", "c1", "withdrawal", "w1", T0 - 30 * SEC)); // read late
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 + 5 * SEC);
+        assertUnauthorized("a1", "challenge_failed");
+        assertDrained();
+    }
+
     // ---- legitimate cases that must not be flagged ----
 
     @Test
