@@ -189,7 +189,9 @@ public final class AccountDrainDetector
                 alertsSuppressed.inc(); // the same drain, already alerted
                 continue;
             }
-            Alert alert = alertFor(ctx.getCurrentKey(), trigger, inWindow, baseline, sum, start, end, window,
+            // Dated at the approval where the window crossed the threshold in event time, not at the
+            // one that happened to arrive last: platform rules count drains by that time.
+            Alert alert = alertFor(ctx.getCurrentKey(), anchor, inWindow, baseline, sum, start, end, window,
                     clock.getAsLong());
             alert.ruleVersion = ruleVersion;
             long until = end + window;
