@@ -21,10 +21,8 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,11 +41,8 @@ class AccountDrainDetectorTest {
     @BeforeEach
     void open() throws Exception {
         assertThat(DEFAULTS).isEqualTo(new AccountDrainSettings(HOUR, new BigDecimal("0.8"), new BigDecimal("1000"), DAY));
-        harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new AccountDrainDetector(DEFAULTS, SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ENRICHED_USER_ID, Types.STRING, RuleCatalog.BROADCAST);
-        harness.setProcessingTime(0);
-        BroadcastHarnesses.rulesNeverHoldBackEventTime(harness);
+        harness = BroadcastHarnesses.open(new AccountDrainDetector(DEFAULTS, SerializableClock.fixed(DETECTED_AT)),
+                EventKeys.ENRICHED_USER_ID);
     }
 
     @AfterEach
@@ -67,8 +62,7 @@ class AccountDrainDetectorTest {
     }
 
     private List<Alert> alerts() {
-        var queue = harness.getSideOutput(Tags.ALERTS);
-        return queue == null ? List.of() : queue.stream().map(StreamRecord::getValue).toList();
+        return BroadcastHarnesses.side(harness, Tags.ALERTS);
     }
 
     private EnrichedEvent forwarded(String eventId) {
@@ -85,9 +79,7 @@ class AccountDrainDetectorTest {
                 .containsExactlyElementsOf(pushed);
         harness.processWatermark(T0 + 30 * DAY);
         assertThat(harness.extractOutputValues()).as("nothing more on the main output").hasSize(pushed.size());
-        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
-        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
-        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+        BroadcastHarnesses.assertDrained(harness);
     }
 
     private static void assertDrain(Alert a, String user, String triggerWithdrawal, long triggerTime,

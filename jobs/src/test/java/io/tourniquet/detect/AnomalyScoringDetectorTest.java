@@ -27,10 +27,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,11 +54,8 @@ class AnomalyScoringDetectorTest {
     void open() throws Exception {
         cfg = TourniquetConfig.defaults().with(Settings.MODELS_DIR, models.toString());
         v1 = RuleCatalog.initial(RuleCatalog.ANOMALY_SCORE, cfg);
-        harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                AnomalyScoringDetector.from(cfg, SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ENRICHED_USER_ID, Types.STRING, RuleCatalog.BROADCAST);
-        harness.setProcessingTime(0);
-        BroadcastHarnesses.rulesNeverHoldBackEventTime(harness);
+        harness = BroadcastHarnesses.open(AnomalyScoringDetector.from(cfg, SerializableClock.fixed(DETECTED_AT)),
+                EventKeys.ENRICHED_USER_ID);
     }
 
     @AfterEach
@@ -114,8 +109,7 @@ class AnomalyScoringDetectorTest {
     }
 
     private List<Alert> alerts() {
-        var queue = harness.getSideOutput(Tags.ALERTS);
-        return queue == null ? List.of() : queue.stream().map(StreamRecord::getValue).toList();
+        return BroadcastHarnesses.side(harness, Tags.ALERTS);
     }
 
     private RuleVersion change(RuleVersion current, Map<String, String> params) {
@@ -131,8 +125,7 @@ class AnomalyScoringDetectorTest {
         harness.processWatermark(T0 + 60 * DAY);
         assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state: one profile per user")
                 .isEqualTo(users);
-        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
-        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+        BroadcastHarnesses.assertNoTimers(harness);
     }
 
     // ---- tests --------------------------------------------------------------------------------
@@ -371,10 +364,9 @@ class AnomalyScoringDetectorTest {
     @Test
     void inAReplayAnApprovalWaitsForEventTimeEvenBeforeTheFirstWatermark() throws Exception {
         harness.close();
-        harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+        harness = BroadcastHarnesses.open(
                 AnomalyScoringDetector.from(cfg.with(Settings.REPLAY, "true"), SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ENRICHED_USER_ID, Types.STRING, RuleCatalog.BROADCAST);
-        BroadcastHarnesses.rulesNeverHoldBackEventTime(harness);
+                EventKeys.ENRICHED_USER_ID);
         // No watermark yet; the withdrawals are read before the login and the whitelisting.
         withdraw("w8", "s8", "addr-new", 200, 10_000, T0 + MIN, 30 * 1_000L);
         assertThat(harness.extractOutputValues()).noneMatch(e -> "app-w8".equals(e.event.eventId));

@@ -16,10 +16,8 @@ import io.tourniquet.util.Times;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,11 +46,7 @@ class BulkDrainDetectorTest {
 
     private static KeyedBroadcastOperatorTestHarness<String, Alert, RuleVersion, Alert> harness(BulkDrainDetector fn)
             throws Exception {
-        var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                fn, EventKeys.<Alert>platform(), Types.STRING, RuleCatalog.BROADCAST);
-        h.setProcessingTime(0);
-        BroadcastHarnesses.rulesNeverHoldBackEventTime(h);
-        return h;
+        return BroadcastHarnesses.open(fn, EventKeys.<Alert>platform());
     }
 
     /** The watermark given to the harness so far; it starts with none. */
@@ -92,9 +86,7 @@ class BulkDrainDetectorTest {
 
     private void assertDrained() throws Exception {
         watermark(T0 + 24 * 60 * MIN);
-        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
-        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
-        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+        BroadcastHarnesses.assertDrained(harness);
     }
 
     @Test

@@ -15,10 +15,8 @@ import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,13 +33,8 @@ class DestinationConcentrationDetectorTest {
 
     @BeforeEach
     void open() throws Exception {
-        var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new DestinationConcentrationDetector(DestinationConcentrationSettings.defaults(),
-                        SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ALERT_DESTINATION, Types.STRING, RuleCatalog.BROADCAST);
-        h.setProcessingTime(0);
-        BroadcastHarnesses.rulesNeverHoldBackEventTime(h);
-        harness = h;
+        harness = BroadcastHarnesses.open(new DestinationConcentrationDetector(
+                DestinationConcentrationSettings.defaults(), SerializableClock.fixed(DETECTED_AT)), EventKeys.ALERT_DESTINATION);
     }
 
     @AfterEach
@@ -86,9 +79,7 @@ class DestinationConcentrationDetectorTest {
 
     private void assertDrained() throws Exception {
         watermark(T0 + 24 * 60 * MIN);
-        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
-        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
-        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+        BroadcastHarnesses.assertDrained(harness);
     }
 
     @Test

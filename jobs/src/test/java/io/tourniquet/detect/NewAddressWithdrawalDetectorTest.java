@@ -22,10 +22,8 @@ import io.tourniquet.util.Times;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,11 +42,9 @@ class NewAddressWithdrawalDetectorTest {
     @BeforeEach
     void open() throws Exception {
         assertThat(DEFAULTS.minAgeMillis()).isEqualTo(DAY);
-        harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+        harness = BroadcastHarnesses.open(
                 new NewAddressWithdrawalDetector(DEFAULTS, SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ENRICHED_USER_ID, Types.STRING, RuleCatalog.BROADCAST);
-        harness.setProcessingTime(0);
-        BroadcastHarnesses.rulesNeverHoldBackEventTime(harness);
+                EventKeys.ENRICHED_USER_ID);
     }
 
     @AfterEach
@@ -62,8 +58,7 @@ class NewAddressWithdrawalDetectorTest {
     }
 
     private List<Alert> alerts() {
-        var queue = harness.getSideOutput(Tags.ALERTS);
-        return queue == null ? List.of() : queue.stream().map(StreamRecord::getValue).toList();
+        return BroadcastHarnesses.side(harness, Tags.ALERTS);
     }
 
     private EnrichedEvent forwarded(String eventId) {
@@ -80,9 +75,7 @@ class NewAddressWithdrawalDetectorTest {
                 .containsExactlyElementsOf(pushed);
         harness.processWatermark(T0 + 30 * DAY);
         assertThat(harness.extractOutputValues()).as("nothing more on the main output").hasSize(pushed.size());
-        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
-        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
-        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+        BroadcastHarnesses.assertDrained(harness);
     }
 
     private static void assertAlert(Alert a, String requestEventId, String withdrawalId, String user,

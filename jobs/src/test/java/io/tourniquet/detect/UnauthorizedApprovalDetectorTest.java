@@ -15,12 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.flink.api.common.typeinfo.Types;
 import io.tourniquet.rules.RuleCatalog;
 import io.tourniquet.testing.BroadcastHarnesses;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,12 +44,8 @@ class UnauthorizedApprovalDetectorTest {
 
     private static KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.rules.RuleVersion,
             EnrichedEvent> harness(UnauthorizedApprovalSettings settings) throws Exception {
-        var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new UnauthorizedApprovalDetector(settings, SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ENRICHED_USER_ID, Types.STRING, RuleCatalog.BROADCAST);
-        h.setProcessingTime(0);
-        BroadcastHarnesses.rulesNeverHoldBackEventTime(h);
-        return h;
+        return BroadcastHarnesses.open(new UnauthorizedApprovalDetector(settings, SerializableClock.fixed(DETECTED_AT)),
+                EventKeys.ENRICHED_USER_ID);
     }
 
     private void push(Event e) throws Exception {
@@ -59,8 +53,7 @@ class UnauthorizedApprovalDetectorTest {
     }
 
     private List<Alert> alerts() {
-        var queue = harness.getSideOutput(Tags.ALERTS);
-        return queue == null ? List.of() : queue.stream().map(StreamRecord::getValue).toList();
+        return BroadcastHarnesses.side(harness, Tags.ALERTS);
     }
 
     private Map<String, EnrichedEvent> approvalsById() {
@@ -75,9 +68,7 @@ class UnauthorizedApprovalDetectorTest {
     private void assertDrained() throws Exception {
         harness.processWatermark(T0 + 24 * 60 * MIN);
         harness.setProcessingTime(24 * 60 * MIN);
-        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state entries").isZero();
-        assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
-        assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
+        BroadcastHarnesses.assertDrained(harness);
     }
 
     private void assertUnauthorized(String approvalEventId, String reason) {
