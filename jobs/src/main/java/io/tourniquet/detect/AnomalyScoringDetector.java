@@ -159,18 +159,16 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     public void processElement(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
         useRule(ctx);
         Event ev = in.event;
-        if (ev.kind == Event.Kind.LOGIN && "success".equals(ev.outcome) && ev.sessionId != null) {
-            onLogin(ev, ctx);
-        } else if (ev.kind == Event.Kind.LOGIN) {
-            // a failed login proves nothing about the device being the account's
-        } else {
-            // Any other event of the account names a device and address it used: the user's own
-            // activity before a login is what makes that login's device "known".
-            rememberDeviceOf(ev);
-        }
         if (ev.kind == Event.Kind.LOGIN) {
-            // handled above
-        } else if (ev.kind == Event.Kind.ACCOUNT_CHANGE && ev.address != null) {
+            // A failed login proves nothing about the device being the account's.
+            if ("success".equals(ev.outcome) && ev.sessionId != null) onLogin(ev, ctx);
+            out.collect(in);
+            return;
+        }
+        // Any other event of the account names a device and address it used: the user's own
+        // activity before a login is what makes that login's device "known".
+        rememberDeviceOf(ev);
+        if (ev.kind == Event.Kind.ACCOUNT_CHANGE && ev.address != null) {
             onAccountChange(ev, ctx);
         } else if (ev.kind == Event.Kind.WITHDRAWAL && "requested".equals(ev.status) && ev.withdrawalId != null) {
             onRequest(ev, ctx);
