@@ -1,6 +1,6 @@
 package io.tourniquet.testing;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tourniquet.control.ControlRequests;
 import io.tourniquet.detect.CommandSigner;
 import io.tourniquet.detect.ControlWatermarks;
 import org.apache.flink.api.common.functions.FilterFunction;
@@ -37,10 +37,11 @@ public final class ControlRecords {
     }
 
     public ControlRecords signed(ControlRequest r) {
-        return raw(new String(signer.sign((ObjectNode) Json.tree(r)), StandardCharsets.UTF_8));
+        return raw(new String(ControlRequests.sign(r, signer), StandardCharsets.UTF_8));
     }
 
     public ControlRecords unsigned(ControlRequest r) {
+        r.signature = null; // signed() leaves the request's signature on it
         return raw(Json.toString(r));
     }
 
