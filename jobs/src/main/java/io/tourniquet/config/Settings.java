@@ -60,7 +60,11 @@ public final class Settings {
     public static final Setting<Duration> OUT_OF_ORDERNESS = Setting.duration("input.max-out-of-orderness", "30 s",
             Duration.ZERO, "How far out of order events may arrive within a partition before they count as late.");
     public static final Setting<Duration> IDLENESS = Setting.duration("input.idleness", "5 s", Duration.ofMillis(1),
-            "A source split silent this long (wall clock) stops holding back event time.");
+            "Live input: when every partition a source subtask reads has been silent this long (wall clock, time "
+                    + "spent back-pressured excluded), it is caught up, and its partitions stop holding back event time.");
+    public static final Setting<Duration> QUIET_PARTITION_TIMEOUT = Setting.duration("input.quiet-partition-timeout",
+            "30 s", Duration.ofMillis(1), "Live input: one partition silent this long while others are read stops "
+                    + "holding back event time (a partition with unread records is never silent that long).");
     public static final Setting<Boolean> REPLAY = Setting.bool("input.replay", false,
             "Set by 'run --bounded' (and the demo): the input is a backlog from its first record, so judgments that "
                     + "need complete context wait for event time even before the first watermark.");
@@ -206,7 +210,7 @@ public final class Settings {
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
             TOPIC_CONTROL, TOPIC_PARTITIONS,
             INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS,
-            MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, REPLAY, DEDUP_RETENTION,
+            MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, REPLAY, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,

@@ -145,13 +145,14 @@ public final class DetectJob {
     }
 
     /**
-     * Watermarks for the raw input, to give to the source itself (per partition, see
-     * {@link RawEventTime}), with idleness so one quiet partition cannot stall alerts.
+     * Watermarks for the live raw input, to give to the source itself (per partition, see
+     * {@link RawEventTime}). A silent partition stops holding back event time only once it is
+     * caught up ({@link CaughtUpIdleness}), so one quiet partition cannot stall alerts, and one not
+     * yet read while catching up on a backlog cannot be overtaken.
      */
     public static WatermarkStrategy<RawRecord> watermarks(TourniquetConfig cfg) {
-        return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(cfg.get(Settings.OUT_OF_ORDERNESS))
-                .withTimestampAssigner(new RawEventTime())
-                .withIdleness(cfg.get(Settings.IDLENESS));
+        return new CaughtUpIdleness(cfg.get(Settings.OUT_OF_ORDERNESS), cfg.get(Settings.IDLENESS),
+                cfg.get(Settings.QUIET_PARTITION_TIMEOUT));
     }
 
     /**
