@@ -65,9 +65,6 @@ public final class Settings {
     public static final Setting<Duration> QUIET_PARTITION_TIMEOUT = Setting.duration("input.quiet-partition-timeout",
             "30 s", Duration.ofMillis(1), "Live input: one partition silent this long while others are read stops "
                     + "holding back event time (a partition with unread records is never silent that long).");
-    public static final Setting<Boolean> REPLAY = Setting.bool("input.replay", false,
-            "Set by 'run --bounded' (and the demo): the input is a backlog from its first record, so judgments that "
-                    + "need complete context wait for event time even before the first watermark.");
     public static final Setting<Duration> DEDUP_RETENTION = Setting.duration("input.dedup-retention", "1 h",
             Duration.ofSeconds(1), "How long (event time) an event id is remembered to drop redelivered duplicates.");
 
@@ -210,7 +207,7 @@ public final class Settings {
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
             TOPIC_CONTROL, TOPIC_PARTITIONS,
             INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS,
-            MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, REPLAY, DEDUP_RETENTION,
+            MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,

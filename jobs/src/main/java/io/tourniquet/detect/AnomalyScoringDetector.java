@@ -31,6 +31,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,13 +60,20 @@ import org.slf4j.LoggerFactory;
  * {@link #WHITELIST_RETENTION_MS} (an older one counts as never whitelisted, which the destination
  * age caps near the same value). Timers are never deleted: one that finds nothing due does nothing.
  *
- * <p>Every event leaves once, on the main output, after its own effect on state. An approval
- * leaves at once when the input is live; when the input is read far ahead of event time (a
- * backlog: the approval is more than {@code rule.platform.max-lead} ahead of the watermark) it
- * waits until event time reaches it, because the login, whitelisting and request it depends on
- * come on other topics that may not have been read yet: features computed then would describe
- * the order of reading, not the account. In a replay ({@code input.replay}) that holds from the
- * first record, before any watermark. Live, nothing waits, so a freeze never does.
+ * <p><b>Event time, whatever the order of reading.</b> An approval's features use exactly the
+ * facts (logins, whitelistings, requests, earlier withdrawals, devices) whose event time is before
+ * the approval's, so that what a model is trained on (a replay) and what it scores live agree.
+ * Those facts come on other topics and may be read after the approval, so every event of the user
+ * waits here until the watermark passes it, and is then applied in event-time order (facts before
+ * an approval of the same millisecond, then by event id): one code path, live and replay. When
+ * event time stalls (the watermark has not moved for the rule.unauthorized-approval.max-wait, e.g.
+ * every partition idle) the waiting approvals are featured on the wall clock with what is known.
+ * An event already behind the watermark when it arrives (late) is applied at once.
+ *
+ * <p>The detector runs beside the containment chain, not in it (see {@link DetectJob}): it emits
+ * each approval once, featured (and scored), for the enriched-event record, and raises its alerts;
+ * it never holds back another rule's decision, so waiting for event time costs only
+ * {@code anomaly_score} alerts their latency (the out-of-orderness, 30 s by default, live).
  */
 public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, EnrichedEvent, AnomalySettings> {
     private static final long serialVersionUID = 1L;
@@ -86,20 +94,32 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     static final MapStateDescriptor<String, Long> WHITELIST =
             new MapStateDescriptor<>("anomaly-whitelist", String.class, Long.class);
 
-    static final MapStateDescriptor<String, EnrichedEvent> WAITING =
-            new MapStateDescriptor<>("anomaly-waiting-approvals", String.class, EnrichedEvent.class);
+    /** The user's events the watermark has not passed yet, by event id. */
+    static final MapStateDescriptor<String, EnrichedEvent> PENDING =
+            new MapStateDescriptor<>("anomaly-pending-events", String.class, EnrichedEvent.class);
+    /** While approvals wait: the watermark when the wall-clock check was armed, and its deadline. */
+    static final ValueStateDescriptor<Long> STALL_WATERMARK = new ValueStateDescriptor<>("anomaly-stall-watermark",
+            Long.class);
+    static final ValueStateDescriptor<Long> STALL_DEADLINE = new ValueStateDescriptor<>("anomaly-stall-deadline",
+            Long.class);
+
+    private static final java.util.Comparator<EnrichedEvent> EVENT_TIME_ORDER = java.util.Comparator
+            .comparingLong((EnrichedEvent e) -> e.event.eventTime)
+            .thenComparingInt(e -> isFeaturedApproval(e.event) ? 1 : 0)
+            .thenComparing(e -> e.event.eventId);
 
     private final String modelsDir;
-    private final long maxLeadMillis;
-    /** A replay: before the first watermark, an approval is ahead of event time by definition. */
-    private final boolean replay;
+    private final long maxWaitMillis;
 
     private transient ValueState<AnomalyProfile> profile;
     private transient MapState<String, SessionLogin> sessions;
     private transient MapState<String, WithdrawalRequestFacts> requests;
     private transient MapState<String, Long> whitelist;
-    private transient MapState<String, EnrichedEvent> waiting;
-    private transient Counter approvalsWaited;
+    private transient MapState<String, EnrichedEvent> pending;
+    private transient ValueState<Long> stallWatermark;
+    private transient ValueState<Long> stallDeadline;
+    private transient Counter approvalsLate;
+    private transient Counter featuredByWallClock;
     /** The one loaded model (the version in force), and versions that failed to load here. */
     private transient String loadedVersion;
     private transient Scorer loadedScorer;
@@ -110,22 +130,15 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     private transient Counter modelsLoaded;
     private transient Counter modelLoadFailures;
 
-    public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock) {
-        this(initial, modelsDir, clock, Long.MAX_VALUE);
-    }
-
-    /** @param maxLeadMillis how far ahead of event time an approval may be featured at once */
-    public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock, long maxLeadMillis) {
-        this(initial, modelsDir, clock, maxLeadMillis, false);
-    }
-
-    public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock, long maxLeadMillis,
-                                  boolean replay) {
+    /**
+     * @param maxWaitMillis wall-clock bound on waiting for event time when it stalls (the
+     *                      unauthorized-approval rule's max-wait)
+     */
+    public AnomalyScoringDetector(RuleVersion initial, String modelsDir, SerializableClock clock, long maxWaitMillis) {
         super(initial, AnomalySettings::from, clock);
-        this.replay = replay;
-        if (maxLeadMillis < 0) throw new IllegalArgumentException("max lead must not be negative: " + maxLeadMillis);
+        if (maxWaitMillis <= 0) throw new IllegalArgumentException("max wait must be positive: " + maxWaitMillis);
         this.modelsDir = modelsDir;
-        this.maxLeadMillis = maxLeadMillis;
+        this.maxWaitMillis = maxWaitMillis;
     }
 
     /**
@@ -135,7 +148,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     public static AnomalyScoringDetector from(TourniquetConfig cfg, SerializableClock clock) {
         RuleCatalog.checkModel(cfg);
         return new AnomalyScoringDetector(RuleCatalog.initial(RULE, cfg), cfg.get(Settings.MODELS_DIR), clock,
-                cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis(), cfg.get(Settings.REPLAY));
+                cfg.get(Settings.UA_MAX_WAIT).toMillis());
     }
 
     @Override
@@ -144,12 +157,15 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         sessions = getRuntimeContext().getMapState(SESSIONS);
         requests = getRuntimeContext().getMapState(REQUESTS);
         whitelist = getRuntimeContext().getMapState(WHITELIST);
-        waiting = getRuntimeContext().getMapState(WAITING);
+        pending = getRuntimeContext().getMapState(PENDING);
+        stallWatermark = getRuntimeContext().getState(STALL_WATERMARK);
+        stallDeadline = getRuntimeContext().getState(STALL_DEADLINE);
         refusedVersions = new HashSet<>();
         var metrics = getRuntimeContext().getMetricGroup();
         approvalsFeatured = metrics.counter("anomalyApprovalsFeatured");
         approvalsScored = metrics.counter("anomalyApprovalsScored");
-        approvalsWaited = metrics.counter("anomalyApprovalsWaitedForEventTime");
+        approvalsLate = metrics.counter("anomalyLateApprovals");
+        featuredByWallClock = metrics.counter("anomalyApprovalsFeaturedByWallClock");
         anomalyAlerts = metrics.counter("anomalyAlerts");
         modelsLoaded = metrics.counter("anomalyModelsLoaded");
         modelLoadFailures = metrics.counter("anomalyModelLoadFailures");
@@ -159,10 +175,28 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     public void processElement(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
         useRule(ctx);
         Event ev = in.event;
+        long watermark = ctx.timerService().currentWatermark();
+        if (ev.eventTime <= watermark) {
+            // Late: everything still waiting is later than the watermark, so this comes first.
+            if (isFeaturedApproval(ev)) approvalsLate.inc();
+            apply(in, ctx, out);
+            return;
+        }
+        pending.put(ev.eventId, in);
+        ctx.timerService().registerEventTimeTimer(ev.eventTime);
+        if (isFeaturedApproval(ev) && stallWatermark.value() == null) armStallCheck(watermark, ctx);
+    }
+
+    static boolean isFeaturedApproval(Event ev) {
+        return ev.isApproval() && ev.withdrawalId != null;
+    }
+
+    /** One event's effect on the user's state, in event-time order; an approval is featured and leaves. */
+    private void apply(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        Event ev = in.event;
         if (ev.kind == Event.Kind.LOGIN) {
             // A failed login proves nothing about the device being the account's.
             if ("success".equals(ev.outcome) && ev.sessionId != null) onLogin(ev, ctx);
-            out.collect(in);
             return;
         }
         // Any other event of the account names a device and address it used: the user's own
@@ -172,18 +206,45 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             onAccountChange(ev, ctx);
         } else if (ev.kind == Event.Kind.WITHDRAWAL && "requested".equals(ev.status) && ev.withdrawalId != null) {
             onRequest(ev, ctx);
-        } else if (ev.isApproval() && ev.withdrawalId != null) {
-            long watermark = ctx.timerService().currentWatermark();
-            boolean ahead = watermark == Long.MIN_VALUE ? replay : ev.eventTime - watermark > maxLeadMillis;
-            if (ahead) {
-                approvalsWaited.inc();
-                waiting.put(ev.eventId, in);
-                ctx.timerService().registerEventTimeTimer(ev.eventTime);
-                return;
-            }
+        } else if (isFeaturedApproval(ev)) {
             onApproval(in, ctx);
+            out.collect(in);
         }
-        out.collect(in);
+    }
+
+    /** Applies, in event-time order, every waiting event at or before {@code upTo}. */
+    private void applyUpTo(long upTo, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        List<EnrichedEvent> due = new ArrayList<>();
+        for (EnrichedEvent e : pending.values()) {
+            if (e.event.eventTime <= upTo) due.add(e);
+        }
+        due.sort(EVENT_TIME_ORDER);
+        for (EnrichedEvent e : due) {
+            pending.remove(e.event.eventId);
+            apply(e, ctx, out);
+        }
+    }
+
+    private void armStallCheck(long watermark, ReadOnlyContext ctx) throws Exception {
+        long deadline = ctx.timerService().currentProcessingTime() + maxWaitMillis;
+        stallWatermark.update(watermark);
+        stallDeadline.update(deadline);
+        ctx.timerService().registerProcessingTimeTimer(deadline);
+    }
+
+    private void disarmStallCheck(ReadOnlyContext ctx) throws Exception {
+        Long deadline = stallDeadline.value();
+        if (deadline != null) ctx.timerService().deleteProcessingTimeTimer(deadline);
+        stallWatermark.clear();
+        stallDeadline.clear();
+    }
+
+    private long latestWaitingApproval() throws Exception {
+        long latest = Long.MIN_VALUE;
+        for (EnrichedEvent e : pending.values()) {
+            if (isFeaturedApproval(e.event)) latest = Math.max(latest, e.event.eventTime);
+        }
+        return latest;
     }
 
     private void onLogin(Event ev, ReadOnlyContext ctx) throws Exception {
@@ -331,20 +392,39 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<EnrichedEvent> out) throws Exception {
         useRule(ctx);
-        List<EnrichedEvent> due = new ArrayList<>();
-        for (EnrichedEvent e : waiting.values()) {
-            if (e.event.eventTime <= timestamp) due.add(e);
+        if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+            onWallClock(timestamp, ctx, out);
+            return;
         }
-        due.sort(java.util.Comparator.comparingLong((EnrichedEvent e) -> e.event.eventTime)
-                .thenComparing(e -> e.event.eventId));
-        for (EnrichedEvent e : due) {
-            waiting.remove(e.event.eventId);
-            onApproval(e, ctx);
-            out.collect(e);
-        }
+        applyUpTo(timestamp, ctx, out);
+        if (stallWatermark.value() != null && latestWaitingApproval() == Long.MIN_VALUE) disarmStallCheck(ctx);
         removeWhere(sessions, s -> s.loginTime + SESSION_RETENTION_MS <= timestamp);
         removeWhere(requests, r -> r.requestTime + REQUEST_RETENTION_MS <= timestamp);
         removeWhere(whitelist, t -> t + WHITELIST_RETENTION_MS <= timestamp);
+    }
+
+    /**
+     * The wall-clock bound: approvals wait for event time as long as it moves (a backlog being read
+     * moves it); when it has not moved for the whole bound, the input is idle, everything there is
+     * has been read, and the waiting approvals are featured with what is known.
+     */
+    private void onWallClock(long timestamp, OnTimerContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        Long armedAt = stallWatermark.value();
+        Long deadline = stallDeadline.value();
+        if (armedAt == null || deadline == null || deadline > timestamp) return;
+        stallWatermark.clear();
+        stallDeadline.clear();
+        long watermark = ctx.timerService().currentWatermark();
+        long latest = latestWaitingApproval();
+        if (latest == Long.MIN_VALUE) return;
+        if (watermark != armedAt) {
+            armStallCheck(watermark, ctx); // event time is moving: it will decide
+            return;
+        }
+        for (EnrichedEvent e : pending.values()) {
+            if (isFeaturedApproval(e.event) && e.event.eventTime <= latest) featuredByWallClock.inc();
+        }
+        applyUpTo(latest, ctx, out);
     }
 
     private static <V> void removeWhere(MapState<String, V> map, java.util.function.Predicate<V> due) throws Exception {

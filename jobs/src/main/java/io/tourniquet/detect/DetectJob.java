@@ -73,17 +73,18 @@ public final class DetectJob {
                 .connect(rules)
                 .process(new AccountDrainDetector(initial(RuleCatalog.ACCOUNT_DRAIN, cfg), clock))
                 .uid("detect-account-drain").name("Detect account drains");
-        // Before the unauthorized-approval detector: that one sends an unauthorized approval on
-        // inside its alert, not downstream, and those approvals are the ones most worth scoring
-        // (and logging, labeled, for training).
+        SingleOutputStreamOperator<EnrichedEvent> enriched = byUser(drain)
+                .connect(rules)
+                .process(new UnauthorizedApprovalDetector(initial(RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock))
+                .uid("detect-unauthorized-approval").name("Detect unauthorized approvals");
+        // Beside the chain, not in it: anomaly features wait for event time (their facts come on
+        // other topics), and no freeze may wait with them. It sees every approval, including the
+        // unauthorized ones (which leave the chain inside their alerts), and emits each approval
+        // once, featured; FeatureJoin puts the features on the record the chain sends on.
         SingleOutputStreamOperator<EnrichedEvent> anomaly = byUser(drain)
                 .connect(rules)
                 .process(AnomalyScoringDetector.from(cfg, clock))
                 .uid("detect-anomaly-score").name("Score withdrawal anomalies");
-        SingleOutputStreamOperator<EnrichedEvent> enriched = byUser(anomaly)
-                .connect(rules)
-                .process(new UnauthorizedApprovalDetector(initial(RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock))
-                .uid("detect-unauthorized-approval").name("Detect unauthorized approvals");
 
         DataStream<Alert> userAlerts = newAddress.getSideOutput(Tags.ALERTS)
                 .union(drain.getSideOutput(Tags.ALERTS), anomaly.getSideOutput(Tags.ALERTS),
@@ -128,6 +129,10 @@ public final class DetectJob {
         notifications.sinkTo(sinks.notifications()).uid("sink-notifications").name("Notification sink");
 
         enriched.union(alerts.getSideOutput(Tags.INCIDENT_EVENTS))
+                .keyBy(EventKeys.ENRICHED_USER_ID)
+                .connect(anomaly.keyBy(EventKeys.ENRICHED_USER_ID))
+                .process(new FeatureJoin())
+                .uid("join-anomaly-features").name("Join anomaly features")
                 .sinkTo(sinks.enriched()).uid("sink-enriched").name("Enriched-event sink");
 
         DataStream<DeadLetter> deadLetters = parsed.getSideOutput(Tags.DEAD_LETTERS)

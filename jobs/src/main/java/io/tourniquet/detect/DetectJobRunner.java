@@ -13,8 +13,7 @@ public final class DetectJobRunner {
     private DetectJobRunner() {}
 
     public static StreamExecutionEnvironment build(TourniquetConfig given, boolean bounded) {
-        // A bounded run replays a backlog: say so, so that context-hungry judgments wait for event time.
-        TourniquetConfig cfg = bounded ? given.with(Settings.REPLAY, "true") : given;
+        TourniquetConfig cfg = given;
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, "detect");
         DataStream<RawRecord> raw = env
                 .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),

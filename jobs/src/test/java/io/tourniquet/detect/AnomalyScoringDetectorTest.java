@@ -65,8 +65,17 @@ class AnomalyScoringDetectorTest {
 
     // ---- events -------------------------------------------------------------------------------
 
+    private long latestPushed = Long.MIN_VALUE;
+    private long watermark = Long.MIN_VALUE;
+
     private void push(Event e) throws Exception {
+        latestPushed = Math.max(latestPushed, e.eventTime);
         harness.processElement(new StreamRecord<>(EnrichedEvent.of(e), e.eventTime));
+    }
+
+    private void watermark(long w) throws Exception {
+        watermark = Math.max(watermark, w);
+        harness.processWatermark(watermark);
     }
 
     private void login(String id, String session, String device, String ip, String country, boolean jailbroken,
@@ -101,14 +110,18 @@ class AnomalyScoringDetectorTest {
         withdraw("w2", "s2", OLD_ADDRESS, 300, 10_000, T0 - 9 * DAY + 10 * MIN, 40 * SEC);
     }
 
-    private EnrichedEvent approvalOf(String wid) {
+    /** Event time reaches everything pushed so far; then the approval of {@code wid} has left, once. */
+    private EnrichedEvent approvalOf(String wid) throws Exception {
+        watermark(latestPushed);
         return harness.extractOutputValues().stream()
                 .filter(e -> e.event.isApproval() && wid.equals(e.event.withdrawalId))
                 .reduce((a, b) -> { throw new AssertionError("approval of " + wid + " left twice"); })
                 .orElseThrow(() -> new AssertionError("no approval of " + wid));
     }
 
-    private List<Alert> alerts() {
+    /** Alerts raised once event time has reached everything pushed so far. */
+    private List<Alert> alerts() throws Exception {
+        watermark(latestPushed);
         return BroadcastHarnesses.side(harness, Tags.ALERTS);
     }
 
@@ -122,7 +135,7 @@ class AnomalyScoringDetectorTest {
 
     /** Long after everything: only the users' profiles remain. */
     private void assertDrainedExceptProfiles(int users) throws Exception {
-        harness.processWatermark(T0 + 60 * DAY);
+        watermark(T0 + 60 * DAY);
         assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state: one profile per user")
                 .isEqualTo(users);
         BroadcastHarnesses.assertNoTimers(harness);
@@ -171,9 +184,11 @@ class AnomalyScoringDetectorTest {
         assertThat(approvalOf("w2").anomaly.features.get("new_ip")).isEqualTo(0.0);
 
         assertThat(alerts()).isEmpty();
-        assertThat(harness.extractOutputValues()).as("every event leaves once").hasSize(10);
-        assertThat(harness.extractOutputValues()).filteredOn(e -> !e.event.isApproval())
-                .allSatisfy(e -> assertThat(e.anomaly).isNull());
+        assertThat(harness.extractOutputValues()).as("each approval leaves once, featured; nothing else leaves")
+                .hasSize(3).allSatisfy(e -> {
+                    assertThat(e.event.isApproval()).isTrue();
+                    assertThat(e.anomaly).isNotNull();
+                });
         assertDrainedExceptProfiles(1);
     }
 
@@ -255,6 +270,7 @@ class AnomalyScoringDetectorTest {
     void severityAndFreezeComeFromTheRule() throws Exception {
         TestModels.train(models, "m1", 11, 0.0);
         ownerHistory();
+        watermark(latestPushed); // the history is featured before the model is activated
         RuleVersion v2 = change(v1, Map.of(Settings.ANOMALY_MODEL_VERSION.key(), "m1",
                 Settings.ANOMALY_SEVERITY.key(), "HIGH", Settings.ANOMALY_FREEZE.key(), "true"));
         assertThat(v2.params).containsEntry(Settings.ANOMALY_SEVERITY.key(), "HIGH");
@@ -344,39 +360,55 @@ class AnomalyScoringDetectorTest {
     }
 
     @Test
-    void readingABacklogAnApprovalWaitsForTheLoginReadAfterIt() throws Exception {
-        ownerHistory(); // the detector as configured: rule.platform.max-lead = 1 min
-        harness.processWatermark(T0 - HOUR); // the input is read an hour ahead of event time
-        // The withdrawals topic is read before the logins topic.
-        withdraw("w9", "s9", "addr-old", 200, 10_000, T0 + MIN, 30 * 1_000L);
-        assertThat(harness.extractOutputValues()).as("the approval waits").noneMatch(e -> e.event.isApproval()
-                && e.event.withdrawalId.equals("w9"));
+    void anApprovalWaitsForEventTimeSoALoginAndAWhitelistingReadAfterItCount() throws Exception {
+        ownerHistory();
+        watermark(T0 - HOUR);
+        // The withdrawals topic is read before the logins and account changes.
+        withdraw("w9", "s9", "addr-new", 200, 10_000, T0 + MIN, 30 * 1_000L);
+        assertThat(harness.extractOutputValues()).as("the approval waits for event time")
+                .noneMatch(e -> "app-w9".equals(e.event.eventId));
         login("l9", "s9", "d1", "198.51.100.1", "DE", false, T0);
-        harness.processWatermark(T0 + MIN + 30 * 1_000L);
+        push(TestEvents.whitelistAdded("wl-9", USER, "addr-new", T0 + 30 * 1_000L));
+        watermark(T0 + MIN + 30 * 1_000L);
 
         Map<String, Double> f = approvalOf("w9").anomaly.features;
         assertThat(f.get("new_device")).as("the owner's device, known from the login read late").isEqualTo(0.0);
         assertThat(f.get("login_age")).isCloseTo(Math.log1p(60), within(1e-9));
+        assertThat(f.get("destination_age")).isCloseTo(Math.log1p(30.0 / 3600), within(1e-9));
         assertThat(harness.extractOutputValues()).filteredOn(e -> "app-w9".equals(e.event.eventId)).hasSize(1);
         assertDrainedExceptProfiles(1);
     }
 
     @Test
-    void inAReplayAnApprovalWaitsForEventTimeEvenBeforeTheFirstWatermark() throws Exception {
-        harness.close();
-        harness = BroadcastHarnesses.open(
-                AnomalyScoringDetector.from(cfg.with(Settings.REPLAY, "true"), SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ENRICHED_USER_ID);
-        // No watermark yet; the withdrawals are read before the login and the whitelisting.
-        withdraw("w8", "s8", "addr-new", 200, 10_000, T0 + MIN, 30 * 1_000L);
-        assertThat(harness.extractOutputValues()).noneMatch(e -> "app-w8".equals(e.event.eventId));
-        login("l8", "s8", "d1", "198.51.100.1", "DE", false, T0);
-        push(TestEvents.whitelistAdded("wl-8", USER, "addr-new", T0 + 30 * 1_000L));
-        harness.processWatermark(T0 + MIN + 30 * 1_000L);
+    void factsAfterTheApprovalInEventTimeDoNotCountEvenWhenReadBeforeIt() throws Exception {
+        ownerHistory();
+        // Read first, but 5 s after the approval in event time: a new session from a new device.
+        login("l-later", "s-later", "d-new", "203.0.113.50", "FR", false, T0 + 2 * MIN + 5_000);
+        withdraw("w7", "s7", OLD_ADDRESS, 200, 10_000, T0 + MIN, MIN);
+        login("l7", "s7", "d-new", "203.0.113.50", "FR", false, T0);
 
-        Map<String, Double> f = approvalOf("w8").anomaly.features;
-        assertThat(f.get("login_age")).isCloseTo(Math.log1p(60), within(1e-9));
-        assertThat(f.get("destination_age")).isCloseTo(Math.log1p(30.0 / 3600), within(1e-9));
+        Map<String, Double> f = approvalOf("w7").anomaly.features;
+        assertThat(f.get("new_device")).as("d-new is new at the approval's login, whatever was read first")
+                .isEqualTo(1.0);
+        assertThat(f.get("login_age")).as("login to request").isCloseTo(Math.log1p(60), within(1e-9));
+        assertDrainedExceptProfiles(1);
+    }
+
+    @Test
+    void whenEventTimeStallsForTheWallClockBoundTheApprovalIsFeaturedWithWhatIsKnown() throws Exception {
+        long maxWait = cfg.get(Settings.UA_MAX_WAIT).toMillis();
+        ownerHistory();
+        watermark(T0);
+        harness.setProcessingTime(0);
+        withdraw("w6", "s1", OLD_ADDRESS, 200, 10_000, T0 + MIN, 30 * 1_000L);
+        // Event time moves (a backlog being read): the bound does not decide.
+        watermark(T0 + 10_000);
+        harness.setProcessingTime(maxWait);
+        assertThat(harness.extractOutputValues()).noneMatch(e -> "app-w6".equals(e.event.eventId));
+        // Then it stalls (every partition idle) for the whole bound.
+        harness.setProcessingTime(2 * maxWait);
+        assertThat(harness.extractOutputValues()).filteredOn(e -> "app-w6".equals(e.event.eventId)).hasSize(1)
+                .allSatisfy(e -> assertThat(e.anomaly).isNotNull());
         assertDrainedExceptProfiles(1);
     }
 
