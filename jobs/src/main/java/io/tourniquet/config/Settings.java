@@ -104,10 +104,11 @@ public final class Settings {
             Duration.ofSeconds(1), "Sliding window (event time) for counting affected users platform-wide.");
     public static final Setting<Integer> BULK_MIN_USERS = Setting.integer("rule.bulk-drain.min-users", 5, 2, 1_000_000,
             "Distinct users with an unauthorized approval or account drain in one window that suspend withdrawals.");
-    public static final Setting<Duration> PLATFORM_MAX_LEAD = Setting.duration("rule.platform.max-lead", "1 min",
-            Duration.ZERO, "Reading further than this ahead of event time is reading a backlog: platform rules then "
-                    + "wait for event time (to judge victims in the order they fell), and so do anomaly features "
-                    + "(their context comes on other topics).");
+    public static final Setting<Duration> PLATFORM_MAX_LEAD = Setting.duration("rule.platform.max-lead", "0 s",
+            Duration.ZERO, "How far ahead of event time a platform rule (bulk_drain, destination_concentration) may "
+                    + "fire on the arrival that completes its window. 0: it always waits for event time and judges "
+                    + "victims in the order they fell, whatever order topics are read in (exact, costs the "
+                    + "out-of-orderness in latency); larger: faster live, but the alert may depend on reading order.");
 
     // Destination concentration (contract section 2).
     public static final Setting<Duration> CONCENTRATION_WINDOW = Setting.duration(

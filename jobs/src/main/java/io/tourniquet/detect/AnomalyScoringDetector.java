@@ -174,6 +174,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     @Override
     public void processElement(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
         useRule(ctx);
+        inputArrived(ctx);
         Event ev = in.event;
         long watermark = ctx.timerService().currentWatermark();
         if (ev.eventTime <= watermark) {
@@ -404,9 +405,9 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     }
 
     /**
-     * The wall-clock bound: approvals wait for event time as long as it moves (a backlog being read
-     * moves it); when it has not moved for the whole bound, the input is idle, everything there is
-     * has been read, and the waiting approvals are featured with what is known.
+     * The wall-clock bound: approvals wait for event time as long as it moves or events still arrive
+     * (a backlog being read); when neither has happened for the whole bound, the input is idle,
+     * everything there is has been read, and the waiting approvals are featured with what is known.
      */
     private void onWallClock(long timestamp, OnTimerContext ctx, Collector<EnrichedEvent> out) throws Exception {
         Long armedAt = stallWatermark.value();
@@ -417,8 +418,8 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         long watermark = ctx.timerService().currentWatermark();
         long latest = latestWaitingApproval();
         if (latest == Long.MIN_VALUE) return;
-        if (watermark != armedAt) {
-            armStallCheck(watermark, ctx); // event time is moving: it will decide
+        if (watermark != armedAt || !inputQuietFor(maxWaitMillis, timestamp)) {
+            armStallCheck(watermark, ctx); // event time moves, or events still arrive: event time will decide
             return;
         }
         for (EnrichedEvent e : pending.values()) {

@@ -43,7 +43,16 @@ public final class BulkDrainDetector extends DistinctUsersDetector<BulkDrainSett
 
     /** @param maxLeadMillis {@code rule.platform.max-lead} in milliseconds */
     public BulkDrainDetector(RuleVersion initial, SerializableClock clock, long maxLeadMillis) {
-        super(initial, BulkDrainSettings::from, clock, maxLeadMillis, "bulkDrainAlerts");
+        this(initial, clock, maxLeadMillis, 0L);
+    }
+
+    /**
+     * @param settleMillis the unauthorized-approval grace: such an alert leaves its detector only
+     *                     once event time has passed its approval by the grace, so a crossing is
+     *                     judged once event time has passed it by as much
+     */
+    public BulkDrainDetector(RuleVersion initial, SerializableClock clock, long maxLeadMillis, long settleMillis) {
+        super(initial, BulkDrainSettings::from, clock, maxLeadMillis, settleMillis, "bulkDrainAlerts");
     }
 
     public BulkDrainDetector(BulkDrainSettings settings, SerializableClock clock) {

@@ -104,7 +104,7 @@ public final class DetectJob {
                 .keyBy(EventKeys.platform())
                 .connect(rules)
                 .process(new BulkDrainDetector(initial(RuleCatalog.BULK_DRAIN, cfg), clock,
-                        cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis()))
+                        cfg.get(Settings.PLATFORM_MAX_LEAD).toMillis(), cfg.get(Settings.UA_GRACE).toMillis()))
                 .uid("detect-bulk-drain").name("Detect bulk draining");
 
         SingleOutputStreamOperator<Alert> alerts = userAlerts.union(concentration, bulk)

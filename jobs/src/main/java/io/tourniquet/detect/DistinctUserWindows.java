@@ -82,8 +82,21 @@ final class DistinctUserWindows {
     private final MapState<String, CountedAlert> counted;
     private final ValueState<AlertEpisode> episode;
     private final ValueState<Long> due;
+    /**
+     * How long after a crossing in event time the alerts that could precede it may still arrive
+     * (alerts that are themselves decided some event time after their own time, such as an
+     * unauthorized approval after its grace): a due decision waits for the watermark to pass the
+     * crossing by this much.
+     */
+    private final long settleMillis;
 
     DistinctUserWindows(RuntimeContext runtime) {
+        this(runtime, 0L);
+    }
+
+    DistinctUserWindows(RuntimeContext runtime, long settleMillis) {
+        if (settleMillis < 0) throw new IllegalArgumentException("settle must not be negative: " + settleMillis);
+        this.settleMillis = settleMillis;
         this.counted = runtime.getMapState(COUNTED);
         this.episode = runtime.getState(EPISODE);
         this.due = runtime.getState(DUE);
@@ -173,12 +186,12 @@ final class DistinctUserWindows {
         if (outcome.kind() == Kind.FIRED) {
             long crossed = outcome.window().crossedAt(minUsers);
             Long dueAt = due.value();
-            if (dueAt != null || readingAhead(crossed, timers.currentWatermark(), maxLead)) {
+            if (dueAt != null || readingAhead(crossed + settleMillis, timers.currentWatermark(), maxLead)) {
                 // Once a decision is due, firing on a later arrival could pass over an earlier
                 // crossing still unjudged: every crossing waits for event time until then.
                 if (dueAt == null || crossed < dueAt) {
                     due.update(crossed);
-                    timers.registerEventTimeTimer(crossed);
+                    timers.registerEventTimeTimer(crossed + settleMillis);
                 }
                 return new Outcome(Kind.DEFERRED, outcome.window(), before);
             }
@@ -199,7 +212,8 @@ final class DistinctUserWindows {
      */
     List<Window> decideDue(long timestamp, long width, int minUsers, TimerService timers) throws Exception {
         Long dueAt = due.value();
-        if (dueAt == null || dueAt > timestamp) return List.of(); // timers are never deleted
+        long judged = timestamp - settleMillis; // everything up to here has arrived
+        if (dueAt == null || dueAt > judged) return List.of(); // timers are never deleted
         due.clear();
         List<CountedAlert> sorted = new ArrayList<>();
         for (CountedAlert c : counted.values()) sorted.add(c);
@@ -209,9 +223,9 @@ final class DistinctUserWindows {
         while (true) {
             Window w = earliestCrossing(sorted, current == null ? Long.MIN_VALUE : current.until, width, minUsers);
             if (w == null) break;
-            if (w.end() > timestamp) {
+            if (w.end() > judged) {
                 due.update(w.end());
-                timers.registerEventTimeTimer(w.end());
+                timers.registerEventTimeTimer(w.end() + settleMillis);
                 break;
             }
             fired.add(w);

@@ -53,6 +53,8 @@ public abstract class DistinctUsersDetector<P extends DistinctUsersDetector.Thre
 
     /** How far ahead of the watermark a crossing may be and still fire on arrival (ms). */
     private final long maxLeadMillis;
+    /** See {@link DistinctUserWindows}: how long after a crossing earlier alerts may still arrive. */
+    private final long settleMillis;
     /** The metric name of the rule's raised alerts. */
     private final String raisedMetric;
 
@@ -70,7 +72,16 @@ public abstract class DistinctUsersDetector<P extends DistinctUsersDetector.Thre
      */
     protected DistinctUsersDetector(RuleVersion initial, SerializableFunction<RuleVersion, P> parser,
                                     SerializableClock clock, long maxLeadMillis, String raisedMetric) {
+        this(initial, parser, clock, maxLeadMillis, 0L, raisedMetric);
+    }
+
+    /** @param settleMillis how long after a crossing (event time) alerts that precede it may still arrive */
+    protected DistinctUsersDetector(RuleVersion initial, SerializableFunction<RuleVersion, P> parser,
+                                    SerializableClock clock, long maxLeadMillis, long settleMillis,
+                                    String raisedMetric) {
         super(initial, parser, clock);
+        if (settleMillis < 0) throw new IllegalArgumentException("settle must not be negative: " + settleMillis);
+        this.settleMillis = settleMillis;
         this.maxLeadMillis = DistinctUserWindows.checkMaxLead(maxLeadMillis);
         this.raisedMetric = raisedMetric;
     }
@@ -93,7 +104,7 @@ public abstract class DistinctUsersDetector<P extends DistinctUsersDetector.Thre
 
     @Override
     public final void open(OpenContext openContext) {
-        windows = new DistinctUserWindows(getRuntimeContext());
+        windows = new DistinctUserWindows(getRuntimeContext(), settleMillis);
         var metrics = getRuntimeContext().getMetricGroup();
         alertsCounted = metrics.counter("alertsCounted");
         alertsIgnored = metrics.counter("alertsIgnored");

@@ -37,6 +37,23 @@ public abstract class RuleDetector<IN, OUT, P> extends KeyedBroadcastProcessFunc
         rule.accept(ctx.getBroadcastState(RuleCatalog.BROADCAST), update);
     }
 
+    /** Wall-clock time this subtask last received an event (not checkpointed: after a restart, quiet). */
+    private transient long lastInputAt = Long.MIN_VALUE;
+
+    /** Call in {@code processElement} of detectors that use {@link #inputQuietFor}. */
+    protected final void inputArrived(ReadOnlyContext ctx) {
+        lastInputAt = ctx.currentProcessingTime();
+    }
+
+    /**
+     * Whether no event reached this subtask for {@code millis} of wall clock. Event time that does not
+     * move while events still arrive means a partition is behind, not that the input is idle: a
+     * wall-clock bound must then keep waiting (deciding would be deciding on a partial read).
+     */
+    protected final boolean inputQuietFor(long millis, long now) {
+        return lastInputAt == Long.MIN_VALUE || now - lastInputAt >= millis;
+    }
+
     /** Call first in {@code processElement} and {@code onTimer}. */
     protected final void useRule(ReadOnlyContext ctx) throws Exception {
         var state = ctx.getBroadcastState(RuleCatalog.BROADCAST);

@@ -93,6 +93,7 @@ public final class UnauthorizedApprovalDetector
     @Override
     public void processElement(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
         useRule(ctx);
+        inputArrived(ctx);
         Event ev = in.event;
         if (ev.isMfaChallenge()) {
             out.collect(in);
@@ -130,10 +131,11 @@ public final class UnauthorizedApprovalDetector
             if (eventTime) {
                 if (p.decideAtEventTime <= timestamp) due.add(p);
             } else if (p.decideAtProcessingTime <= timestamp) {
-                if (watermark == p.watermarkAtDeadline) {
-                    due.add(p); // event time stalled (idle or stuck partitions): decide on the wall clock
+                if (watermark == p.watermarkAtDeadline && inputQuietFor(settings.maxWaitMillis(), timestamp)) {
+                    due.add(p); // event time stalled and nothing arrives: the input is idle, decide now
                 } else {
-                    // Event time is moving (e.g. a replay catching up): it will decide; check again later.
+                    // Event time is moving, or events still arrive (a backlog, a partition behind):
+                    // event time will decide; check again later.
                     p.decideAtProcessingTime = timestamp + settings.maxWaitMillis();
                     p.watermarkAtDeadline = watermark;
                     pending.put(p.approval().eventId, p);

@@ -226,6 +226,30 @@ class UnauthorizedApprovalDetectorTest {
     }
 
     @Test
+    void wallClockBoundWaitsWhileEventsStillArriveThoughEventTimeIsStuck() throws Exception {
+        harness.processWatermark(T0 - MIN);
+        harness.setProcessingTime(0);
+        push(approval("a1", "u1", "w1", "c1", T0));
+        // A partition behind the others pins event time while the rest of the backlog is read.
+        for (long t = SEC; t <= 3 * DEFAULTS.maxWaitMillis(); t += SEC) {
+            harness.setProcessingTime(t);
+            push(login("l-" + t, "u2", T0 + t));
+        }
+        assertThat(approvalsById()).as("not decided while the input still flows").isEmpty();
+        assertThat(alerts()).isEmpty();
+        push(verified("m1", "u1", "c1", "w1", T0 - 2 * SEC)); // the partition behind delivers it
+        assertAuthorized("a1");
+
+        // Truly idle: nothing arrives and event time does not move for the whole bound.
+        push(approval("a2", "u1", "w2", "c-unknown", T0 + 10 * SEC));
+        long last = 3 * DEFAULTS.maxWaitMillis();
+        harness.setProcessingTime(last + DEFAULTS.maxWaitMillis() - 1);
+        assertThat(alerts()).isEmpty();
+        harness.setProcessingTime(last + 2 * DEFAULTS.maxWaitMillis());
+        assertUnauthorized("a2", "unknown_challenge");
+    }
+
+    @Test
     void anAnalystsShorterValidityAppliesToLaterApprovalsWhichNameVersionTwo() throws Exception {
         push(verified("m1", "u1", "c1", "w1", T0 - 2 * MIN));
         push(approval("a1", "u1", "w1", "c1", T0));
