@@ -40,8 +40,12 @@ class BulkDrainDetectorTest {
         harness.close();
     }
 
+    /** The live mode most tests here exercise: fire on arrival within a minute of event time. */
+    static final long ONE_MINUTE_LEAD = 60_000L;
+
     private static KeyedBroadcastOperatorTestHarness<String, Alert, RuleVersion, Alert> harness() throws Exception {
-        return harness(new BulkDrainDetector(BulkDrainSettings.defaults(), SerializableClock.fixed(DETECTED_AT)));
+        return harness(new BulkDrainDetector(BulkDrainSettings.defaults().asRuleVersion(),
+                SerializableClock.fixed(DETECTED_AT), ONE_MINUTE_LEAD));
     }
 
     private static KeyedBroadcastOperatorTestHarness<String, Alert, RuleVersion, Alert> harness(BulkDrainDetector fn)
@@ -87,6 +91,28 @@ class BulkDrainDetectorTest {
     private void assertDrained() throws Exception {
         watermark(T0 + 24 * 60 * MIN);
         BroadcastHarnesses.assertDrained(harness);
+    }
+
+    @Test
+    void asConfiguredByDefaultTheCrossingIsJudgedOnceEventTimeHasPassedItByTheGrace() throws Exception {
+        harness.close();
+        var cfg = io.tourniquet.config.TourniquetConfig.defaults();
+        long grace = cfg.get(io.tourniquet.config.Settings.UA_GRACE).toMillis();
+        harness = harness(new BulkDrainDetector(RuleCatalog.initial(RuleCatalog.BULK_DRAIN, cfg),
+                SerializableClock.fixed(DETECTED_AT), cfg.get(io.tourniquet.config.Settings.PLATFORM_MAX_LEAD).toMillis(),
+                grace));
+        watermark(T0 - MIN);
+        // Read live, u5 completes a window of five; u0, a minute earlier than u1, is still on its way
+        // (its unauthorized approval leaves its detector only once event time passes it by the grace).
+        for (int i = 1; i <= 5; i++) arrive(unauthorized("a" + i, "u" + i, T0 + i * MIN));
+        watermark(T0 + 5 * MIN + grace - 1);
+        assertThat(alerts()).as("not before event time has passed the crossing by the grace").isEmpty();
+        arrive(unauthorized("a0", "u0", T0));
+        watermark(T0 + 5 * MIN + grace);
+        assertThat(alerts()).hasSize(1);
+        assertThat(alerts().get(0).eventTime).as("dated when the fifth user fell, in event time")
+                .isEqualTo(T0 + 4 * MIN);
+        assertDrained();
     }
 
     @Test

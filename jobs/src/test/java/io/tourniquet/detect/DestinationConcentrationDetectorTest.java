@@ -33,8 +33,10 @@ class DestinationConcentrationDetectorTest {
 
     @BeforeEach
     void open() throws Exception {
+        // The live mode these tests exercise: fire on arrival within a minute of event time.
         harness = BroadcastHarnesses.open(new DestinationConcentrationDetector(
-                DestinationConcentrationSettings.defaults(), SerializableClock.fixed(DETECTED_AT)), EventKeys.ALERT_DESTINATION);
+                DestinationConcentrationSettings.defaults().asRuleVersion(), SerializableClock.fixed(DETECTED_AT),
+                60_000L), EventKeys.ALERT_DESTINATION);
     }
 
     @AfterEach
