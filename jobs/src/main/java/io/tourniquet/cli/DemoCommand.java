@@ -13,8 +13,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Replay a simulated January-2022-style 2FA-bypass incident through both jobs on an embedded",
-                "Flink and print a report. './tourniquet demo' starts the local Kafka and Elasticsearch first.",
+        description = {"Replay a simulated January-2022-style 2FA-bypass incident through both jobs and print "
+                        + "a report.",
+                "The jobs run on an embedded Flink; './tourniquet demo' starts the local Kafka and Elasticsearch "
+                        + "first.",
                 "It resets the pipeline's topics and indices on the services it is given: use it on local ones."})
 public final class DemoCommand implements Callable<Integer> {
     /** Public on purpose: the demo's commands are signed with a key everyone can read. */

@@ -11,10 +11,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run the detect job and the index job on an embedded Flink against the given Kafka and",
-                "Elasticsearch. Every setting can be given by flag (--set key=value) or environment variable",
-                "(TOURNIQUET_<KEY>); the detect job requires the command signing key (TOURNIQUET_SIGNING_KEY)",
-                "and the analysts' control key (TOURNIQUET_SIGNING_CONTROL_KEY), each at least 32 bytes."})
+        description = {"Run the detect job and the index job on an embedded Flink against the given Kafka and "
+                        + "Elasticsearch.",
+                "Every setting can be given by flag (--set key=value) or environment variable (TOURNIQUET_<KEY>).",
+                "The detect job requires the command signing key (TOURNIQUET_SIGNING_KEY) and the analysts' "
+                        + "control key (TOURNIQUET_SIGNING_CONTROL_KEY), each at least 32 bytes."})
 public final class RunCommand implements Callable<Integer> {
     enum Jobs { both, detect, index }
 
