@@ -88,6 +88,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("bench run %s: Kafka %s, parallelism %d, %d partitions per topic, %d cores, anomaly model %s%n",
                 run, base.get(Settings.KAFKA_BOOTSTRAP), base.get(Settings.PARALLELISM), partitions,
                 Runtime.getRuntime().availableProcessors(), base.get(Settings.ANOMALY_MODEL_VERSION));
+        System.out.println(Main.logFileLine());
         throughput(namespaced(base, "bench-" + run + "-t."));
         latency(namespaced(base, "bench-" + run + "-l."));
         return 0;

@@ -48,6 +48,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Settings.KAFKA_GROUP_PREFIX.key(), "tourniquet-demo-" + runId));
         System.out.println("Tourniquet demo: Kafka " + cfg.get(Settings.KAFKA_BOOTSTRAP) + ", Elasticsearch "
                 + cfg.get(Settings.ES_URL) + " (commands signed with the public demo key)");
+        System.out.println(Main.logFileLine());
 
         DemoReset.reset(cfg);
         SetupCommand.apply(cfg);

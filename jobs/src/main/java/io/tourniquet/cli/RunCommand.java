@@ -39,6 +39,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no control key: set TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes); "
                     + "only requests signed with it can release accounts or resume withdrawals");
         }
+        System.out.println(Main.logFileLine());
         SetupCommand.apply(cfg);
         run(cfg, job != Jobs.index, job != Jobs.detect, bounded);
         return 0;
