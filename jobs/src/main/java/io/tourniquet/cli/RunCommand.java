@@ -4,6 +4,8 @@ import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.index.IndexJobRunner;
+import io.tourniquet.index.IndexTargets;
+import io.tourniquet.kafka.KafkaConnectors;
 import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import picocli.CommandLine.Command;
@@ -52,8 +54,20 @@ public final class RunCommand implements Callable<Integer> {
      */
     static void run(TourniquetConfig cfg, boolean detect, boolean index, boolean bounded) throws Exception {
         if (bounded) {
-            if (detect) DetectJobRunner.build(cfg, true).execute("tourniquet-detect");
-            if (index) IndexJobRunner.build(cfg, true).execute("tourniquet-index");
+            if (detect) {
+                try (ReplayProgress progress = ReplayProgress.start(cfg, "replay, detect job",
+                        KafkaConnectors.inputTopics(cfg))) {
+                    DetectJobRunner.build(cfg, true).execute("tourniquet-detect");
+                    progress.finished();
+                }
+            }
+            if (index) {
+                try (ReplayProgress progress = ReplayProgress.start(cfg, "replay, index job",
+                        IndexTargets.from(cfg).topics())) {
+                    IndexJobRunner.build(cfg, true).execute("tourniquet-index");
+                    progress.finished();
+                }
+            }
             return;
         }
         JobClient detectJob = detect ? DetectJobRunner.build(cfg, false).executeAsync("tourniquet-detect") : null;
