@@ -41,11 +41,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure the detect job on real Kafka, in one run:",
-                " 1. throughput: N simulated events pre-loaded, replayed by the detect job (bounded), next to a",
-                "    plain consumer that only reads and parses the same topics;",
-                " 2. latency: approvals without 2FA sent one by one to the running job; time from each approval's",
-                "    append to its freeze_account command's append (broker LogAppendTime on both topics).",
+        description = {"Measure the detect job's throughput and latency on real Kafka, in one run.",
+                // Each line fits the 80 columns picocli wraps at, so the numbered list keeps its indentation.
+                " 1. throughput: N simulated events pre-loaded, replayed by the detect job",
+                "    (bounded), next to a plain consumer that only reads and parses the same",
+                "    topics;",
+                " 2. latency: approvals without 2FA sent one by one to the running job; time",
+                "    from each approval's append to its freeze_account command's append",
+                "    (broker LogAppendTime on both topics).",
                 "Uses its own fresh topics (prefix bench-<run>.), so it never touches the pipeline's."})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
@@ -85,6 +88,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("bench run %s: Kafka %s, parallelism %d, %d partitions per topic, %d cores, anomaly model %s%n",
                 run, base.get(Settings.KAFKA_BOOTSTRAP), base.get(Settings.PARALLELISM), partitions,
                 Runtime.getRuntime().availableProcessors(), base.get(Settings.ANOMALY_MODEL_VERSION));
+        System.out.println(Main.logFileLine());
         throughput(namespaced(base, "bench-" + run + "-t."));
         latency(namespaced(base, "bench-" + run + "-l."));
         return 0;

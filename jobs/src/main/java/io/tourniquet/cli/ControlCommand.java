@@ -43,8 +43,9 @@ import picocli.CommandLine.Spec;
  * {@code control.max-future}) and its id was never used; rule changes are validated by the job.
  */
 @Command(name = "control", mixinStandardHelpOptions = true,
-        description = {"Send an analyst's signed control request to the detect job (topic.control):",
-                "release an account, resume withdrawals, resolve an incident, or change a rule's thresholds.",
+        description = {"Send an analyst's signed control request to the detect job.",
+                "The request goes to topic.control; it releases an account, resumes withdrawals, resolves an "
+                        + "incident, or changes a rule's thresholds.",
                 "The control key comes from TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes)."},
         subcommands = {ControlCommand.Release.class, ControlCommand.Resume.class, ControlCommand.Resolve.class,
                 ControlCommand.Rule.class})

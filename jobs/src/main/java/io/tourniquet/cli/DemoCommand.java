@@ -13,8 +13,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Replay a simulated January-2022-style 2FA-bypass incident through both jobs on an embedded",
-                "Flink and print a report. './tourniquet demo' starts the local Kafka and Elasticsearch first.",
+        description = {"Replay a simulated January-2022-style 2FA-bypass incident through both jobs and print "
+                        + "a report.",
+                "The jobs run on an embedded Flink; './tourniquet demo' starts the local Kafka and Elasticsearch "
+                        + "first.",
                 "It resets the pipeline's topics and indices on the services it is given: use it on local ones."})
 public final class DemoCommand implements Callable<Integer> {
     /** Public on purpose: the demo's commands are signed with a key everyone can read. */
@@ -46,6 +48,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Settings.KAFKA_GROUP_PREFIX.key(), "tourniquet-demo-" + runId));
         System.out.println("Tourniquet demo: Kafka " + cfg.get(Settings.KAFKA_BOOTSTRAP) + ", Elasticsearch "
                 + cfg.get(Settings.ES_URL) + " (commands signed with the public demo key)");
+        System.out.println(Main.logFileLine());
 
         DemoReset.reset(cfg);
         SetupCommand.apply(cfg);

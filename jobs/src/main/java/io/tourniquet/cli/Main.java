@@ -1,6 +1,7 @@
 package io.tourniquet.cli;
 
 import io.tourniquet.sim.SimulateCommand;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,8 +14,22 @@ import picocli.CommandLine.Command;
         footer = {"", "Launcher-only commands: './tourniquet test' runs every test; "
                 + "'./tourniquet infra up|down|status' manages the local Kafka and Elasticsearch."})
 public final class Main {
+    /** The file the libraries' logs go to (log4j2.properties reads it); the launcher sets it per command. */
+    static final String LOG_FILE_PROPERTY = "tourniquet.log.file";
+
     public static void main(String[] args) {
+        // Before anything logs: log4j2 reads the property when it configures itself, and the commands
+        // that run jobs print it, so both must see the same path when Main is started without the launcher.
+        if (System.getProperty(LOG_FILE_PROPERTY) == null) {
+            System.setProperty(LOG_FILE_PROPERTY,
+                    Path.of(System.getProperty("java.io.tmpdir"), "tourniquet.log").toString());
+        }
         System.exit(commandLine().execute(args));
+    }
+
+    /** One console line naming the library log file, for commands that run Flink jobs. */
+    static String logFileLine() {
+        return "Flink, Kafka and Elasticsearch client logs: " + System.getProperty(LOG_FILE_PROPERTY, "(not set)");
     }
 
     public static CommandLine commandLine() {

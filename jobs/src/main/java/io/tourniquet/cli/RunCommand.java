@@ -4,6 +4,8 @@ import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.index.IndexJobRunner;
+import io.tourniquet.index.IndexTargets;
+import io.tourniquet.kafka.KafkaConnectors;
 import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import picocli.CommandLine.Command;
@@ -11,10 +13,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run the detect job and the index job on an embedded Flink against the given Kafka and",
-                "Elasticsearch. Every setting can be given by flag (--set key=value) or environment variable",
-                "(TOURNIQUET_<KEY>); the detect job requires the command signing key (TOURNIQUET_SIGNING_KEY)",
-                "and the analysts' control key (TOURNIQUET_SIGNING_CONTROL_KEY), each at least 32 bytes."})
+        description = {"Run the detect job and the index job on an embedded Flink against the given Kafka and "
+                        + "Elasticsearch.",
+                "Every setting can be given by flag (--set key=value) or environment variable (TOURNIQUET_<KEY>).",
+                "The detect job requires the command signing key (TOURNIQUET_SIGNING_KEY) and the analysts' "
+                        + "control key (TOURNIQUET_SIGNING_CONTROL_KEY), each at least 32 bytes."})
 public final class RunCommand implements Callable<Integer> {
     enum Jobs { both, detect, index }
 
@@ -38,6 +41,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no control key: set TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes); "
                     + "only requests signed with it can release accounts or resume withdrawals");
         }
+        System.out.println(Main.logFileLine());
         SetupCommand.apply(cfg);
         run(cfg, job != Jobs.index, job != Jobs.detect, bounded);
         return 0;
@@ -50,8 +54,20 @@ public final class RunCommand implements Callable<Integer> {
      */
     static void run(TourniquetConfig cfg, boolean detect, boolean index, boolean bounded) throws Exception {
         if (bounded) {
-            if (detect) DetectJobRunner.build(cfg, true).execute("tourniquet-detect");
-            if (index) IndexJobRunner.build(cfg, true).execute("tourniquet-index");
+            if (detect) {
+                try (ReplayProgress progress = ReplayProgress.start(cfg, "replay, detect job",
+                        KafkaConnectors.inputTopics(cfg))) {
+                    DetectJobRunner.build(cfg, true).execute("tourniquet-detect");
+                    progress.finished();
+                }
+            }
+            if (index) {
+                try (ReplayProgress progress = ReplayProgress.start(cfg, "replay, index job",
+                        IndexTargets.from(cfg).topics())) {
+                    IndexJobRunner.build(cfg, true).execute("tourniquet-index");
+                    progress.finished();
+                }
+            }
             return;
         }
         JobClient detectJob = detect ? DetectJobRunner.build(cfg, false).executeAsync("tourniquet-detect") : null;

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "setup", mixinStandardHelpOptions = true,
-        description = "Create missing topics and apply index templates. Idempotent; jobs also do this at start.")
+        description = {"Create missing topics and apply index templates.",
+                "Idempotent; the jobs also do this at start."})
 public final class SetupCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
