@@ -179,12 +179,12 @@ class OrderIndependenceITCase {
         List<RawRecord> records = new ArrayList<>();
         for (SimRecord r : sim.records()) {
             long offset = nextOffset.merge(r.topic(), 1L, Long::sum) - 1;
-            records.add(new RawRecord(r.topic(), 0, offset, r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8),
-                    r.value().getBytes(StandardCharsets.UTF_8), -1));
+            byte[] key = r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8);
+            records.add(new RawRecord(r.topic(), 0, offset, key, r.value().getBytes(StandardCharsets.UTF_8), -1));
         }
         arrival = List.copyOf(records);
-        System.out.printf("order independence at parallelism %d: %d records %s; expected alerts %s; incident %s%n", PARALLELISM, arrival.size(),
-                nextOffset, truth.expectedAlerts(), truth.incident());
+        System.out.printf("order independence at parallelism %d: %d records %s; expected alerts %s; incident %s%n",
+                PARALLELISM, arrival.size(), nextOffset, truth.expectedAlerts(), truth.incident());
 
         reference = run(new Order("arrival", arrival));
     }
@@ -244,7 +244,9 @@ class OrderIndependenceITCase {
             String diff = diff(order.name(), o, reference.get(o.name()), outputs.get(o.name()));
             if (diff != null) report.append(diff);
             checks.add(() -> {
-                if (diff != null) fail(o.label + " differ from the arrival order's when read " + order.name() + ":\n" + diff);
+                if (diff != null) {
+                    fail(o.label + " differ from the arrival order's when read " + order.name() + ":\n" + diff);
+                }
             });
         }
         System.out.println("=== order '" + order.name() + "': "
@@ -265,7 +267,9 @@ class OrderIndependenceITCase {
         s.append('\n');
         matrix.forEach((row, counts) -> {
             s.append(String.format("%-78s", row.length() > 78 ? row.substring(0, 75) + "..." : row));
-            for (String o : orderNames) s.append(String.format(column, counts.getOrDefault(o, 0) == 0 ? "." : counts.get(o)));
+            for (String o : orderNames) {
+                s.append(String.format(column, counts.getOrDefault(o, 0) == 0 ? "." : counts.get(o)));
+            }
             s.append('\n');
         });
         System.out.println(s);
@@ -524,8 +528,10 @@ class OrderIndependenceITCase {
             if (sortedCanonical(w).equals(sortedCanonical(g))) continue;
             if (w.size() != g.size()) {
                 JsonNode any = (w.isEmpty() ? g : w).get(0);
-                String line = describe(o, id, any) + (w.isEmpty() || g.isEmpty() ? "" : " (" + w.size() + " → " + g.size() + " copies)");
-                (w.size() > g.size() ? missing : extra).computeIfAbsent(o.group.apply(any), k -> new ArrayList<>()).add(line);
+                String line = describe(o, id, any)
+                        + (w.isEmpty() || g.isEmpty() ? "" : " (" + w.size() + " → " + g.size() + " copies)");
+                (w.size() > g.size() ? missing : extra)
+                        .computeIfAbsent(o.group.apply(any), k -> new ArrayList<>()).add(line);
                 if (w.isEmpty() || g.isEmpty()) continue;
             }
             Map<String, String> changes = new TreeMap<>();
@@ -555,7 +561,9 @@ class OrderIndependenceITCase {
         StringBuilder s = new StringBuilder(id);
         for (String p : List.of("/user_id", "/event/user_id", "/withdrawal_id", "/event/withdrawal_id", "/scope/user_id",
                 "/scope/withdrawal_id", "/event/session_id")) {
-            if (n.at(p).isTextual()) s.append(' ').append(p.substring(p.lastIndexOf('/') + 1)).append('=').append(n.at(p).asText());
+            if (n.at(p).isTextual()) {
+                s.append(' ').append(p.substring(p.lastIndexOf('/') + 1)).append('=').append(n.at(p).asText());
+            }
         }
         if (n.at("/event/event_time").isTextual()) s.append(" t=").append(n.at("/event/event_time").asText());
         else if (n.path("event_time").isTextual()) s.append(" t=").append(n.path("event_time").asText());
