@@ -172,7 +172,7 @@ class OrderIndependenceITCase {
                 Settings.MODELS_DIR.key(), models.toString(), Settings.ANOMALY_MODEL_VERSION.key(), MODEL,
                 Settings.REPLAY.key(), "true"));
         sim = Simulator.generate(SimulationConfig.builder()
-                .seed(SEED).benignUsers(16).attackVictims(8).malformedCount(4).duplicateCount(3)
+                .seed(SEED).benignUsers(16).attackVictims(10).malformedCount(4).duplicateCount(3)
                 .topicsFrom(cfg).build());
         truth = sim.groundTruth();
         Map<String, Long> nextOffset = new HashMap<>();
@@ -417,7 +417,7 @@ class OrderIndependenceITCase {
                         .isNotEmpty().containsExactlyInAnyOrderElementsOf(expected.newAddressWithdrawals()),
                 () -> assertThat(field(alerts, "destination_concentration", "/evidence/destination_address"))
                         .as("destination concentration" + as)
-                        .containsExactlyInAnyOrderElementsOf(expected.destinationConcentration()),
+                        .isNotEmpty().containsExactlyInAnyOrderElementsOf(expected.destinationConcentration()),
                 () -> assertThat(field(alerts, "bulk_drain", "/rule")).as("bulk-drain episodes" + as)
                         .hasSize(expected.bulkDrainEpisodes()).isNotEmpty(),
                 () -> assertThat(field(alerts, "anomaly_score", "/withdrawal_id")).as("anomaly alerts" + as).isNotEmpty(),
