@@ -58,7 +58,7 @@ public final class DetectJob {
                 .uid("parse").name("Parse and validate");
 
         DataStream<Event> unique = parsed
-                .keyBy(EventKeys.EVENT_ID)
+                .keyBy(EventKeys.USER_ID)
                 .process(new DeduplicateFunction(cfg.get(Settings.DEDUP_RETENTION).toMillis()))
                 .uid("dedup").name("Drop redelivered duplicates");
 

@@ -18,7 +18,7 @@ class DeduplicateFunctionTest {
     @Test
     void dropsRedeliveriesMarksLateAndForgetsAfterTheRetention() throws Exception {
         try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new DeduplicateFunction(HOUR)), EventKeys.EVENT_ID, Types.STRING)) {
+                new KeyedProcessOperator<>(new DeduplicateFunction(HOUR)), EventKeys.USER_ID, Types.STRING)) {
             h.open();
             push(h, login("e1", "u1", T0));
             push(h, login("e2", "u2", T0 + 1_000));
@@ -36,6 +36,19 @@ class DeduplicateFunctionTest {
             // Once forgotten, an id is new again: the retention is the de-duplication horizon.
             push(h, login("e1", "u1", T0 + 2 * HOUR));
             assertThat(h.extractOutputValues()).hasSize(4);
+        }
+    }
+
+    @Test
+    void anEventIdOnOneTopicDoesNotPreemptTheSameIdOnAnother() throws Exception {
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new DeduplicateFunction(HOUR)), EventKeys.USER_ID, Types.STRING)) {
+            h.open();
+            push(h, login("same-id", "u1", T0));
+            push(h, io.tourniquet.testing.TestEvents.approval("same-id", "u1", "w1", "c1", T0)); // another topic
+            push(h, login("same-id", "u1", T0)); // the login redelivered
+            assertThat(h.extractOutputValues()).extracting(e -> e.kind)
+                    .containsExactly(Event.Kind.LOGIN, Event.Kind.WITHDRAWAL);
         }
     }
 

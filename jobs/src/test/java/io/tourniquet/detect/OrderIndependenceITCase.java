@@ -626,10 +626,6 @@ class OrderIndependenceITCase {
      *       alerts, commands, enriched events and notifications, and the notification id derived
      *       from it (replaced by user, kind and text), and the incident's own id (replaced by its
      *       start) and the order of its id lists.</li>
-     *   <li>An account drain is judged on arrival, on the approvals its user's window holds then;
-     *       deduplication (keyed by event id) can deliver a user's approvals out of order, so the
-     *       window it names (evidence, summary, the notification's text) can differ. Which drains
-     *       are raised, and when, does not.</li>
      *   <li>The alert ids an enriched event carries: an alert raised after its event left (a
      *       whitelisting read after its request) names the event, but the event does not name it.</li>
      * </ul>
@@ -637,18 +633,11 @@ class OrderIndependenceITCase {
     static JsonNode stillOrderDependent(Output o, JsonNode node) {
         ObjectNode n = ((ObjectNode) node).deepCopy();
         switch (o) {
-            case ALERTS -> {
-                n.remove("incident_id");
-                if ("account_drain".equals(n.path("rule").asText())) {
-                    n.remove("summary");
-                    n.remove("evidence");
-                }
-            }
+            case ALERTS -> n.remove("incident_id");
             case ACTIONS -> n.remove("incident_id");
             case NOTIFICATIONS -> {
                 String incident = n.path("incident_id").asText("");
                 n.remove("incident_id");
-                if ("account_drain".equals(n.path("kind").asText())) n.remove("body");
                 for (String text : List.of("title", "body")) {
                     if (!incident.isEmpty() && n.get(text) != null && n.get(text).isTextual()) {
                         n.put(text, n.get(text).asText().replace(incident, "<incident>"));
