@@ -128,18 +128,7 @@ class OrderIndependenceITCase {
      * asks for one subtask per operator, which takes the subtasks' races out and leaves the order's effects alone.
      */
     static final int PARALLELISM = Integer.getInteger("tourniquet.test.order.parallelism", SharedMiniCluster.PARALLELISM);
-    /** The reason each kind of unauthorized approval is to be reported with (as PipelineITCase checks). */
-    static final Map<UnauthorizedKind, String> REASON = Map.of(
-            UnauthorizedKind.NO_CHALLENGE, "no_challenge",
-            UnauthorizedKind.UNKNOWN_CHALLENGE, "unknown_challenge",
-            UnauthorizedKind.FAILED_CHALLENGE, "challenge_failed",
-            UnauthorizedKind.OTHER_USERS_CHALLENGE, "unknown_challenge",
-            UnauthorizedKind.REUSED_CHALLENGE, "challenge_reused",
-            UnauthorizedKind.OTHER_WITHDRAWAL_CHALLENGE, "other_withdrawal_challenge",
-            UnauthorizedKind.VERIFICATION_TOO_OLD, "verification_too_old",
-            // Judged when event time passes the approval by the grace, on the 2FA facts up to then: the
-            // verification stamped after that is not one of them, whichever order it was read in.
-            UnauthorizedKind.VERIFICATION_AFTER_SKEW, "challenge_not_verified");
+    static final Map<UnauthorizedKind, String> REASON = io.tourniquet.testing.ExpectedReasons.BY_KIND;
     /** Lines of examples printed per output and order. */
     static final int MAX_EXAMPLES = 12;
 
