@@ -44,7 +44,7 @@ public final class Settings {
     public static final Setting<Integer> TOPIC_PARTITIONS = Setting.integer("topic.partitions", 2, 1, 10_000,
             "Partitions for topics that 'setup' creates.");
 
-    // Indices (aliases; daily indices behind them are <alias>-yyyy.MM.dd).
+    // Indices (aliases; monthly indices behind them are <alias>-yyyy.MM, see EcsDocuments).
     public static final Setting<String> INDEX_EVENTS = Setting.string("index.events", "tourniquet-events",
             "Alias of the enriched-event indices.");
     public static final Setting<String> INDEX_ALERTS = Setting.string("index.alerts", "tourniquet-alerts",

@@ -40,6 +40,7 @@ public final class ParseFunction extends ProcessFunction<RawRecord, Event> {
     public void processElement(RawRecord raw, Context ctx, Collector<Event> out) {
         try {
             Event ev = parser.parse(raw.topic, raw.partition, raw.offset, raw.value);
+            ev.sourceTimestamp = Math.max(0L, raw.timestamp);
             valid.inc();
             out.collect(ev);
         } catch (InvalidEventException e) {

@@ -27,21 +27,32 @@ import java.util.Map;
  * Maps the pipeline's records to forensic-index documents (contract section 4): ECS field names
  * where ECS has one, exchange-specific fields under {@code exchange.}. Pure functions.
  *
- * <p>Every document goes to the daily index {@code <alias>-yyyy.MM.dd} of its event time in UTC,
- * and its id is the record's own id, so indexing the same record again, at any time, overwrites
- * the same document in the same index. Null fields are omitted.
+ * <p>Every document goes to a monthly index {@code <alias>-yyyy.MM} (UTC), and its id is the
+ * record's own id, so indexing the same record again, at any time, overwrites the same document in
+ * the same index. An event's month is that of its ingestion (the input record's Kafka timestamp,
+ * {@code exchange.kafka.timestamp}), not of its event time: a replay of years of history, or a record dated
+ * by an attacker, fills this month's index instead of creating one index per day it names (one
+ * replay left 895 daily shards on one node; Elasticsearch refuses new shards past 1,000 a node and
+ * dropped documents). Queries go through the alias and filter on {@code @timestamp} (event time).
+ * Alerts and commands, which are few and come from recent events, go to the month of their event
+ * time. Null fields are omitted.
  *
  * <p>The anti-phishing code of an account change is a user secret (it is shown in messages to
  * prove they come from the exchange): only whether one was set is indexed, never the code.
  */
 public final class EcsDocuments {
-    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy.MM.dd").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter MONTH = DateTimeFormatter.ofPattern("yyyy.MM").withZone(ZoneOffset.UTC);
 
     private EcsDocuments() {}
 
-    /** The concrete daily index of a document whose event time is {@code eventTimeMillis}. */
-    public static String dailyIndex(String alias, long eventTimeMillis) {
-        return alias + "-" + DAY.format(Instant.ofEpochMilli(eventTimeMillis));
+    /** The concrete monthly index {@code <alias>-yyyy.MM} of the UTC month of {@code millis}. */
+    public static String monthlyIndex(String alias, long millis) {
+        return alias + "-" + MONTH.format(Instant.ofEpochMilli(millis));
+    }
+
+    /** An event's index: the month it was ingested in, or of its event time when that is unknown. */
+    static String eventIndex(String alias, Event e) {
+        return monthlyIndex(alias, e.sourceTimestamp > 0 ? e.sourceTimestamp : e.eventTime);
     }
 
     /** A {@code tourniquet-events} document: one per input event. */
@@ -135,8 +146,9 @@ public final class EcsDocuments {
             d.put("exchange.kafka.topic", e.sourceTopic);
             d.put("exchange.kafka.partition", e.sourcePartition);
             d.put("exchange.kafka.offset", e.sourceOffset);
+            if (e.sourceTimestamp > 0) d.put("exchange.kafka.timestamp", Times.format(e.sourceTimestamp));
         }
-        return new IndexDoc(dailyIndex(alias, e.eventTime), e.eventId, d.json());
+        return new IndexDoc(eventIndex(alias, e), e.eventId, d.json());
     }
 
     /** A {@code tourniquet-alerts} document: the Kafka record's fields plus {@code @timestamp} and ECS copies. */
@@ -146,7 +158,7 @@ public final class EcsDocuments {
         d.put("event.kind", "alert");
         // ECS rule.name is the multi-field 'rule.name' of the record's 'rule' (see alerts.json).
         d.put("user.id", alert.userId);
-        return new IndexDoc(dailyIndex(alias, alert.eventTime), alert.alertId, d.json());
+        return new IndexDoc(monthlyIndex(alias, alert.eventTime), alert.alertId, d.json());
     }
 
     /** A {@code tourniquet-actions} document: the signed command as it was issued, plus {@code @timestamp}. */
@@ -154,7 +166,7 @@ public final class EcsDocuments {
         Doc d = Doc.of(Json.MAPPER.valueToTree(action));
         d.put("@timestamp", Times.format(action.eventTime));
         d.put("event.action", action.action);
-        return new IndexDoc(dailyIndex(alias, action.eventTime), action.actionId, d.json());
+        return new IndexDoc(monthlyIndex(alias, action.eventTime), action.actionId, d.json());
     }
 
     /**

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each resource {@code index-templates/<name>.json} holds a template's settings and mappings;
  * {@link #apply} wraps it with the configured alias: index pattern {@code <alias>-*}, the alias
  * itself (every matching index joins it), a priority and a version. Events, alerts and actions
- * are written to daily indices {@code <alias>-yyyy.MM.dd}; incidents, updated in place, live in
+ * are written to monthly indices {@code <alias>-yyyy.MM} (see {@link EcsDocuments}); incidents, updated in place, live in
  * the single index {@code <alias>-v1}, created here if absent.
  *
  * <p>Idempotent: applying twice changes nothing; a template with a higher version (a newer
@@ -32,7 +32,7 @@ public final class IndexTemplates {
     private static final Logger LOG = LoggerFactory.getLogger(IndexTemplates.class);
 
     /** Bump when any template resource changes. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** Above the built-in templates of a full distribution (100), so patterns never tie with them. */
     public static final int BASE_PRIORITY = 500;
 
@@ -150,7 +150,7 @@ public final class IndexTemplates {
     /**
      * Indices already behind the alias keep the mapping they were created with; new fields are
      * added to them here. A conflicting change cannot be applied in place: it is logged, and the
-     * next daily index gets the new mapping from the template.
+     * next monthly index gets the new mapping from the template.
      */
     private static void updateExistingMappings(ElasticsearchClient client, String alias, ObjectNode mappings)
             throws IOException {

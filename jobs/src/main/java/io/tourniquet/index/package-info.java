@@ -19,8 +19,9 @@
  * </ul>
  * Mappings come from composable index templates ({@link io.tourniquet.index.IndexTemplates},
  * resources {@code index-templates/*.json}), applied idempotently at job start and by the setup
- * command. Events, alerts and actions go to daily indices {@code <alias>-yyyy.MM.dd} of their event
- * time (UTC); everything is read through the alias. The anti-phishing code is never indexed.
+ * command. Events go to monthly indices {@code <alias>-yyyy.MM} of their ingestion (the input
+ * record's Kafka timestamp), alerts and actions to those of their event time (UTC); everything is
+ * read through the alias, and queries filter on {@code @timestamp} (event time). The anti-phishing code is never indexed.
  *
  * <h2>Idempotency</h2>
  * Every document has a deterministic id (the event, alert or action id) and a deterministic index

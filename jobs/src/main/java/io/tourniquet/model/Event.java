@@ -30,6 +30,11 @@ public class Event {
     public String sourceTopic;
     public int sourcePartition;
     public long sourceOffset;
+    /**
+     * The input record's Kafka timestamp (epoch ms; 0 when unknown): when the event reached the
+     * exchange's log. Fixed per record, so indices chosen by it are the same at every re-indexing.
+     */
+    public long sourceTimestamp;
 
     // exchange.auth.logins
     public String outcome;

@@ -101,7 +101,7 @@ class EcsDocumentsTest {
 
         IndexDoc doc = EcsDocuments.event(enriched, EVENTS);
 
-        assertThat(doc.index).isEqualTo("tourniquet-events-2026.05.03");
+        assertThat(doc.index).isEqualTo("tourniquet-events-2026.05");
         assertThat(doc.id).isEqualTo("evt-appr-1");
         assertJson(doc, """
                 {
@@ -185,7 +185,7 @@ class EcsDocumentsTest {
 
         IndexDoc doc = EcsDocuments.event(EnrichedEvent.of(e), EVENTS);
 
-        assertThat(doc.index).isEqualTo("tourniquet-events-2026.05.03");
+        assertThat(doc.index).isEqualTo("tourniquet-events-2026.05");
         assertJson(doc, """
                 {
                   "@timestamp": "2026-05-03T23:59:59.999Z",
@@ -222,7 +222,7 @@ class EcsDocumentsTest {
 
         assertThat(doc.source).doesNotContain("blue-falcon-42").doesNotContain("\"anti_phishing_code\"");
         // Midnight in +02:00 is still the 3rd in UTC.
-        assertThat(doc.index).isEqualTo("tourniquet-events-2026.05.03");
+        assertThat(doc.index).isEqualTo("tourniquet-events-2026.05");
         assertJson(doc, """
                 {
                   "@timestamp": "2026-05-03T22:00:00.000Z",
@@ -328,7 +328,7 @@ class EcsDocumentsTest {
 
         IndexDoc doc = EcsDocuments.alert(a, "tourniquet-alerts");
 
-        assertThat(doc.index).isEqualTo("tourniquet-alerts-2026.05.03");
+        assertThat(doc.index).isEqualTo("tourniquet-alerts-2026.05");
         assertThat(doc.id).isEqualTo("al-1");
         assertJson(doc, """
                 {
@@ -380,7 +380,7 @@ class EcsDocumentsTest {
 
         IndexDoc doc = EcsDocuments.action(a, "tourniquet-actions");
 
-        assertThat(doc.index).isEqualTo("tourniquet-actions-2026.05.03");
+        assertThat(doc.index).isEqualTo("tourniquet-actions-2026.05");
         assertThat(doc.id).isEqualTo("act-1");
         assertJson(doc, """
                 {
@@ -413,13 +413,37 @@ class EcsDocumentsTest {
     }
 
     @Test
-    void dailyIndexIsTheUtcDayOfTheEventTime() {
-        assertThat(EcsDocuments.dailyIndex("a", Times.parse("2026-12-31T23:59:59.999Z").toEpochMilli()))
-                .isEqualTo("a-2026.12.31");
-        assertThat(EcsDocuments.dailyIndex("a", Times.parse("2027-01-01T00:00:00Z").toEpochMilli()))
-                .isEqualTo("a-2027.01.01");
-        assertThat(EcsDocuments.dailyIndex("a", Times.parse("2027-01-01T01:00:00+02:00").toEpochMilli()))
-                .isEqualTo("a-2026.12.31");
+    void monthlyIndexIsTheUtcMonth() {
+        assertThat(EcsDocuments.monthlyIndex("a", Times.parse("2026-12-31T23:59:59.999Z").toEpochMilli()))
+                .isEqualTo("a-2026.12");
+        assertThat(EcsDocuments.monthlyIndex("a", Times.parse("2027-01-01T00:00:00Z").toEpochMilli()))
+                .isEqualTo("a-2027.01");
+        assertThat(EcsDocuments.monthlyIndex("a", Times.parse("2027-01-01T01:00:00+02:00").toEpochMilli()))
+                .isEqualTo("a-2026.12");
+    }
+
+    @Test
+    void anEventGoesToTheMonthItWasIngestedInWhateverDayItNames() {
+        long ingested = Times.parse("2026-12-06T03:00:00Z").toEpochMilli();
+        java.util.Set<String> indices = new java.util.TreeSet<>();
+        // Years of history, and dates an attacker might write: one index, this month's.
+        for (String t : java.util.List.of("2019-08-01T10:29:17Z", "2022-01-17T02:00:00Z", "2026-12-05T23:59:59Z",
+                "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z")) {
+            Event e = approval();
+            e.eventTime = Times.parse(t).toEpochMilli();
+            e.sourceTimestamp = ingested;
+            IndexDoc doc = EcsDocuments.event(EnrichedEvent.of(e), EVENTS);
+            indices.add(doc.index);
+            assertThat(tree(doc).path("@timestamp").asText()).as("queries still see event time")
+                    .isEqualTo(Times.format(e.eventTime));
+            assertThat(tree(doc).at("/exchange/kafka/timestamp").asText()).isEqualTo("2026-12-06T03:00:00.000Z");
+        }
+        assertThat(indices).containsExactly(EVENTS + "-2026.12");
+        // Without a Kafka timestamp (never from the job's source), the month of the event time.
+        Event e = approval();
+        e.sourceTimestamp = 0;
+        assertThat(EcsDocuments.event(EnrichedEvent.of(e), EVENTS).index)
+                .isEqualTo(EcsDocuments.monthlyIndex(EVENTS, e.eventTime));
     }
 
     private static JsonNode tree(IndexDoc doc) {

@@ -91,6 +91,7 @@ class ElasticsearchSinkITCase {
             e.ip = "10.0." + (i % 250) + ".1";
             e.sourceTopic = "topic-" + e.kind;
             e.sourceOffset = i;
+            e.sourceTimestamp = start + (i % 3) * 31L * 86_400_000L; // ingested over three months
             switch (e.kind) {
                 case LOGIN -> e.outcome = i % 2 == 0 ? "success" : "failure";
                 case MFA -> e.action = "challenge_verified";
@@ -154,11 +155,11 @@ class ElasticsearchSinkITCase {
         env.execute("elasticsearch-sink-it");
 
         assertIndexedExactly(alias, docs);
-        // Spread over the daily indices of their event times, all behind the alias.
+        // Spread over monthly indices, all behind the alias.
         JsonNode aliases = http.get("/_alias/" + alias);
         assertThat(aliases.size()).isEqualTo(3);
-        assertThat(aliases.has(alias + "-2026.05.01")).isTrue();
-        assertThat(aliases.has(alias + "-2026.05.03")).isTrue();
+        assertThat(aliases.has(alias + "-2026.05")).isTrue();
+        assertThat(aliases.has(alias + "-2026.07")).isTrue();
     }
 
     @Test
@@ -217,9 +218,9 @@ class ElasticsearchSinkITCase {
     void documentsElasticsearchRejectsAreCountedNotRetried() throws Exception {
         String alias = eventsAlias("rejects");
         List<IndexDoc> good = events(alias, "evt-good-", 5);
-        IndexDoc badIp = new IndexDoc(alias + "-2026.05.01", "bad-ip", "{\"source\":{\"ip\":\"not-an-ip\"}}");
+        IndexDoc badIp = new IndexDoc(alias + "-2026.05", "bad-ip", "{\"source\":{\"ip\":\"not-an-ip\"}}");
         IndexDoc badIndex = new IndexDoc("Upper-Case-Index", "bad-index", "{}");
-        IndexDoc notJson = new IndexDoc(alias + "-2026.05.01", "not-json", "{\"unterminated\":");
+        IndexDoc notJson = new IndexDoc(alias + "-2026.05", "not-json", "{\"unterminated\":");
 
         ElasticsearchSinkWriter writer = new ElasticsearchSinkWriter(
                 settings(TestElasticsearch.url(), 100, Duration.ofMillis(20), Duration.ofMillis(10), Duration.ofMillis(100)),

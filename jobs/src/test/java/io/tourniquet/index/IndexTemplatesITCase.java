@@ -170,7 +170,7 @@ class IndexTemplatesITCase {
 
     @Test
     void antiPhishingCodeSentByMistakeIsNotKeptNorSearchable() throws Exception {
-        String index = EcsDocuments.dailyIndex(EVENTS, 0L);
+        String index = EcsDocuments.monthlyIndex(EVENTS, 0L);
         http.put("/" + index + "/_doc/leak?refresh=true",
                 "{\"exchange\":{\"account\":{\"anti_phishing_code\":\"blue-falcon-42\",\"anti_phishing_code_set\":true}}}");
         JsonNode source = http.get("/" + index + "/_doc/leak").at("/_source");
@@ -189,7 +189,7 @@ class IndexTemplatesITCase {
                 Settings.INDEX_ALERTS.key(), alerts));
         try {
             IndexTemplates.apply(client, own); // events-* would overlap alerts-* at equal priority
-            String alertIndex = alerts + "-2026.05.03";
+            String alertIndex = alerts + "-2026.05";
             http.put("/" + alertIndex + "/_doc/a?refresh=true", "{\"rule\":\"bulk_drain\"}");
             JsonNode indexAliases = http.get("/" + alertIndex + "/_alias").at("/" + alertIndex + "/aliases");
             assertThat(indexAliases.has(alerts)).isTrue();
@@ -214,7 +214,7 @@ class IndexTemplatesITCase {
                     {"2.3.1", "false"}, {"2.3.1", "false"}, {"2.3.1", "false"}, {"2.4.0", "false"},
                     {"2.3.1", "true"}, {"2.4.0", "true"}, {"2.4.0", "true"}, {"2.2.9", "true"}}) {
                 EnrichedEvent e = EnrichedEvent.of(approval("evt-rc-" + n, "u-" + n, row[0]));
-                e.event.eventTime += n * 86_400_000L / 3; // spread over several daily indices
+                e.event.sourceTimestamp = e.event.eventTime + n * 16 * 86_400_000L; // over several monthly indices
                 e.mfaAuthorized = Boolean.valueOf(row[1]);
                 docs.add(EcsDocuments.event(e, alias));
                 n++;

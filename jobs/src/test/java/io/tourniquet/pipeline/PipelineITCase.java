@@ -303,6 +303,19 @@ class PipelineITCase {
     }
 
     @Test
+    void yearsOfHistoryFillAHandfulOfIndicesNotOnePerDay() throws IOException {
+        String events = cfg.get(Settings.INDEX_EVENTS);
+        var days = es.search(s -> s.index(events).size(0).aggregations("days", a -> a.dateHistogram(h -> h
+                .field("@timestamp").calendarInterval(co.elastic.clients.elasticsearch._types.aggregations
+                        .CalendarInterval.Day).minDocCount(1))), JsonNode.class)
+                .aggregations().get("days").dateHistogram().buckets().array().size();
+        assertThat(days).as("the simulated accounts' changes reach back years: many event-time days").isGreaterThan(50);
+        var indices = es.indices().get(g -> g.index(events + "-*")).result().keySet();
+        // The month(s) the replay was ingested in: at most two, should it cross a month's end.
+        assertThat(indices).as("indices behind " + events).hasSizeBetween(1, 2);
+    }
+
+    @Test
     void everyValidEventIsIndexedOnceWithItsEnrichment() throws IOException {
         long validUnique = truth.validEventsByTopic().values().stream().mapToLong(Integer::longValue).sum();
         assertThat(es.count(c -> c.index(cfg.get(Settings.INDEX_EVENTS))).count()).isEqualTo(validUnique);
