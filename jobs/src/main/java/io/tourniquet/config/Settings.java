@@ -62,6 +62,12 @@ public final class Settings {
     public static final Setting<Duration> IDLENESS = Setting.duration("input.idleness", "5 s", Duration.ofMillis(1),
             "Live input: when every partition a source subtask reads has been silent this long (wall clock, time "
                     + "spent back-pressured excluded), it is caught up, and its partitions stop holding back event time.");
+    public static final Setting<Duration> MAX_FUTURE = Setting.duration("input.max-future", "5 min", Duration.ZERO,
+            "An event_time further ahead of the wall clock than this is refused (DLQ: from_future) and never "
+                    + "moves event time: one record dated 9999 would otherwise fire every timer at once.");
+    public static final Setting<Duration> MAX_AGE = Setting.duration("input.max-age", "0 s", Duration.ZERO,
+            "An event_time older than this (wall clock) is refused (DLQ: too_old) and never moves event time; "
+                    + "0 s: no bound (replays of history). Set it for live input (e.g. 7 d).");
     public static final Setting<Duration> QUIET_PARTITION_TIMEOUT = Setting.duration("input.quiet-partition-timeout",
             "30 s", Duration.ofMillis(1), "Live input: one partition silent this long while others are read stops "
                     + "holding back event time (a partition with unread records is never silent that long).");
@@ -208,7 +214,7 @@ public final class Settings {
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
             TOPIC_CONTROL, TOPIC_PARTITIONS,
             INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS,
-            MAX_RECORD_BYTES, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, DEDUP_RETENTION,
+            MAX_RECORD_BYTES, MAX_FUTURE, MAX_AGE, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,

@@ -48,9 +48,10 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
     private final long outOfOrdernessMillis;
     private final long idlenessMillis;
     private final long quietTimeoutMillis;
+    private final RawEventTime timestamps;
     private transient ReaderActivity reader;
 
-    public CaughtUpIdleness(Duration outOfOrderness, Duration idleness, Duration quietTimeout) {
+    public CaughtUpIdleness(Duration outOfOrderness, Duration idleness, Duration quietTimeout, RawEventTime timestamps) {
         if (outOfOrderness.isNegative() || idleness.isNegative() || idleness.isZero() || quietTimeout.isNegative()
                 || quietTimeout.isZero()) {
             throw new IllegalArgumentException("out-of-orderness must be >= 0, idleness and quiet timeout > 0");
@@ -58,6 +59,7 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
         this.outOfOrdernessMillis = outOfOrderness.toMillis();
         this.idlenessMillis = idleness.toMillis();
         this.quietTimeoutMillis = Math.max(quietTimeout.toMillis(), idleness.toMillis());
+        this.timestamps = timestamps;
     }
 
     @Override
@@ -70,7 +72,7 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
     @Override
     public org.apache.flink.api.common.eventtime.TimestampAssigner<RawRecord> createTimestampAssigner(
             org.apache.flink.api.common.eventtime.TimestampAssignerSupplier.Context context) {
-        return new RawEventTime();
+        return timestamps;
     }
 
     /** What the partitions of one source subtask know of each other. */

@@ -52,7 +52,7 @@ public final class DetectJob {
                 .uid("rule-updates").name("Rule updates")
                 .broadcast(RuleCatalog.BROADCAST);
 
-        EventParser parser = new EventParser(kindByTopic(cfg), cfg.get(Settings.MAX_RECORD_BYTES));
+        EventParser parser = EventParser.from(cfg, clock);
         SingleOutputStreamOperator<Event> parsed = raw
                 .process(new ParseFunction(parser, clock))
                 .uid("parse").name("Parse and validate");
@@ -157,7 +157,7 @@ public final class DetectJob {
      */
     public static WatermarkStrategy<RawRecord> watermarks(TourniquetConfig cfg) {
         return new CaughtUpIdleness(cfg.get(Settings.OUT_OF_ORDERNESS), cfg.get(Settings.IDLENESS),
-                cfg.get(Settings.QUIET_PARTITION_TIMEOUT));
+                cfg.get(Settings.QUIET_PARTITION_TIMEOUT), timestamps(cfg));
     }
 
     /**
@@ -168,7 +168,12 @@ public final class DetectJob {
      */
     public static WatermarkStrategy<RawRecord> replayWatermarks(TourniquetConfig cfg) {
         return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(cfg.get(Settings.OUT_OF_ORDERNESS))
-                .withTimestampAssigner(new RawEventTime());
+                .withTimestampAssigner(timestamps(cfg));
+    }
+
+    /** Event time at the source, of records the parse step accepts (wall clock for the bounds). */
+    static RawEventTime timestamps(TourniquetConfig cfg) {
+        return new RawEventTime(EventParser.from(cfg, SerializableClock.SYSTEM));
     }
 
     public static Map<String, Event.Kind> kindByTopic(TourniquetConfig cfg) {

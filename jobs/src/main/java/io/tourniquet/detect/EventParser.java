@@ -28,6 +28,10 @@ public final class EventParser implements Serializable {
     public static final String WRONG_TYPE = "wrong_type";
     public static final String INVALID_VALUE = "invalid_value";
     public static final String UNKNOWN_TOPIC = "unknown_topic";
+    /** event_time too far ahead of the wall clock ({@code input.max-future}). */
+    public static final String FROM_FUTURE = "from_future";
+    /** event_time older than {@code input.max-age}. */
+    public static final String TOO_OLD = "too_old";
 
     private static final int MAX_ID = 128;
     private static final Pattern DECIMAL = Pattern.compile("(0|[1-9][0-9]{0,29})(\\.[0-9]{1,18})?");
@@ -53,14 +57,58 @@ public final class EventParser implements Serializable {
 
     private final Map<String, Event.Kind> kindByTopic;
     private final int maxRecordBytes;
+    private final long maxFutureMillis;
+    /** 0: no bound. */
+    private final long maxAgeMillis;
+    private final SerializableClock clock;
 
     /**
+     * Without bounds on event time (tools that read records as they are).
+     *
      * @param kindByTopic which configured topic carries which kind of event
      * @param maxRecordBytes larger records are rejected before parsing
      */
     public EventParser(Map<String, Event.Kind> kindByTopic, int maxRecordBytes) {
+        this(kindByTopic, maxRecordBytes, Long.MAX_VALUE, 0L, SerializableClock.SYSTEM);
+    }
+
+    /**
+     * @param maxFutureMillis an event_time further ahead of {@code clock} is refused ({@link #FROM_FUTURE})
+     * @param maxAgeMillis    an event_time older than this before {@code clock} is refused
+     *                        ({@link #TOO_OLD}); 0: no bound
+     */
+    public EventParser(Map<String, Event.Kind> kindByTopic, int maxRecordBytes, long maxFutureMillis,
+                       long maxAgeMillis, SerializableClock clock) {
+        if (maxFutureMillis < 0 || maxAgeMillis < 0) throw new IllegalArgumentException("bounds must be >= 0");
         this.kindByTopic = Map.copyOf(kindByTopic);
         this.maxRecordBytes = maxRecordBytes;
+        this.maxFutureMillis = maxFutureMillis;
+        this.maxAgeMillis = maxAgeMillis;
+        this.clock = clock;
+    }
+
+    /** The detect job's parser: the contract's validation and the configured bounds on event time. */
+    public static EventParser from(io.tourniquet.config.TourniquetConfig cfg, SerializableClock clock) {
+        return new EventParser(DetectJob.kindByTopic(cfg), cfg.get(io.tourniquet.config.Settings.MAX_RECORD_BYTES),
+                cfg.get(io.tourniquet.config.Settings.MAX_FUTURE).toMillis(),
+                cfg.get(io.tourniquet.config.Settings.MAX_AGE).toMillis(), clock);
+    }
+
+    /**
+     * Event time an attacker who can write one record must not be able to move: far ahead of the
+     * wall clock (every timer would fire at once) or, when bounded, far behind it.
+     */
+    private void checkEventTimeBounds(long eventTime) throws InvalidEventException {
+        if (maxFutureMillis == Long.MAX_VALUE && maxAgeMillis == 0) return;
+        long now = clock.getAsLong();
+        if (maxFutureMillis != Long.MAX_VALUE && eventTime - now > maxFutureMillis) {
+            throw new InvalidEventException(FROM_FUTURE, "event_time " + Times.format(eventTime) + " is more than "
+                    + Durations.describe(maxFutureMillis) + " ahead of the clock (" + Times.format(now) + ")");
+        }
+        if (maxAgeMillis > 0 && now - eventTime > maxAgeMillis) {
+            throw new InvalidEventException(TOO_OLD, "event_time " + Times.format(eventTime) + " is more than "
+                    + Durations.describe(maxAgeMillis) + " before the clock (" + Times.format(now) + ")");
+        }
     }
 
     public Event parse(String topic, int partition, long offset, byte[] value) throws InvalidEventException {
@@ -91,6 +139,7 @@ public final class EventParser implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new InvalidEventException(INVALID_VALUE, "event_time: " + e.getMessage());
         }
+        checkEventTimeBounds(ev.eventTime);
         ev.userId = id(root, "user_id");
         ev.sessionId = optionalString(root, "session_id");
         ev.ip = optionalString(root, "ip");

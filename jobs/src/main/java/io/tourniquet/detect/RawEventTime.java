@@ -8,23 +8,42 @@ import io.tourniquet.util.Times;
 import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
 
 /**
- * Event time read straight from the raw bytes, at the source, so that Flink's Kafka source keeps
- * one watermark per partition. That matters on replay: the source reads some partitions (whole
+ * Event time of a raw record, at the source, so that Flink's Kafka source keeps one watermark per
+ * partition. That matters on replay: the source reads some partitions (whole
  * topics) far ahead of others, and a single watermark assigned after parsing would race to the
  * fastest one and make every other topic late. Per partition, the slowest one holds event time
- * back, as it should. A record without a readable {@code event_time} gets the minimum timestamp,
- * which never moves a watermark; the parse step dead-letters it.
+ * back, as it should.
+ *
+ * <p>Only a record that passes the same validation as the parse step (the contract, and the bounds
+ * on event time: {@code input.max-future}, {@code input.max-age}) has a timestamp; any other gets
+ * the minimum, which never moves a watermark, and the parse step dead-letters it. Reading
+ * {@code event_time} from any JSON object let one record dated 9999 per partition fire every
+ * timer at once (challenges forgotten, legitimate approvals flagged, users frozen en masse).
  */
 public final class RawEventTime implements SerializableTimestampAssigner<RawRecord> {
     private static final long serialVersionUID = 1L;
     private static final JsonFactory JSON = new JsonFactory();
 
-    @Override
-    public long extractTimestamp(RawRecord r, long recordTimestamp) {
-        return of(r.value);
+    private final EventParser parser;
+
+    /** @param parser the parse step's own validation (one definition of a valid record) */
+    public RawEventTime(EventParser parser) {
+        this.parser = parser;
     }
 
-    /** The record's {@code event_time} in epoch millis, or {@link Long#MIN_VALUE} if it has none readable. */
+    @Override
+    public long extractTimestamp(RawRecord r, long recordTimestamp) {
+        try {
+            return parser.parse(r.topic, r.partition, r.offset, r.value).eventTime;
+        } catch (InvalidEventException | RuntimeException e) {
+            return Long.MIN_VALUE;
+        }
+    }
+
+    /**
+     * The record's {@code event_time} in epoch millis, read without any validation, or
+     * {@link Long#MIN_VALUE} if it has none readable (for tools and tests that order records).
+     */
     public static long of(byte[] value) {
         if (value == null) return Long.MIN_VALUE;
         try (JsonParser p = JSON.createParser(value)) {

@@ -36,7 +36,8 @@ class CaughtUpIdlenessTest {
     @BeforeEach
     void twoPartitionsOfOneReader() {
         clock = new ManualClock();
-        CaughtUpIdleness strategy = new CaughtUpIdleness(OOO, IDLE, QUIET);
+        CaughtUpIdleness strategy = new CaughtUpIdleness(OOO, IDLE, QUIET, new RawEventTime(
+                new EventParser(DetectJob.kindByTopic(io.tourniquet.config.TourniquetConfig.defaults()), 65_536)));
         a = strategy.createWatermarkGenerator(context(clock));
         b = strategy.createWatermarkGenerator(context(clock));
         outA = new Out();

@@ -29,6 +29,32 @@ class EventParserTest {
     }
 
     @Test
+    void anEventTimeFarAheadOfTheClockOrOlderThanTheBoundIsRefusedAndTheRecordHasNoTimestamp() throws Exception {
+        long now = java.time.Instant.parse("2022-01-17T11:00:00Z").toEpochMilli();
+        EventParser bounded = new EventParser(DetectJob.kindByTopic(TourniquetConfig.defaults()), 2048,
+                5 * 60_000L, 24 * 3_600_000L, SerializableClock.fixed(now));
+        RawEventTime timestamps = new RawEventTime(bounded);
+        String inBounds = APPROVED.replace("2022-01-17T12:00:00.123+01:00", "2022-01-17T11:04:59Z");
+        assertThat(bounded.parse(WITHDRAWALS, 0, 1, inBounds.getBytes(StandardCharsets.UTF_8)).eventTime)
+                .isEqualTo(now + 299_000L);
+        for (String[] c : new String[][] {{"9999-12-31T23:59:59Z", "from_future"},
+                {"2022-01-17T11:05:00.001Z", "from_future"}, {"0001-01-01T00:00:00Z", "too_old"},
+                {"2022-01-16T10:59:59.999Z", "too_old"}}) {
+            byte[] hostile = APPROVED.replace("2022-01-17T12:00:00.123+01:00", c[0]).getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> bounded.parse(WITHDRAWALS, 0, 1, hostile)).as(c[0])
+                    .isInstanceOf(InvalidEventException.class)
+                    .satisfies(e -> assertThat(((InvalidEventException) e).code()).isEqualTo(c[1]));
+            var raw = new io.tourniquet.model.RawRecord(WITHDRAWALS, 0, 1, null, hostile, 0L);
+            assertThat(timestamps.extractTimestamp(raw, 0L)).as("never moves event time: " + c[0])
+                    .isEqualTo(Long.MIN_VALUE);
+        }
+        // A record that fails validation has no timestamp either, however plausible its date.
+        var invalid = new io.tourniquet.model.RawRecord(WITHDRAWALS, 0, 1, null,
+                "{\"event_id\":\"x\",\"event_time\":\"2022-01-17T11:00:00Z\"}".getBytes(StandardCharsets.UTF_8), 0L);
+        assertThat(timestamps.extractTimestamp(invalid, 0L)).isEqualTo(Long.MIN_VALUE);
+    }
+
+    @Test
     void parsesAnApprovalExactly() throws Exception {
         Event e = parse(WITHDRAWALS, APPROVED);
         assertThat(e.kind).isEqualTo(Event.Kind.WITHDRAWAL);
