@@ -34,8 +34,9 @@ import java.util.Map;
  * by an attacker, fills this month's index instead of creating one index per day it names (one
  * replay left 895 daily shards on one node; Elasticsearch refuses new shards past 1,000 a node and
  * dropped documents). Queries go through the alias and filter on {@code @timestamp} (event time).
- * Alerts and commands, which are few and come from recent events, go to the month of their event
- * time. Null fields are omitted.
+ * Alerts and commands go to the month they were raised ({@code detected_at}) and issued
+ * ({@code issued_at}): fixed in their records, and, unlike event time, not something a record
+ * dated decades back can multiply. Null fields are omitted.
  *
  * <p>The anti-phishing code of an account change is a user secret (it is shown in messages to
  * prove they come from the exchange): only whether one was set is indexed, never the code.
@@ -158,7 +159,8 @@ public final class EcsDocuments {
         d.put("event.kind", "alert");
         // ECS rule.name is the multi-field 'rule.name' of the record's 'rule' (see alerts.json).
         d.put("user.id", alert.userId);
-        return new IndexDoc(monthlyIndex(alias, alert.eventTime), alert.alertId, d.json());
+        return new IndexDoc(monthlyIndex(alias, alert.detectedAt > 0 ? alert.detectedAt : alert.eventTime), alert.alertId,
+                d.json());
     }
 
     /** A {@code tourniquet-actions} document: the signed command as it was issued, plus {@code @timestamp}. */
@@ -166,7 +168,8 @@ public final class EcsDocuments {
         Doc d = Doc.of(Json.MAPPER.valueToTree(action));
         d.put("@timestamp", Times.format(action.eventTime));
         d.put("event.action", action.action);
-        return new IndexDoc(monthlyIndex(alias, action.eventTime), action.actionId, d.json());
+        return new IndexDoc(monthlyIndex(alias, action.issuedAt > 0 ? action.issuedAt : action.eventTime),
+                action.actionId, d.json());
     }
 
     /**

@@ -20,7 +20,7 @@
  * Mappings come from composable index templates ({@link io.tourniquet.index.IndexTemplates},
  * resources {@code index-templates/*.json}), applied idempotently at job start and by the setup
  * command. Events go to monthly indices {@code <alias>-yyyy.MM} of their ingestion (the input
- * record's Kafka timestamp), alerts and actions to those of their event time (UTC); everything is
+ * record's Kafka timestamp), alerts and actions to those they were raised and issued in (UTC); everything is
  * read through the alias, and queries filter on {@code @timestamp} (event time). The anti-phishing code is never indexed.
  *
  * <h2>Idempotency</h2>
