@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * served in turns; before {@code CaughtUpIdleness}, a partition waiting its turn was declared idle
  * and event time ran past the 2FA verifications it held (seen: 1,156 benign approvals flagged and
  * frozen in one replay of 3,500 users). Idleness is set short here so that a partition waiting its
- * turn for half a second would already be overtaken; the wall-clock bound is the default.
+ * turn for a second would already be overtaken; the wall-clock bound is the default.
  */
 @ExtendWith({LocalServices.class, SharedMiniCluster.class})
 class LiveBacklogITCase {
@@ -51,7 +51,7 @@ class LiveBacklogITCase {
                 Settings.CONTROL_KEY.key(), CONTROL_KEY,
                 Settings.TOPIC_PARTITIONS.key(), "4",
                 Settings.CHECKPOINT_INTERVAL.key(), "1 s",
-                Settings.IDLENESS.key(), "500 ms")).namespaced(ns);
+                Settings.IDLENESS.key(), "1 s")).namespaced(ns);
         SetupCommand.apply(input);
         Simulation sim = Simulator.generate(SimulationConfig.builder()
                 .seed(7).benignUsers(400).attackVictims(30).malformedCount(4).duplicateCount(10)
