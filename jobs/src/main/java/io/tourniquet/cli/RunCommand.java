@@ -41,10 +41,36 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no control key: set TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes); "
                     + "only requests signed with it can release accounts or resume withdrawals");
         }
+        if (job != Jobs.index) checkKeys(cfg);
         System.out.println(Main.logFileLine());
-        SetupCommand.apply(cfg);
+        // The detect job starts whatever state Elasticsearch is in: templates are the index job's.
+        SetupCommand.applyTopics(cfg);
+        if (job != Jobs.detect) SetupCommand.applyIndexTemplates(cfg);
         run(cfg, job != Jobs.index, job != Jobs.detect, bounded);
         return 0;
+    }
+
+    /**
+     * Outside the demo, keys anyone can read in this repository would let anyone forge commands or
+     * analysts' requests, and one key for both would let a command signer pass as an analyst.
+     */
+    static void checkKeys(TourniquetConfig cfg) {
+        String signing = cfg.get(Settings.SIGNING_KEY);
+        String control = cfg.get(Settings.CONTROL_KEY);
+        java.util.List<String> problems = new java.util.ArrayList<>();
+        if (signing.equals(DemoCommand.DEMO_SIGNING_KEY) || signing.equals(DemoCommand.DEMO_CONTROL_KEY)) {
+            problems.add("TOURNIQUET_SIGNING_KEY is the public demo key");
+        }
+        if (control.equals(DemoCommand.DEMO_SIGNING_KEY) || control.equals(DemoCommand.DEMO_CONTROL_KEY)) {
+            problems.add("TOURNIQUET_SIGNING_CONTROL_KEY is the public demo key");
+        }
+        if (signing.equals(control)) {
+            problems.add("TOURNIQUET_SIGNING_CONTROL_KEY equals TOURNIQUET_SIGNING_KEY: analysts' requests need their own key");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems) + ". Use the demo for the public keys; "
+                    + "'run' needs keys of your own.");
+        }
     }
 
     /**

@@ -24,8 +24,18 @@ public final class SetupCommand implements Callable<Integer> {
     }
 
     public static void apply(TourniquetConfig cfg) throws Exception {
+        applyTopics(cfg);
+        applyIndexTemplates(cfg);
+    }
+
+    /** Missing topics created (what the detect job needs; it never touches Elasticsearch). */
+    public static void applyTopics(TourniquetConfig cfg) throws Exception {
         List<String> created = KafkaTopics.ensure(cfg, KafkaTopics.all(cfg), Map.of());
         System.out.println("topics: " + (created.isEmpty() ? "all present" : "created " + created));
+    }
+
+    /** Index templates applied (what the index job needs). */
+    public static void applyIndexTemplates(TourniquetConfig cfg) throws Exception {
         try (var client = io.tourniquet.index.EsClients.create(cfg)) {
             IndexTemplates.apply(client, cfg);
         }
