@@ -53,6 +53,8 @@ public final class Settings {
             "Alias of the action (audit trail) indices.");
     public static final Setting<String> INDEX_INCIDENTS = Setting.string("index.incidents", "tourniquet-incidents",
             "Alias of the incident index.");
+    public static final Setting<String> INDEX_DEAD_LETTERS = Setting.string("index.dead-letters",
+            "tourniquet-dead-letters", "Alias of the index of documents Elasticsearch refused for good (with why).");
 
     // Input handling.
     public static final Setting<Integer> MAX_RECORD_BYTES = Setting.integer("input.max-record-bytes", 65_536,
@@ -206,14 +208,14 @@ public final class Settings {
 
     /** Every index alias the pipeline writes. */
     public static final List<Setting<String>> INDEX_ALIASES = List.of(INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS,
-            INDEX_INCIDENTS);
+            INDEX_INCIDENTS, INDEX_DEAD_LETTERS);
 
     public static final List<Setting<?>> ALL = List.of(
             KAFKA_BOOTSTRAP, ES_URL, KAFKA_GROUP_PREFIX,
             TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS, TOPIC_ACCOUNT_CHANGES,
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
             TOPIC_CONTROL, TOPIC_PARTITIONS,
-            INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS,
+            INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS, INDEX_DEAD_LETTERS,
             MAX_RECORD_BYTES, MAX_FUTURE, MAX_AGE, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,

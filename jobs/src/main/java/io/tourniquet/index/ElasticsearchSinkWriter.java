@@ -88,11 +88,19 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
     private final AtomicCounter retries = new AtomicCounter();
     private final AtomicCounter permanentFailures = new AtomicCounter();
     private final AtomicCounter superseded = new AtomicCounter();
+    private final AtomicCounter deadLettered = new AtomicCounter();
+    private final AtomicCounter deadLetterFailures = new AtomicCounter();
+    /** Set when Elasticsearch refuses the job's credentials: every later call fails with it. */
+    private volatile String fatal;
 
     /** One document on its way: the operation is built once and re-sent as is. */
-    private record Attempt(IndexDoc doc, BulkOperation operation, int number) {
+    private record Attempt(IndexDoc doc, BulkOperation operation, int number, boolean deadLetter) {
+        Attempt(IndexDoc doc, BulkOperation operation, int number) {
+            this(doc, operation, number, false);
+        }
+
         Attempt next() {
-            return new Attempt(doc, operation, number + 1);
+            return new Attempt(doc, operation, number + 1, deadLetter);
         }
     }
 
@@ -116,18 +124,25 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
         metrics.counter("esRetries", retries);
         metrics.counter("esPermanentFailures", permanentFailures);
         metrics.counter("esSuperseded", superseded);
+        metrics.counter("esDeadLettered", deadLettered);
+        metrics.counter("esDeadLetterFailures", deadLetterFailures);
         metrics.gauge("esPendingDocs", (Gauge<Long>) this::pendingDocuments);
     }
 
     @Override
     public void write(IndexDoc doc, Context context) throws InterruptedException {
         if (closing) throw new IllegalStateException(name + " is closed");
+        failIfFatal();
         BulkOperation operation;
         try {
             operation = operation(doc);
         } catch (IOException | RuntimeException e) {
             permanentFailures.inc();
-            LOG.error("{}: document {} in {} dropped, it cannot be sent: {}", name, doc.id, doc.index, e.getMessage());
+            LOG.error("{}: document {} in {} cannot be sent: {}", name, doc.id, doc.index, e.getMessage());
+            synchronized (lock) {
+                pending++;
+            }
+            deadLetter(new Attempt(doc, null, 1), 0, "unsendable", e.getMessage());
             return;
         }
         synchronized (lock) {
@@ -148,10 +163,70 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
      */
     @Override
     public void flush(boolean endOfInput) throws InterruptedException {
+        failIfFatal();
         ingester.flush();
         synchronized (lock) {
-            waitWhile(() -> pending > 0, "acknowledgements");
+            waitWhile(() -> pending > 0 && fatal == null, "acknowledgements");
         }
+        failIfFatal();
+    }
+
+    /**
+     * 401/403: the job's credentials are refused, so every document would be. Stop with a clear
+     * error (the checkpoint fails, nothing is acknowledged, the job restarts from its last
+     * checkpoint) instead of dead-lettering everything.
+     */
+    private void failIfFatal() {
+        String f = fatal;
+        if (f != null) throw new IllegalStateException(f);
+    }
+
+    static boolean credentialsRefused(int status) {
+        return status == 401 || status == 403;
+    }
+
+    /**
+     * A document Elasticsearch refused for good goes to the dead-letter index with why, never
+     * nowhere; only a dead letter that is itself refused is logged and counted, having nowhere
+     * left to go. Runs on the ingester's callback threads: adds without blocking.
+     */
+    private void deadLetter(Attempt attempt, int status, String errorType, String reason) {
+        IndexDoc doc = attempt.doc();
+        if (attempt.deadLetter() || settings.deadLetterIndex() == null) {
+            deadLetterFailures.inc();
+            LOG.error("{}: document {} for {} lost: {} {}", name, doc.id, doc.index, status, reason);
+            settle(1);
+            return;
+        }
+        IndexDoc letter = deadLetterDoc(settings.deadLetterIndex(), doc, status, errorType, reason,
+                System.currentTimeMillis());
+        try {
+            BulkOperation op = operation(letter);
+            ingester.add(op, new Attempt(letter, op, 1, true)); // the original's pending slot carries over
+            deadLettered.inc();
+        } catch (IOException | RuntimeException e) {
+            deadLetterFailures.inc();
+            LOG.error("{}: document {} for {} lost, its dead letter cannot be sent: {}", name, doc.id, doc.index,
+                    e.getMessage());
+            settle(1);
+        }
+    }
+
+    /** The dead letter of {@code doc}: where it was going, why it was refused, its source (bounded). */
+    static IndexDoc deadLetterDoc(String index, IndexDoc doc, int status, String errorType, String reason, long now) {
+        String source = doc.source == null ? "" : doc.source;
+        int max = io.tourniquet.model.DeadLetter.MAX_ORIGINAL_BYTES;
+        com.fasterxml.jackson.databind.node.ObjectNode d = io.tourniquet.json.Json.MAPPER.createObjectNode();
+        d.put("@timestamp", io.tourniquet.util.Times.format(now));
+        d.put("failed_index", doc.index);
+        d.put("document_id", doc.id);
+        d.put("status", status);
+        d.put("error_type", errorType);
+        d.put("reason", reason == null ? null : reason.length() > 1024 ? reason.substring(0, 1024) + "…" : reason);
+        d.put("source_bytes", source.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        d.put("source_truncated", source.length() > max);
+        d.put("source", source.length() > max ? source.substring(0, max) : source);
+        return new IndexDoc(index, io.tourniquet.util.Ids.of("dead-letter", doc.index, doc.id), d.toString());
     }
 
     /** Waits on {@link #lock} (held by the caller) while the condition holds, logging periodically. */
@@ -201,6 +276,16 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
 
     public long retries() {
         return retries.getCount();
+    }
+
+    /** Documents refused for good that were written to the dead-letter index. */
+    public long deadLettered() {
+        return deadLettered.getCount();
+    }
+
+    /** Documents refused for good whose dead letter could not be written either. */
+    public long deadLetterFailures() {
+        return deadLetterFailures.getCount();
     }
 
     public long permanentFailures() {
@@ -346,6 +431,7 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
             long acknowledged = 0;
             long rejected = 0;
             long outdated = 0;
+            long letters = 0;
             for (int i = 0; i < contexts.size(); i++) {
                 Attempt attempt = contexts.get(i);
                 BulkResponseItem item = i < items.size() ? items.get(i) : null;
@@ -353,23 +439,29 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
                     again.add(attempt);
                     problem = "bulk response without an item for " + attempt.doc().id;
                 } else if (item.error() == null) {
-                    acknowledged++;
+                    if (attempt.deadLetter()) letters++; else acknowledged++;
                 } else if (item.status() == 409 && attempt.doc().version != null) {
                     outdated++; // Elasticsearch holds a newer state of this document: nothing to do
                 } else if (retriableStatus(item.status())) {
                     again.add(attempt);
                     problem = item.status() + " " + describe(item.error());
-                } else {
+                } else if (credentialsRefused(item.status())) {
+                    fatal = "Elasticsearch refused the index job's credentials (" + item.status() + " "
+                            + describe(item.error()) + "): check elasticsearch.url and its credentials";
                     rejected++;
-                    LOG.error("{}: document {} in {} rejected permanently, not retried: {} {}", name,
-                            attempt.doc().id, attempt.doc().index, item.status(), describe(item.error()));
+                } else {
+                    LOG.error("{}: document {} in {} rejected permanently, not retried, to the dead letters: {} {}",
+                            name, attempt.doc().id, attempt.doc().index, item.status(), describe(item.error()));
+                    if (!attempt.deadLetter()) permanentFailures.inc();
+                    deadLetter(attempt, item.status(), item.error().type(), item.error().reason());
                 }
             }
+            if (fatal != null) LOG.error("{}: {}", name, fatal);
             docsIndexed.inc(acknowledged);
             permanentFailures.inc(rejected);
             superseded.inc(outdated);
             if (again.isEmpty()) lastProblem = null;
-            settle(acknowledged + rejected + outdated);
+            settle(acknowledged + rejected + outdated + letters);
             if (!again.isEmpty()) retryLater(again, problem);
         }
 
@@ -380,12 +472,22 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
                 retryLater(new ArrayList<>(contexts), describe(cause));
                 return;
             }
-            for (Attempt attempt : contexts) {
-                LOG.error("{}: document {} in {} rejected permanently with its whole bulk request, not retried: {}",
-                        name, attempt.doc().id, attempt.doc().index, describe(cause));
+            int status = cause instanceof co.elastic.clients.elasticsearch._types.ElasticsearchException e ? e.status()
+                    : cause instanceof co.elastic.clients.transport.TransportException t ? t.statusCode() : 0;
+            if (credentialsRefused(status)) {
+                fatal = "Elasticsearch refused the index job's credentials (" + status + " " + describe(cause)
+                        + "): check elasticsearch.url and its credentials";
+                LOG.error("{}: {}", name, fatal);
+                permanentFailures.inc(contexts.size());
+                settle(contexts.size());
+                return;
             }
-            permanentFailures.inc(contexts.size());
-            settle(contexts.size());
+            for (Attempt attempt : contexts) {
+                LOG.error("{}: document {} in {} rejected permanently with its whole bulk request, not retried, to the"
+                        + " dead letters: {}", name, attempt.doc().id, attempt.doc().index, describe(cause));
+                if (!attempt.deadLetter()) permanentFailures.inc();
+                deadLetter(attempt, status, cause.getClass().getSimpleName(), describe(cause));
+            }
         }
     }
 

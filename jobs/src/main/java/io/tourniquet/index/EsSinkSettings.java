@@ -17,7 +17,14 @@ import java.util.List;
  * @param maxBackoff            longest wait between re-sends (they never give up)
  */
 public record EsSinkSettings(List<String> urls, int maxActions, Duration flushInterval, int maxConcurrentRequests,
-                             Duration initialBackoff, Duration maxBackoff) implements Serializable {
+                             Duration initialBackoff, Duration maxBackoff, String deadLetterIndex)
+        implements Serializable {
+
+    /** Without a dead-letter index: a document refused for good is logged and counted only. */
+    public EsSinkSettings(List<String> urls, int maxActions, Duration flushInterval, int maxConcurrentRequests,
+                          Duration initialBackoff, Duration maxBackoff) {
+        this(urls, maxActions, flushInterval, maxConcurrentRequests, initialBackoff, maxBackoff, null);
+    }
 
     public EsSinkSettings {
         urls = List.copyOf(urls);
@@ -41,10 +48,12 @@ public record EsSinkSettings(List<String> urls, int maxActions, Duration flushIn
                 config.get(Settings.ES_BULK_FLUSH),
                 config.get(Settings.ES_BULK_CONCURRENCY),
                 initial,
-                max.compareTo(initial) < 0 ? initial : max);
+                max.compareTo(initial) < 0 ? initial : max,
+                IndexTemplates.deadLettersIndex(config.get(Settings.INDEX_DEAD_LETTERS)));
     }
 
     public EsSinkSettings withUrls(List<String> otherUrls) {
-        return new EsSinkSettings(otherUrls, maxActions, flushInterval, maxConcurrentRequests, initialBackoff, maxBackoff);
+        return new EsSinkSettings(otherUrls, maxActions, flushInterval, maxConcurrentRequests, initialBackoff, maxBackoff,
+                deadLetterIndex);
     }
 }

@@ -38,12 +38,13 @@ public final class IndexTemplates {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The four forensic indexes: the template resource and the setting holding the alias. */
+    /** The forensic indexes and the dead letters: the template resource and the setting holding the alias. */
     public enum Kind {
         EVENTS("events", Settings.INDEX_EVENTS),
         ALERTS("alerts", Settings.INDEX_ALERTS),
         ACTIONS("actions", Settings.INDEX_ACTIONS),
-        INCIDENTS("incidents", Settings.INDEX_INCIDENTS);
+        INCIDENTS("incidents", Settings.INDEX_INCIDENTS),
+        DEAD_LETTERS("dead-letters", Settings.INDEX_DEAD_LETTERS);
 
         final String resource;
         final Setting<String> alias;
@@ -84,6 +85,12 @@ public final class IndexTemplates {
             }
         }
         createIfAbsent(client, incidentsIndex(Kind.INCIDENTS.alias(config)));
+        createIfAbsent(client, deadLettersIndex(Kind.DEAD_LETTERS.alias(config)));
+    }
+
+    /** The single index of documents Elasticsearch refused for good, behind its alias. */
+    public static String deadLettersIndex(String alias) {
+        return alias + "-v1";
     }
 
     /** The full composable template body for {@code alias}: what {@link #apply} PUTs. */

@@ -64,8 +64,9 @@ class ElasticsearchSinkITCase {
                 Settings.INDEX_EVENTS.key(), alias,
                 Settings.INDEX_ALERTS.key(), alias + "-alerts",
                 Settings.INDEX_ACTIONS.key(), alias + "-actions",
-                Settings.INDEX_INCIDENTS.key(), alias + "-incidents"));
-        ALIASES.addAll(List.of(alias + "-alerts", alias + "-actions", alias + "-incidents"));
+                Settings.INDEX_INCIDENTS.key(), alias + "-incidents",
+                Settings.INDEX_DEAD_LETTERS.key(), alias + "-dead-letters"));
+        ALIASES.addAll(List.of(alias + "-alerts", alias + "-actions", alias + "-incidents", alias + "-dead-letters"));
         IndexTemplates.apply(client, config);
         return alias;
     }
@@ -239,6 +240,90 @@ class ElasticsearchSinkITCase {
             writer.close();
         }
         assertIndexedExactly(alias, good);
+    }
+
+    @Test
+    void documentsElasticsearchRefusesForGoodGoToTheDeadLettersWithWhyNeverNowhere() throws Exception {
+        String alias = eventsAlias("letters");
+        String letters = IndexTemplates.deadLettersIndex(alias + "-dead-letters");
+        List<IndexDoc> good = events(alias, "evt-ok-", 4);
+        IndexDoc badIp = new IndexDoc(alias + "-2026.05", "bad-ip", "{\"source\":{\"ip\":\"not-an-ip\"}}");
+        IndexDoc badIndex = new IndexDoc("Upper-Case-Index", "bad-index", "{\"x\":1}");
+        IndexDoc notJson = new IndexDoc(alias + "-2026.05", "not-json", "{\"unterminated\":");
+        ElasticsearchSinkWriter writer = new ElasticsearchSinkWriter(new EsSinkSettings(List.of(TestElasticsearch.url()),
+                100, Duration.ofMillis(20), 2, Duration.ofMillis(10), Duration.ofMillis(100), letters),
+                new UnregisteredMetricsGroup(), "letters-test");
+        try {
+            writer.write(badIp, null);
+            for (IndexDoc d : good) writer.write(d, null);
+            writer.write(badIndex, null);
+            writer.write(notJson, null);
+            writer.flush(true);
+            assertThat(writer.pendingDocuments()).isZero();
+            assertThat(writer.docsIndexed()).isEqualTo(4);
+            assertThat(writer.permanentFailures()).isEqualTo(3);
+            assertThat(writer.deadLettered()).isEqualTo(3);
+            assertThat(writer.deadLetterFailures()).isZero();
+        } finally {
+            writer.close();
+        }
+        assertIndexedExactly(alias, good);
+        http.post("/" + letters + "/_refresh", null);
+        JsonNode hits = http.post("/" + letters + "/_search", "{\"size\":10,\"query\":{\"match_all\":{}}}")
+                .at("/hits/hits");
+        Map<String, JsonNode> byId = new java.util.TreeMap<>();
+        for (JsonNode h : hits) byId.put(h.at("/_source/document_id").asText(), h.get("_source"));
+        assertThat(byId).containsOnlyKeys("bad-ip", "bad-index", "not-json");
+        assertThat(byId.get("bad-ip").path("status").asInt()).isEqualTo(400);
+        assertThat(byId.get("bad-ip").path("error_type").asText()).isEqualTo("document_parsing_exception");
+        assertThat(byId.get("bad-ip").path("source").asText()).isEqualTo(badIp.source);
+        assertThat(byId.get("bad-index").path("failed_index").asText()).isEqualTo("Upper-Case-Index");
+        assertThat(byId.get("not-json").path("error_type").asText()).isEqualTo("unsendable");
+    }
+
+    @Test
+    void refusedCredentialsStopTheWriterWithAClearErrorInsteadOfDroppingEverything() throws Exception {
+        com.sun.net.httpserver.HttpServer refusing = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        refusing.createContext("/", exchange -> {
+            byte[] body = ("{\"error\":{\"type\":\"security_exception\",\"reason\":\"unable to authenticate user\"},"
+                    + "\"status\":401}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.getResponseHeaders().add("X-elastic-product", "Elasticsearch");
+            exchange.sendResponseHeaders(401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        refusing.start();
+        String url = "http://127.0.0.1:" + refusing.getAddress().getPort();
+        ElasticsearchSinkWriter writer = new ElasticsearchSinkWriter(new EsSinkSettings(List.of(url), 10,
+                Duration.ofMillis(20), 2, Duration.ofMillis(10), Duration.ofMillis(100), "letters-v1"),
+                new UnregisteredMetricsGroup(), "refused-test");
+        try {
+            for (IndexDoc d : events("any", "evt-refused-", 3)) writer.write(d, null);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            Throwable failure = null;
+            while (failure == null && System.nanoTime() < deadline) {
+                try {
+                    writer.flush(false);
+                } catch (IllegalStateException e) {
+                    failure = e;
+                }
+            }
+            assertThat(failure).as("flush fails instead of hanging or dropping").isNotNull();
+            assertThat(failure.getMessage()).contains("credentials").contains("401");
+            assertThat(writer.deadLettered()).as("not dead-lettered: the next attempt may have good credentials")
+                    .isZero();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> writer.write(events("any", "evt-more-", 1).get(0),
+                    null)).hasMessageContaining("credentials");
+        } finally {
+            refusing.stop(0);
+            try {
+                writer.close();
+            } catch (Exception ignored) {
+                // closing after the refusal may fail the same way
+            }
+        }
     }
 
     @Test
