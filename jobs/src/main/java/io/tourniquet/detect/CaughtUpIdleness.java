@@ -37,13 +37,21 @@ import org.apache.flink.util.clock.RelativeClock;
  * becomes active again at its old watermark, so it holds event time back until it has had the
  * chance to deliver what arrived meanwhile. Silence is measured on Flink's input activity clock,
  * which stops while the source is back-pressured, so a partition waiting behind a slow pipeline
- * is not silent.
+ * is not silent; and it grows by at most {@link #MAX_SILENCE_STEP_MS} between two periodic checks,
+ * so a task thread that got no CPU for seconds (a busy machine) does not take the time it could not
+ * read as time there was nothing to read (seen: a starved reader declared caught up mid-backlog).
  *
  * <p>The generators of one source subtask are all created from its own deserialized copy of this
  * strategy and called from its task thread, which is how they share {@link ReaderActivity}.
  */
 public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * The most silence one periodic check can add (the checks come every 200 ms by default): a
+     * longer gap between checks means the task thread was not running, not that input was quiet.
+     */
+    static final long MAX_SILENCE_STEP_MS = 250;
 
     private final long outOfOrdernessMillis;
     private final long idlenessMillis;
@@ -100,7 +108,9 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
         private final long idlenessMillis;
         private final long quietTimeoutMillis;
         private long maxTimestamp = Long.MIN_VALUE;
-        private long lastActivity;
+        /** Silence observed since the last record (or wake-up), in steps of at most MAX_SILENCE_STEP_MS. */
+        private long silence;
+        private long lastCheck;
         private long wakeUpsSeen;
         private boolean idle;
 
@@ -111,18 +121,19 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
             this.outOfOrdernessMillis = outOfOrdernessMillis;
             this.idlenessMillis = idlenessMillis;
             this.quietTimeoutMillis = quietTimeoutMillis;
-            this.lastActivity = clock.relativeTimeMillis();
+            this.lastCheck = clock.relativeTimeMillis();
             this.wakeUpsSeen = reader.wakeUps;
             reader.partitions.add(this);
         }
 
         long silentFor() {
-            return clock.relativeTimeMillis() - lastActivity;
+            return silence;
         }
 
         @Override
         public void onEvent(RawRecord event, long eventTimestamp, WatermarkOutput output) {
-            lastActivity = clock.relativeTimeMillis();
+            silence = 0;
+            lastCheck = clock.relativeTimeMillis();
             if (reader.idle) {
                 reader.idle = false;
                 reader.wakeUps++;
@@ -134,10 +145,13 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
 
         @Override
         public void onPeriodicEmit(WatermarkOutput output) {
+            long now = clock.relativeTimeMillis();
+            silence += Math.min(Math.max(0, now - lastCheck), MAX_SILENCE_STEP_MS);
+            lastCheck = now;
             if (wakeUpsSeen != reader.wakeUps) {
                 // The reader woke up: this partition may have new records too; give it its turn.
                 wakeUpsSeen = reader.wakeUps;
-                lastActivity = clock.relativeTimeMillis();
+                silence = 0;
             }
             boolean readerIdle = reader.everyPartitionSilentFor(idlenessMillis);
             reader.idle = readerIdle;

@@ -52,15 +52,14 @@ class CaughtUpIdlenessTest {
         assertEquals(T0 - OOO.toMillis() - 1, outA.watermark);
         assertEquals(T0 + 1_000 - OOO.toMillis() - 1, outB.watermark);
 
-        // Caught up: nothing anywhere for the idleness.
-        clock.advance(IDLE.toMillis());
-        emit();
+        // Caught up: nothing anywhere for the idleness (each partition sees the others' silence as of
+        // their last check, so one more check).
+        pass(IDLE.toMillis() + 200);
         assertTrue(outA.idle && outB.idle, "a reader silent for the idleness is caught up");
 
         // New data arrives; partition a is served first and runs far ahead in event time.
         event(a, outA, T0 + 3_600_000);
-        clock.advance(200);
-        emit();
+        pass(200);
         assertEquals(T0 + 3_600_000 - OOO.toMillis() - 1, outA.watermark);
         assertFalse(outB.idle, "b may hold unread records: it must hold event time back, not stay idle");
         assertEquals(T0 + 1_000 - OOO.toMillis() - 1, outB.watermark, "b holds its old watermark");
@@ -77,8 +76,7 @@ class CaughtUpIdlenessTest {
         // longer than the idleness but less than the quiet timeout.
         for (int i = 0; i < 25; i++) {
             event(a, outA, T0 + i * 1_000L);
-            clock.advance(1_000);
-            emit();
+            pass(1_000);
             assertFalse(outB.idle, "b is silent only because a is being read: the reader is not caught up");
         }
         event(b, outB, T0);
@@ -91,8 +89,7 @@ class CaughtUpIdlenessTest {
         event(b, outB, T0);
         for (long t = 0; t < QUIET.toMillis(); t += 1_000) {
             event(a, outA, T0 + t);
-            clock.advance(1_000);
-            emit();
+            pass(1_000);
         }
         assertTrue(outB.idle, "b silent for the quiet timeout while a is read");
         assertFalse(outA.idle);
@@ -105,11 +102,22 @@ class CaughtUpIdlenessTest {
     @Test
     void aPartitionNotReadYetHoldsEventTimeAtTheStart() {
         event(a, outA, T0);
-        clock.advance(IDLE.toMillis() - 1);
-        emit();
+        pass(IDLE.toMillis() - 1);
         assertFalse(outB.idle);
         assertEquals(Long.MIN_VALUE, outB.watermark, "nothing read from b: no watermark from it yet");
         assertTrue(outB.activeMarks > 0, "b is explicitly active so that it holds the combined watermark");
+    }
+
+    @Test
+    void aTaskThreadStarvedOfCpuDoesNotTakeTheGapForSilence() {
+        event(a, outA, T0);
+        event(b, outB, T0);
+        emit();
+        clock.advance(10 * IDLE.toMillis()); // no check ran: the thread had no CPU, nothing was read
+        emit();
+        assertFalse(outA.idle || outB.idle, "a starved reader is not a caught-up reader");
+        pass(IDLE.toMillis() + 200);
+        assertTrue(outA.idle && outB.idle, "observed silence still counts");
     }
 
     @Test
@@ -127,6 +135,14 @@ class CaughtUpIdlenessTest {
     void emit() {
         a.onPeriodicEmit(outA);
         b.onPeriodicEmit(outB);
+    }
+
+    /** Time passing with the task thread running: a periodic check every 200 ms (Flink's default). */
+    void pass(long millis) {
+        for (long t = 0; t < millis; t += 200) {
+            clock.advance(Math.min(200, millis - t));
+            emit();
+        }
     }
 
     static WatermarkGeneratorSupplier.Context context(RelativeClock clock) {
