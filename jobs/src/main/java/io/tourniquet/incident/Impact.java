@@ -35,6 +35,20 @@ final class Impact {
         return out;
     }
 
+    /** Adds one approval to per-asset sums kept in asset order. */
+    static void add(List<AssetImpact> impact, IncidentState.ImpactEntry e) {
+        int i = 0;
+        while (i < impact.size() && impact.get(i).asset.compareTo(e.asset) < 0) i++;
+        if (i < impact.size() && impact.get(i).asset.equals(e.asset)) {
+            AssetImpact a = impact.get(i);
+            a.amount = new BigDecimal(a.amount).add(new BigDecimal(e.amount)).toPlainString();
+            a.usdValue = a.usdValue.add(usd(e.usdValue));
+            a.withdrawals++;
+        } else {
+            impact.add(i, new AssetImpact(e.asset, new BigDecimal(e.amount).toPlainString(), usd(e.usdValue), 1));
+        }
+    }
+
     static BigDecimal usdTotal(List<AssetImpact> impact) {
         BigDecimal total = BigDecimal.ZERO;
         for (AssetImpact a : impact) total = total.add(a.usdValue);

@@ -15,7 +15,21 @@ public class IncidentState {
     /** The bulk-drain alert that suspended withdrawals, to tell later victims why. */
     public Alert suspensionAlert;
 
+    /** Lookups over the incident's id lists, rebuilt after a restore (not state of their own). */
+    private transient java.util.Set<String> alertIds;
+    private transient java.util.Set<String> userIds;
+
     public IncidentState() {}
+
+    java.util.Set<String> alertIdSet() {
+        if (alertIds == null) alertIds = new java.util.HashSet<>(incident.alertIds);
+        return alertIds;
+    }
+
+    java.util.Set<String> userIdSet() {
+        if (userIds == null) userIds = new java.util.HashSet<>(incident.userIds);
+        return userIds;
+    }
 
     /** One unauthorized approval's contribution. */
     public static class ImpactEntry {

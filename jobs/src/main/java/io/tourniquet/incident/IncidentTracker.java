@@ -44,6 +44,9 @@ import org.apache.flink.util.Collector;
  * resolves it: nothing about an incident ends by itself.
  */
 public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert, ControlSignal, Alert> {
+    /** Ids listed in a published incident record at most (about 35 KB each list): it must stay publishable. */
+    static final int MAX_LISTED = 1_000;
+
     private static final long serialVersionUID = 1L;
 
     /** Rules whose alerts open or join incidents (contract section 2). */
@@ -104,12 +107,16 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         Incident inc = st.incident;
         boolean isNew = inc.alertIds.isEmpty();
         alert.incidentId = inc.incidentId;
-        if (!inc.alertIds.contains(alert.alertId)) {
+        if (st.alertIdSet().add(alert.alertId)) {
             inc.alertIds.add(alert.alertId);
             inc.alertsByRule.merge(alert.rule, 1, Integer::sum);
             inc.startedAt = isNew ? alert.eventTime : Math.min(inc.startedAt, alert.eventTime);
             inc.lastAlertAt = isNew ? alert.eventTime : Math.max(inc.lastAlertAt, alert.eventTime);
-            if (RuleCatalog.UNAUTHORIZED_APPROVAL.equals(alert.rule)) st.approvals.add(entryOf(alert));
+            if (RuleCatalog.UNAUTHORIZED_APPROVAL.equals(alert.rule)) {
+                IncidentState.ImpactEntry e = entryOf(alert);
+                st.approvals.add(e);
+                addToImpact(st, e);
+            }
         }
         List<String> toTell = new ArrayList<>();
         switch (alert.rule) {
@@ -128,12 +135,18 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                     st.suspensionActive = true;
                     st.suspensionAlert = copyWithoutTrigger(alert);
                     inc.suspensionActionId = Ids.of("action", alert.alertId, "suspend_withdrawals", "platform");
-                    if (inc.containedAt == null) inc.containedAt = alert.eventTime;
+                    if (inc.containedAt == null) {
+                        inc.containedAt = alert.eventTime;
+                        long contained = inc.containedAt;
+                        // Once, at containment; later approvals after it are added as they come.
+                        inc.impactAfterContainment = Impact.perAsset(st.approvals, e -> e.eventTime > contained);
+                        inc.usdAfterContainment = Impact.usdTotal(inc.impactAfterContainment);
+                    }
                     suspensions.inc();
                 }
                 Set<String> affected = new LinkedHashSet<>();
                 if (alert.evidence.userIds != null) affected.addAll(alert.evidence.userIds);
-                affected.addAll(usersOf(st));
+                affected.addAll(inc.userIds);
                 toTell.addAll(affected);
                 notifyUsers(alert, toTell, alert.rule, ctx);
             }
@@ -146,7 +159,6 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         if (!Incident.RESOLVED.equals(inc.status)) {
             inc.status = inc.containedAt != null ? Incident.CONTAINED : Incident.OPEN;
         }
-        recompute(st);
         if (isNew) opened.inc();
         publish(st, ctx);
         if (alert.trigger != null) alert.trigger.incidentId = inc.incidentId;
@@ -226,22 +238,23 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         return e;
     }
 
-    private static List<String> usersOf(IncidentState st) {
-        Set<String> users = new LinkedHashSet<>();
-        for (IncidentState.ImpactEntry e : st.approvals) users.add(e.userId);
-        return new ArrayList<>(users);
-    }
-
-    private static void recompute(IncidentState st) {
+    /**
+     * Adds one unauthorized approval to the incident's figures. Incremental, not recomputed from
+     * every approval at every alert: an incident of 50,000 alerts (an attacker's flood) made that
+     * quadratic on the one platform key that every freeze passes through. Exact either way:
+     * decimal sums do not depend on the order of addition.
+     */
+    private static void addToImpact(IncidentState st, IncidentState.ImpactEntry e) {
         Incident inc = st.incident;
-        inc.userIds = usersOf(st);
-        inc.usersAffected = inc.userIds.size();
-        inc.impact = Impact.perAsset(st.approvals, e -> true);
-        inc.usdTotal = Impact.usdTotal(inc.impact);
-        if (inc.containedAt != null) {
-            long contained = inc.containedAt;
-            inc.impactAfterContainment = Impact.perAsset(st.approvals, e -> e.eventTime > contained);
-            inc.usdAfterContainment = Impact.usdTotal(inc.impactAfterContainment);
+        if (st.userIdSet().add(e.userId)) {
+            inc.userIds.add(e.userId);
+            inc.usersAffected = inc.userIds.size();
+        }
+        inc.usdTotal = inc.usdTotal.add(Impact.usd(e.usdValue));
+        Impact.add(inc.impact, e);
+        if (inc.containedAt != null && e.eventTime > inc.containedAt) {
+            inc.usdAfterContainment = inc.usdAfterContainment.add(Impact.usd(e.usdValue));
+            Impact.add(inc.impactAfterContainment, e);
         }
     }
 
@@ -250,8 +263,43 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         inc.version++;
         inc.updatedAt = clock.getAsLong();
         if (!Incident.RESOLVED.equals(inc.status)) incidents.put(inc.incidentId, st);
-        // A copy: the published record must not change when the state object does.
-        ctx.output(Tags.INCIDENTS, Json.MAPPER.convertValue(Json.tree(inc), Incident.class));
+        ctx.output(Tags.INCIDENTS, publishable(inc));
+    }
+
+    /**
+     * A copy (the published record must not change when the state object does) whose id lists
+     * hold at most {@link #MAX_LISTED} entries: built field by field, in time independent of the
+     * incident's size, since it is made at every change of it.
+     */
+    static Incident publishable(Incident inc) {
+        Incident p = new Incident();
+        p.incidentId = inc.incidentId;
+        p.status = inc.status;
+        p.startedAt = inc.startedAt;
+        p.detectedAt = inc.detectedAt;
+        p.containedAt = inc.containedAt;
+        p.resolvedAt = inc.resolvedAt;
+        p.resolvedBy = inc.resolvedBy;
+        p.lastAlertAt = inc.lastAlertAt;
+        p.usersAffected = inc.usersAffected;
+        p.userIds = new ArrayList<>(inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size())));
+        p.alertIds = new ArrayList<>(inc.alertIds.subList(0, Math.min(MAX_LISTED, inc.alertIds.size())));
+        p.idListsTruncated = inc.userIds.size() > MAX_LISTED || inc.alertIds.size() > MAX_LISTED;
+        p.impact = copyOf(inc.impact);
+        p.usdTotal = inc.usdTotal;
+        p.impactAfterContainment = copyOf(inc.impactAfterContainment);
+        p.usdAfterContainment = inc.usdAfterContainment;
+        p.alertsByRule = new java.util.LinkedHashMap<>(inc.alertsByRule);
+        p.suspensionActionId = inc.suspensionActionId;
+        p.version = inc.version;
+        p.updatedAt = inc.updatedAt;
+        return p;
+    }
+
+    private static List<io.tourniquet.model.AssetImpact> copyOf(List<io.tourniquet.model.AssetImpact> impact) {
+        List<io.tourniquet.model.AssetImpact> out = new ArrayList<>(impact.size());
+        for (var a : impact) out.add(new io.tourniquet.model.AssetImpact(a.asset, a.amount, a.usdValue, a.withdrawals));
+        return out;
     }
 
     private static void notifyUsers(Alert alert, List<String> users, String kind, Context ctx) {

@@ -40,6 +40,12 @@ public class Incident {
     public List<AssetImpact> impactAfterContainment = new ArrayList<>();
     public BigDecimal usdAfterContainment = BigDecimal.ZERO;
     public List<String> alertIds = new ArrayList<>();
+    /**
+     * True when the published {@link #alertIds} and {@link #userIds} hold only their first
+     * {@code MAX_LISTED} entries (a record must stay publishable however large the incident;
+     * {@link #alertsByRule} and {@link #usersAffected} keep the full counts).
+     */
+    public boolean idListsTruncated;
     public Map<String, Integer> alertsByRule = new LinkedHashMap<>();
     /** The one {@code suspend_withdrawals} command issued for it, if any. */
     public String suspensionActionId;

@@ -284,4 +284,36 @@ class IncidentTrackerTest {
         return out;
     }
 
+
+    @Test
+    void anIncidentOf50000AlertsStaysExactAndEveryRecordOfItStaysPublishable() throws Exception {
+        long t0 = 1_642_377_600_000L;
+        java.math.BigDecimal usd = java.math.BigDecimal.ZERO;
+        java.math.BigDecimal eth = java.math.BigDecimal.ZERO;
+        int n = 50_000;
+        for (int i = 0; i < n; i++) {
+            String asset = i % 2 == 0 ? "ETH" : "BTC";
+            String amount = "0." + String.format("%018d", i + 1);
+            double value = 100 + i % 7 + 0.01 * (i % 3);
+            harness.processElement1(new StreamRecord<>(unauthorized("a" + i, "u" + i, asset, amount, value,
+                    t0 + i * 10L), t0 + i * 10L));
+            usd = usd.add(java.math.BigDecimal.valueOf(value));
+            if (asset.equals("ETH")) eth = eth.add(new java.math.BigDecimal(amount));
+            // Keep only the newest outputs: the harness would otherwise hold 50,000 incident copies.
+            if (i % 1_000 == 999 && i < n - 1) harness.getOutput().clear();
+        }
+        List<Incident> published = side(Tags.INCIDENTS);
+        Incident last = published.get(published.size() - 1);
+        assertThat(last.usersAffected).isEqualTo(n);
+        assertThat(last.alertsByRule).containsEntry(RuleCatalog.UNAUTHORIZED_APPROVAL, n);
+        assertThat(last.usdTotal).isEqualByComparingTo(usd);
+        assertThat(last.impact).extracting(a -> a.asset).containsExactly("BTC", "ETH");
+        assertThat(new java.math.BigDecimal(last.impact.get(1).amount)).isEqualByComparingTo(eth);
+        assertThat(last.impact.get(1).withdrawals).isEqualTo(n / 2);
+        assertThat(last.idListsTruncated).isTrue();
+        assertThat(last.alertIds).hasSize(IncidentTracker.MAX_LISTED).startsWith("a0", "a1");
+        assertThat(last.userIds).hasSize(IncidentTracker.MAX_LISTED);
+        assertThat(io.tourniquet.json.Json.MAPPER.writeValueAsBytes(last).length)
+                .as("one incident record, well under the producer's 1 MB").isLessThan(128 * 1024);
+    }
 }
