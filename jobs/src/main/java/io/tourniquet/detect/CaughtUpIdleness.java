@@ -28,7 +28,10 @@ import org.apache.flink.util.clock.RelativeClock;
  * <p><b>The rule here.</b> A partition is idle when either
  * <ul>
  *   <li>the whole reader (every partition this source subtask reads) has emitted nothing for
- *       {@code idleness}: then it has read everything there is, so it is caught up; or</li>
+ *       {@code idleness} after having emitted something: then it has read everything there is,
+ *       so it is caught up (a reader that has read nothing yet may still be connecting: seen, one
+ *       reader declared idle before its first fetch, the other ran ahead and everything the first
+ *       then read was late); or</li>
  *   <li>the partition alone has emitted nothing for {@code quietTimeout} (much longer), counted
  *       from its last record or from the moment the reader last woke up, whichever is later: a
  *       genuinely quiet partition among busy ones must not stall event time for ever.</li>
@@ -89,10 +92,13 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
         final Set<PartitionWatermarks> partitions = Collections.newSetFromMap(new WeakHashMap<>());
         /** The reader was found idle at the last periodic check. */
         boolean idle;
+        /** Some partition of the reader has emitted a record: only then can it be caught up. */
+        boolean readSomething;
         /** Counts the reader's wake-ups, so each partition can notice one since it last looked. */
         long wakeUps;
 
         boolean everyPartitionSilentFor(long millis) {
+            if (!readSomething) return false;
             for (PartitionWatermarks p : partitions) {
                 if (p.silentFor() < millis) return false;
             }
@@ -134,6 +140,7 @@ public final class CaughtUpIdleness implements WatermarkStrategy<RawRecord> {
         public void onEvent(RawRecord event, long eventTimestamp, WatermarkOutput output) {
             silence = 0;
             lastCheck = clock.relativeTimeMillis();
+            reader.readSomething = true;
             if (reader.idle) {
                 reader.idle = false;
                 reader.wakeUps++;

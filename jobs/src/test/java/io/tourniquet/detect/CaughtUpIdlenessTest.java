@@ -121,6 +121,14 @@ class CaughtUpIdlenessTest {
     }
 
     @Test
+    void aReaderThatHasReadNothingYetIsNotCaughtUpButAnEmptyOneStopsHoldingBackAfterTheQuietTimeout() {
+        pass(QUIET.toMillis() - 1_000); // still connecting: its first fetch has not come back
+        assertFalse(outA.idle || outB.idle, "a reader that has read nothing is not caught up");
+        pass(1_200);
+        assertTrue(outA.idle && outB.idle, "nothing at all to read: the quiet timeout releases it");
+    }
+
+    @Test
     void aRecordWithoutEventTimeNeverMovesEventTime() {
         event(a, outA, T0);
         event(a, outA, Long.MIN_VALUE); // RawEventTime's answer for a record it cannot read
