@@ -172,7 +172,26 @@ public final class Settings {
     public static final Setting<Duration> CHECKPOINT_INTERVAL = Setting.duration("job.checkpoint-interval", "5 s",
             Duration.ofMillis(100), "Checkpoint interval; alerts become visible to read_committed readers on each.");
     public static final Setting<String> CHECKPOINT_DIR = Setting.optionalString("job.checkpoint-dir",
-            "Checkpoint storage URI (e.g. file:///var/lib/tourniquet/checkpoints); in memory when unset.");
+            "Durable checkpoint storage, any Flink filesystem URI (file:///var/lib/tourniquet/checkpoints, s3://... "
+                    + "where the S3 plugin is present). Each job keeps its own subdirectory. When unset, 'run' and "
+                    + "'demo' use <local dir>/checkpoints (TOURNIQUET_LOCAL_DIR, default ./.local); a cluster "
+                    + "deployment must set it.");
+    public static final Setting<String> SAVEPOINT_DIR = Setting.optionalString("job.savepoint-dir",
+            "Where savepoints go (stop on Ctrl-C, 'savepoint', 'deploy'); default: 'savepoints' beside the "
+                    + "checkpoint directory.");
+    public static final Setting<Integer> CHECKPOINTS_RETAINED = Setting.integer("job.checkpoints-retained", 3, 1, 100,
+            "Completed checkpoints kept per job (also kept when a job is cancelled, so a restart resumes).");
+    public static final Setting<Integer> CHECKPOINT_TOLERABLE_FAILURES = Setting.integer(
+            "job.checkpoint-tolerable-failures", 3, 0, 1_000,
+            "Consecutive failed checkpoints tolerated before the job restarts from its last completed one; "
+                    + "each failure is logged with its cause and counted (metric numberOfFailedCheckpoints).");
+    public static final Setting<Duration> CHECKPOINT_TIMEOUT = Setting.duration("job.checkpoint-timeout", "10 min",
+            Duration.ofSeconds(1), "A checkpoint not complete after this long fails (and counts as a failure).");
+    public static final Setting<String> STATE_BACKEND = Setting.oneOf("job.state-backend", "rocksdb",
+            List.of("rocksdb", "hashmap"), "Where keyed state lives: rocksdb (on local disk, bounded by disk, "
+                    + "incremental checkpoints) or hashmap (on the JVM heap; small deployments and tests).");
+    public static final Setting<Boolean> CHECKPOINT_INCREMENTAL = Setting.bool("job.checkpoint-incremental", true,
+            "RocksDB only: a checkpoint uploads only the files changed since the previous one.");
     public static final Setting<Duration> KAFKA_BATCH_LINGER = Setting.duration("kafka.enriched-linger", "20 ms",
             Duration.ZERO, "How long the enriched-event producer waits to batch records (commands never wait).");
     public static final Setting<Duration> KAFKA_TRANSACTION_TIMEOUT = Setting.duration("kafka.transaction-timeout",
@@ -223,7 +242,8 @@ public final class Settings {
             MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_SEVERITY, ANOMALY_FREEZE,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
-            PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, KAFKA_BATCH_LINGER,
+            PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
+            CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, KAFKA_BATCH_LINGER,
             KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,
             FORENSICS_LOOKBACK, APP_CODE_MIN_AGE, APP_MFA_TYPES);

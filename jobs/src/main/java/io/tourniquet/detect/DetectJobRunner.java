@@ -12,6 +12,16 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class DetectJobRunner {
     private DetectJobRunner() {}
 
+    /**
+     * Entry point on a Flink cluster (application mode, 'deploy', Kubernetes): settings come from
+     * TOURNIQUET_* environment variables and {@code key=value} arguments, the cluster supplies
+     * checkpoint storage and the state to restore. Runs until cancelled or stopped with a savepoint.
+     */
+    public static void main(String[] args) throws Exception {
+        TourniquetConfig cfg = TourniquetConfig.fromEnvironment(io.tourniquet.config.ClusterArgs.parse(args));
+        build(cfg, false).execute("tourniquet-detect");
+    }
+
     public static StreamExecutionEnvironment build(TourniquetConfig given, boolean bounded) {
         // A bounded replay always ends, and its end releases event time: a wall-clock decision there
         // could only be taken on a partial read (a machine busy enough to starve one subtask of

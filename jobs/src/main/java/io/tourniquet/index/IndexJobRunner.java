@@ -12,6 +12,16 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class IndexJobRunner {
     private IndexJobRunner() {}
 
+    /**
+     * Entry point on a Flink cluster (application mode, 'deploy', Kubernetes): settings come from
+     * TOURNIQUET_* environment variables and {@code key=value} arguments, the cluster supplies
+     * checkpoint storage and the state to restore. Runs until cancelled or stopped with a savepoint.
+     */
+    public static void main(String[] args) throws Exception {
+        TourniquetConfig cfg = TourniquetConfig.fromEnvironment(io.tourniquet.config.ClusterArgs.parse(args));
+        build(cfg, false).execute("tourniquet-index");
+    }
+
     public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded) throws Exception {
         try (ElasticsearchClient client = EsClients.create(cfg)) {
             IndexTemplates.apply(client, cfg);
