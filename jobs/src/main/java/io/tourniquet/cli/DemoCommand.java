@@ -42,10 +42,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String runId = Long.toString(System.currentTimeMillis(), 36);
-        TourniquetConfig cfg = options.resolve(Map.of(
+        Map<String, String> defaults = new java.util.HashMap<>(RunCommand.localDefaults());
+        defaults.putAll(Map.of(
                 Settings.SIGNING_KEY.key(), DEMO_SIGNING_KEY,
                 Settings.CONTROL_KEY.key(), DEMO_CONTROL_KEY,
                 Settings.KAFKA_GROUP_PREFIX.key(), "tourniquet-demo-" + runId));
+        TourniquetConfig cfg = options.resolve(defaults);
         System.out.println("Tourniquet demo: Kafka " + cfg.get(Settings.KAFKA_BOOTSTRAP) + ", Elasticsearch "
                 + cfg.get(Settings.ES_URL) + " (commands signed with the public demo key)");
         System.out.println(Main.logFileLine());
@@ -61,7 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
                 + " victims); replaying through the detect job, then the index job...");
 
         long started = System.nanoTime();
-        RunCommand.run(cfg, true, true, true);
+        RunCommand.run(cfg, true, true, true, RunCommand.Restore.FRESH);
         double seconds = (System.nanoTime() - started) / 1e9;
 
         DemoReport report = DemoReport.collect(cfg, sim, produced);

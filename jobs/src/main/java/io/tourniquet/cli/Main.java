@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
 public final class Main {
     /** The file the libraries' logs go to (log4j2.properties reads it); the launcher sets it per command. */
     static final String LOG_FILE_PROPERTY = "tourniquet.log.file";
+    /** Level of failed-checkpoint messages on the console (log4j2.properties); OFF unless set. */
+    static final String CHECKPOINT_CONSOLE_PROPERTY = "tourniquet.console.checkpoints";
 
     public static void main(String[] args) {
         // Before anything logs: log4j2 reads the property when it configures itself, and the commands
@@ -23,6 +25,11 @@ public final class Main {
         if (System.getProperty(LOG_FILE_PROPERTY) == null) {
             System.setProperty(LOG_FILE_PROPERTY,
                     Path.of(System.getProperty("java.io.tmpdir"), "tourniquet.log").toString());
+        }
+        // Likewise before anything logs: a long-running 'run' shows failed checkpoints on the console.
+        if (args.length > 0 && args[0].equals("run") && !java.util.Arrays.asList(args).contains("--bounded")
+                && System.getProperty(CHECKPOINT_CONSOLE_PROPERTY) == null) {
+            System.setProperty(CHECKPOINT_CONSOLE_PROPERTY, "WARN");
         }
         System.exit(commandLine().execute(args));
     }

@@ -3,6 +3,8 @@ package io.tourniquet.detect;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import java.util.List;
+import java.util.Optional;
+import io.tourniquet.runtime.JobEnvironments;
 import io.tourniquet.kafka.KafkaConnectors;
 import io.tourniquet.model.RawRecord;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -23,11 +25,20 @@ public final class DetectJobRunner {
     }
 
     public static StreamExecutionEnvironment build(TourniquetConfig given, boolean bounded) {
+        return build(given, bounded, Optional.empty());
+    }
+
+    /** The name the job's checkpoints and savepoints are kept under: a replay never resumes a live run. */
+    public static String stateName(boolean bounded) {
+        return bounded ? "detect-replay" : "detect";
+    }
+
+    public static StreamExecutionEnvironment build(TourniquetConfig given, boolean bounded, Optional<String> restoreFrom) {
         // A bounded replay always ends, and its end releases event time: a wall-clock decision there
         // could only be taken on a partial read (a machine busy enough to starve one subtask of
         // input for the bound flagged 185 benign approvals in one CI run). So it never takes one.
         TourniquetConfig cfg = bounded ? given.with(Settings.UA_MAX_WAIT, "3650 d") : given;
-        StreamExecutionEnvironment env = JobEnvironments.create(cfg, "detect");
+        StreamExecutionEnvironment env = JobEnvironments.create(cfg, stateName(bounded), restoreFrom);
         DataStream<RawRecord> raw = env
                 .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),
                         bounded ? DetectJob.replayWatermarks(cfg) : DetectJob.watermarks(cfg),

@@ -2,7 +2,8 @@ package io.tourniquet.index;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.JobEnvironments;
+import io.tourniquet.runtime.JobEnvironments;
+import java.util.Optional;
 import io.tourniquet.detect.SerializableClock;
 import io.tourniquet.kafka.KafkaConnectors;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -23,10 +24,20 @@ public final class IndexJobRunner {
     }
 
     public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded) throws Exception {
+        return build(cfg, bounded, Optional.empty());
+    }
+
+    /** The name the job's checkpoints and savepoints are kept under: a replay never resumes a live run. */
+    public static String stateName(boolean bounded) {
+        return bounded ? "index-replay" : "index";
+    }
+
+    public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded, Optional<String> restoreFrom)
+            throws Exception {
         try (ElasticsearchClient client = EsClients.create(cfg)) {
             IndexTemplates.apply(client, cfg);
         }
-        StreamExecutionEnvironment env = JobEnvironments.create(cfg, "index");
+        StreamExecutionEnvironment env = JobEnvironments.create(cfg, stateName(bounded), restoreFrom);
         var raw = env.fromSource(KafkaConnectors.rawSource(cfg, IndexTargets.from(cfg).topics(), "index", bounded),
                         WatermarkStrategy.noWatermarks(), "Detect job outputs")
                 .uid("source-detect-outputs").name("Detect job outputs");
