@@ -25,9 +25,10 @@ public final class KafkaConnectors {
 
     /**
      * A source over the given topics, resuming from committed offsets (earliest on first start);
-     * bounded sources stop at the offsets that were latest when the job started (replay mode).
+     * bounded sources stop at the offsets that were latest when the job started (replay mode), also
+     * when restored from a checkpoint ({@link ResumableBoundedSource}).
      */
-    public static KafkaSource<RawRecord> rawSource(TourniquetConfig cfg, List<String> topics, String groupSuffix,
+    public static ResumableBoundedSource<RawRecord> rawSource(TourniquetConfig cfg, List<String> topics, String groupSuffix,
                                                    boolean bounded) {
         KafkaSourceBuilder<RawRecord> b = KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
@@ -40,7 +41,7 @@ public final class KafkaConnectors {
                 .setProperty("partition.discovery.interval.ms", bounded ? "-1" : "30000")
                 .setProperty("commit.offsets.on.checkpoint", "true");
         if (bounded) b.setBounded(OffsetsInitializer.latest());
-        return b.build();
+        return new ResumableBoundedSource<>(b.build());
     }
 
     public static List<String> inputTopics(TourniquetConfig cfg) {

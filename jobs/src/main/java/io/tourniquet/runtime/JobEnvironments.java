@@ -7,6 +7,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -56,6 +57,11 @@ public final class JobEnvironments {
         // restarts from its last completed checkpoint, which is loud (restart count, logs).
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, cfg.get(Settings.CHECKPOINT_TOLERABLE_FAILURES));
         restoreFrom.ifPresent(path -> conf.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
+        // The embedded cluster's REST endpoint, on loopback only, on a known range, so 'savepoint'
+        // can find a running 'run' (a cluster ignores these: its own configuration decides).
+        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.BIND_PORT, cfg.get(Settings.REST_PORTS));
         return conf;
     }
 

@@ -1,0 +1,155 @@
+package io.tourniquet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.index.IndexJobRunner;
+import io.tourniquet.json.Json;
+import io.tourniquet.runtime.JobEnvironments;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Takes a savepoint of the running detect and/or index job through Flink's REST API: of a running
+ * {@code tourniquet run} (found on 127.0.0.1 in {@code job.rest-ports}) or of any JobManager given
+ * with {@code --rest}. Savepoints go where {@code run} looks for them, so the next start resumes
+ * from the newest one. The JDK's HTTP client and Jackson are all it needs; no Flink client jar.
+ */
+@Command(name = "savepoint", mixinStandardHelpOptions = true,
+        description = {"Take a savepoint of the running detect and index jobs (for an upgrade, a move, a backup).",
+                "Finds a running 'tourniquet run' on 127.0.0.1 (job.rest-ports), or use --rest for a cluster's "
+                        + "JobManager. Savepoints go to job.savepoint-dir (default: 'savepoints' beside the "
+                        + "checkpoint directory), where the next 'run' resumes from the newest.",
+                "--stop stops the jobs after the savepoint (sources first, so nothing is half processed)."})
+public final class SavepointCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = "--job", description = "Which job: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    RunCommand.Jobs job = RunCommand.Jobs.both;
+
+    @Option(names = "--rest", paramLabel = "URL", description = "A JobManager's REST address, e.g. http://flink-jm:8081 "
+            + "(default: look for a running 'run' on 127.0.0.1).")
+    String rest;
+
+    @Option(names = "--stop", description = "Stop each job once its savepoint is written.")
+    boolean stop;
+
+    @Option(names = "--live", defaultValue = "true", negatable = true, description = "Savepoint the live jobs "
+            + "(default) or, with --no-live, a running bounded replay ('run --bounded').")
+    boolean live;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5 min",
+            description = "Longest to wait for each savepoint (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    static final Duration CONNECT = Duration.ofMillis(500);
+
+    @Override
+    public Integer call() throws Exception {
+        TourniquetConfig cfg = options.resolve(RunCommand.localDefaults());
+        Duration wait = org.apache.flink.util.TimeUtils.parseDuration(timeout);
+        HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT).build();
+        Map<String, String> stateNames = new LinkedHashMap<>();
+        if (job != RunCommand.Jobs.index) stateNames.put("tourniquet-detect", DetectJobRunner.stateName(!live));
+        if (job != RunCommand.Jobs.detect) stateNames.put("tourniquet-index", IndexJobRunner.stateName(!live));
+
+        List<String> endpoints = rest != null ? List.of(rest.replaceAll("/+$", "")) : loopbackEndpoints(cfg);
+        int done = 0;
+        List<String> missing = new ArrayList<>(stateNames.keySet());
+        for (String endpoint : endpoints) {
+            Optional<JsonNode> overview = get(http, endpoint + "/jobs/overview");
+            if (overview.isEmpty()) continue;
+            for (JsonNode j : overview.get().path("jobs")) {
+                String name = j.path("name").asText();
+                if (!stateNames.containsKey(name) || !j.path("state").asText().equals("RUNNING")) continue;
+                String target = JobEnvironments.savepointDir(cfg, stateNames.get(name)).orElseThrow(() ->
+                        new IllegalArgumentException("no savepoint directory: set job.savepoint-dir or job.checkpoint-dir"));
+                String location = savepoint(http, endpoint, j.path("jid").asText(), target, wait);
+                System.out.println(name + (stop ? ": stopped with savepoint " : ": savepoint ") + location);
+                missing.remove(name);
+                done++;
+            }
+        }
+        if (!missing.isEmpty()) {
+            String where = rest != null ? rest : "127.0.0.1 ports " + cfg.get(Settings.REST_PORTS);
+            throw new IllegalStateException("no running " + String.join(" or ", missing) + " found at " + where
+                    + (done > 0 ? " (the others were saved)" : "") + "; is 'tourniquet run' running"
+                    + (live ? "" : " --bounded") + "?");
+        }
+        return 0;
+    }
+
+    /** Every port of the configured range on loopback (a refused connection costs well under a millisecond). */
+    static List<String> loopbackEndpoints(TourniquetConfig cfg) {
+        String[] range = cfg.get(Settings.REST_PORTS).split("-");
+        int from = Integer.parseInt(range[0]);
+        int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
+        List<String> out = new ArrayList<>();
+        for (int port = from; port <= to; port++) out.add("http://127.0.0.1:" + port);
+        return out;
+    }
+
+    /** Triggers the savepoint (or stop-with-savepoint) and waits for its location. */
+    String savepoint(HttpClient http, String endpoint, String jobId, String target, Duration wait)
+            throws IOException, InterruptedException {
+        String path = stop ? "/stop" : "/savepoints";
+        Map<String, Object> body = stop
+                ? Map.of("targetDirectory", target, "drain", false, "formatType", "CANONICAL")
+                : Map.of("target-directory", target, "cancel-job", false, "formatType", "CANONICAL");
+        HttpResponse<String> triggered = http.send(HttpRequest.newBuilder(URI.create(endpoint + "/jobs/" + jobId + path))
+                        .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(Json.MAPPER.writeValueAsString(body))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (triggered.statusCode() / 100 != 2) {
+            throw new IllegalStateException("JobManager refused the savepoint of job " + jobId + ": HTTP "
+                    + triggered.statusCode() + " " + triggered.body());
+        }
+        String requestId = Json.MAPPER.readTree(triggered.body()).path("request-id").asText();
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode status = get(http, endpoint + "/jobs/" + jobId + "/savepoints/" + requestId).orElseThrow(() ->
+                    new IllegalStateException("lost the JobManager at " + endpoint + " while job " + jobId
+                            + " took its savepoint"));
+            if (status.path("status").path("id").asText().equals("COMPLETED")) {
+                JsonNode op = status.path("operation");
+                if (op.has("location")) return op.path("location").asText();
+                throw new IllegalStateException("savepoint of job " + jobId + " failed: "
+                        + op.path("failure-cause").path("stack-trace").asText("(no cause given)").lines().findFirst()
+                        .orElse(""));
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("savepoint of job " + jobId + " not complete within " + wait);
+    }
+
+    /** GET as JSON; empty when nothing listens there (a free port of the range). */
+    static Optional<JsonNode> get(HttpClient http, String url) throws IOException, InterruptedException {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() / 100 != 2) return Optional.empty();
+            return Optional.of(Json.MAPPER.readTree(r.body()));
+        } catch (ConnectException | HttpTimeoutException e) {
+            return Optional.empty();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Optional.empty(); // something else listens on that port
+        }
+    }
+}
