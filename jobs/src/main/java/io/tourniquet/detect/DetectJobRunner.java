@@ -7,6 +7,7 @@ import java.util.Optional;
 import io.tourniquet.runtime.JobEnvironments;
 import io.tourniquet.kafka.KafkaConnectors;
 import io.tourniquet.model.RawRecord;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -39,16 +40,26 @@ public final class DetectJobRunner {
         // input for the bound flagged 185 benign approvals in one CI run). So it never takes one.
         TourniquetConfig cfg = bounded ? given.with(Settings.UA_MAX_WAIT, "3650 d") : given;
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, stateName(bounded), restoreFrom);
+        wire(env, cfg, bounded, bounded ? DetectJob.replayWatermarks(cfg) : DetectJob.watermarks(cfg),
+                KafkaConnectors.detectSinks(cfg));
+        return env;
+    }
+
+    /**
+     * The job on {@code env}: its Kafka sources (uids {@code source-input}, {@code source-control},
+     * which savepoints map state by) and the detect topology writing to {@code sinks}. Public for
+     * the savepoint compatibility test, which must build exactly this with other sinks.
+     */
+    public static void wire(StreamExecutionEnvironment env, TourniquetConfig cfg, boolean bounded,
+                            WatermarkStrategy<RawRecord> watermarks, DetectSinks sinks) {
         DataStream<RawRecord> raw = env
                 .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),
-                        bounded ? DetectJob.replayWatermarks(cfg) : DetectJob.watermarks(cfg),
-                        "Input topics")
+                        watermarks, "Input topics")
                 .uid("source-input").name("Input topics");
         DataStream<RawRecord> control = env
                 .fromSource(KafkaConnectors.rawSource(cfg, List.of(cfg.get(Settings.TOPIC_CONTROL)), "control",
                         bounded), ControlWatermarks.strategy(), "Control topic")
                 .uid("source-control").name("Control topic");
-        DetectJob.defineWorkflow(raw, control, KafkaConnectors.detectSinks(cfg), cfg, SerializableClock.SYSTEM);
-        return env;
+        DetectJob.defineWorkflow(raw, control, sinks, cfg, SerializableClock.SYSTEM);
     }
 }
