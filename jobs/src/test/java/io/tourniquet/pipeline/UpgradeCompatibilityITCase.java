@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -209,9 +210,15 @@ class UpgradeCompatibilityITCase {
 
     private static StreamExecutionEnvironment environment(TourniquetConfig cfg, Optional<String> restore) {
         // An embedded cluster of its own: the shared test MiniCluster's context environment would
-        // not take a savepoint to restore from the job's configuration.
+        // not take a savepoint to restore from the job's configuration. Built with the plain
+        // constructor, not createLocalEnvironment: once another test class in this JVM has installed
+        // the shared cluster as context environment, Flink refuses explicit local environments
+        // (seen in CI), while an environment whose target is "local" still gets a MiniCluster per job.
         Configuration conf = JobEnvironments.configuration(cfg, "upgrade", restore);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
+        conf.set(DeploymentOptions.TARGET, "local");
+        conf.set(DeploymentOptions.ATTACHED, true);
+        StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
+        env.setParallelism(2);
         env.enableCheckpointing(cfg.get(Settings.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         env.setBufferTimeout(cfg.get(Settings.BUFFER_TIMEOUT).toMillis());
         return env;
@@ -285,12 +292,44 @@ class UpgradeCompatibilityITCase {
         while (true) {
             try {
                 SetupCommand.applyTopics(cfg);
-                return;
+                break;
             } catch (Exception e) {
                 // a deleted topic's name is free again only once the controller is done with it
                 if (System.nanoTime() > end) throw e;
                 Thread.sleep(200);
             }
+        }
+        awaitServing(cfg, topics, end);
+    }
+
+    /**
+     * Until every partition of the recreated topics has a leader that answers for it. Creation
+     * returns once the controller has recorded the topic; producing before the broker has loaded
+     * the new partitions (while it may still be removing the deleted ones of the same name) failed
+     * a CI run's write.
+     */
+    private static void awaitServing(TourniquetConfig cfg, List<String> topics, long deadline) throws Exception {
+        try (Admin admin = admin(cfg)) {
+            Exception last = null;
+            while (System.nanoTime() < deadline) {
+                try {
+                    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                    for (TopicDescription t : admin.describeTopics(topics).allTopicNames().get().values()) {
+                        for (var p : t.partitions()) {
+                            if (p.leader() == null || p.leader().isEmpty()) throw new IllegalStateException(
+                                    "no leader yet for " + t.name() + "-" + p.partition());
+                            latest.put(new TopicPartition(t.name(), p.partition()), OffsetSpec.latest());
+                        }
+                    }
+                    Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get();
+                    if (ends.values().stream().allMatch(o -> o.offset() == 0)) return;
+                    last = new IllegalStateException("recreated topics are not empty: " + ends);
+                } catch (Exception e) {
+                    last = e;
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("recreated topics not served within " + DEADLINE, last);
         }
     }
 
