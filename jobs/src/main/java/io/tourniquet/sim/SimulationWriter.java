@@ -110,11 +110,18 @@ public final class SimulationWriter {
         } catch (ExecutionException e) {
             firstError.compareAndSet(null, e.getCause() instanceof Exception c ? c : e);
         } catch (RuntimeException e) {
-            throw new IOException("producing to " + bootstrap + " failed", e);
+            throw new IOException("producing to " + bootstrap + " failed: " + rootCause(e), e);
         }
         if (firstError.get() != null) {
-            throw new IOException("producing to " + bootstrap + " failed", firstError.get());
+            throw new IOException("producing to " + bootstrap + " failed: " + rootCause(firstError.get()), firstError.get());
         }
         return sent;
+    }
+
+    /** The innermost cause, named: a one-line summary (as Maven prints) then says why, not only that. */
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 }
