@@ -5,6 +5,7 @@ import io.tourniquet.config.TourniquetConfig;
 import java.util.Optional;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
@@ -42,6 +43,9 @@ public final class JobEnvironments {
         conf.set(PipelineOptions.NAME, "tourniquet-" + jobName);
         conf.set(StateBackendOptions.STATE_BACKEND, cfg.get(Settings.STATE_BACKEND));
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, cfg.get(Settings.CHECKPOINT_INCREMENTAL));
+        // Heap snapshots are written and read through unbuffered file streams; the compressing
+        // stream buffers them (bench-state: a heap restore 33 s -> 1.6 s for 20,000 users).
+        conf.set(ExecutionOptions.SNAPSHOT_COMPRESSION, cfg.get(Settings.SNAPSHOT_COMPRESSION));
         // Each job its own directory, so "the latest checkpoint of the detect job" is a directory scan
         // and never picks up the index job's (their operators differ; Flink would refuse the state).
         checkpointDir(cfg, jobName).ifPresent(dir -> conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir));
