@@ -299,6 +299,7 @@ class KubernetesManifestsTest {
                 "high-availability.type is NONE, not kubernetes");
         assertThat(ManifestChecks.deploymentShape(detect)).containsExactlyInAnyOrder(
                 "spec.job.upgradeMode is 'stateless', expected 'last-state'",
+                "rollbacks need HA",
                 "several JobManager replicas need HA");
         assertThat(ManifestChecks.entryClassProblems(detect)).containsExactly(
                 "entryClass io.tourniquet.detect.DetectJobRuner does not exist");

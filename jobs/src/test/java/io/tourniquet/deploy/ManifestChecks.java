@@ -273,6 +273,11 @@ final class ManifestChecks {
                 && cluster.get(CheckpointingOptions.SAVEPOINT_DIRECTORY) == null) {
             problems.add("periodic savepoints need execution.checkpointing.savepoint-dir");
         }
+        if (Boolean.parseBoolean(spec.path("flinkConfiguration")
+                        .path("kubernetes.operator.deployment.rollback.enabled").asText("false"))
+                && !"kubernetes".equalsIgnoreCase(cluster.get(HighAvailabilityOptions.HA_MODE))) {
+            problems.add("rollbacks need HA");
+        }
         if (spec.path("jobManager").path("replicas").asInt(1) > 1
                 && !"kubernetes".equalsIgnoreCase(cluster.get(HighAvailabilityOptions.HA_MODE))) {
             problems.add("several JobManager replicas need HA");
