@@ -19,8 +19,9 @@ import java.util.Set;
 
 /**
  * The part of kustomize that infra/k8s uses, for tests: resources (files and directories),
- * namespace, labels, and patches given by path whose target is the patch's own kind and name. There
- * is no kubectl here, and the point is to check what would be applied, not the files one by one.
+ * namespace, labels, and patches given by path whose target is the patch's own kind and name. The
+ * point is to check what would be applied, not the files one by one, and without depending on a
+ * kubectl being installed; where one is, KubernetesManifestsTest compares this with its output.
  *
  * <p>A kustomization field this class does not implement fails the rendering instead of being
  * ignored, so a test never passes on a rendering that differs from kustomize's.
@@ -98,8 +99,19 @@ final class Kustomize {
             }
         }
         if (kustomization.has("namespace")) {
+            String namespace = kustomization.get("namespace").asText();
             for (ObjectNode r : resources) {
-                r.withObjectProperty("metadata").put("namespace", kustomization.get("namespace").asText());
+                r.withObjectProperty("metadata").put("namespace", namespace);
+                // As kustomize does: a binding's subject that is one of these service accounts moves
+                // with it.
+                if (r.path("kind").asText().endsWith("RoleBinding")) {
+                    for (JsonNode subject : r.path("subjects")) {
+                        if (subject.path("kind").asText().equals("ServiceAccount")
+                                && find(resources, "ServiceAccount", subject.path("name").asText()) != null) {
+                            ((ObjectNode) subject).put("namespace", namespace);
+                        }
+                    }
+                }
             }
         }
         for (JsonNode label : kustomization.path("labels")) {
