@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HighAvailabilityOptions;
@@ -60,6 +61,7 @@ final class ManifestChecks {
     static final List<ConfigOption<?>> SHARED_OPTIONS = List.of(
             StateBackendOptions.STATE_BACKEND,
             CheckpointingOptions.INCREMENTAL_CHECKPOINTS,
+            ExecutionOptions.SNAPSHOT_COMPRESSION,
             CheckpointingOptions.CHECKPOINTS_DIRECTORY,
             CheckpointingOptions.SAVEPOINT_DIRECTORY,
             CheckpointingOptions.MAX_RETAINED_CHECKPOINTS,
