@@ -197,7 +197,10 @@ mvn_cmd() {
 write_services_env() {
   mkdir -p "$STATE_DIR"
   local tmp="$SERVICES_ENV.tmp.$$"
-  printf 'TOURNIQUET_KAFKA_BOOTSTRAP=%s\nTOURNIQUET_ES_URL=%s\n' "$KAFKA_BOOTSTRAP" "$ES_URL" >"$tmp"
+  # TOURNIQUET_ES_URL is the scripts' and tests' name; TOURNIQUET_ELASTICSEARCH_URL the setting's
+  # (elasticsearch.url), so that sourcing this file configures 'run' and the jobs too.
+  printf 'TOURNIQUET_KAFKA_BOOTSTRAP=%s\nTOURNIQUET_ES_URL=%s\nTOURNIQUET_ELASTICSEARCH_URL=%s\n' \
+    "$KAFKA_BOOTSTRAP" "$ES_URL" "$ES_URL" >"$tmp"
   mv -f "$tmp" "$SERVICES_ENV"
 }
 

@@ -10,13 +10,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench-state", mixinStandardHelpOptions = true,
-        description = {"Measure the detect job's lasting per-user state: checkpoint size, incremental",
-                "checkpoint duration and restore time, heap (hashmap) against RocksDB, in one run.",
-                "Each user gets an anomaly profile, an anti-phishing code history and whitelisted",
-                "addresses (the job's own state types); a share of users then changes between",
-                "checkpoints; the last checkpoint is restored several times and every changed user",
-                "is checked to find its state. Embedded cluster, local disk; needs no services.",
-                "Heap state lives in this JVM: give it room (TOURNIQUET_JAVA_OPTS=-Xmx8g for 1 M users)."})
+        description = {"Measure checkpoint and restore costs of per-user state, heap vs RocksDB.",
+                "Each user gets the detect job's lasting state (anomaly profile, anti-phishing",
+                "code history, whitelisted addresses, in the job's own types); then a full",
+                "checkpoint, rounds of changed users each followed by a checkpoint, and timed",
+                "restores after which every changed user is checked to find its state.",
+                "Embedded cluster, local disk; needs no services. Heap state lives in this JVM:",
+                "give it room (TOURNIQUET_JAVA_OPTS=-Xmx8g for 1 M users)."})
 public final class StateBenchCommand implements Callable<Integer> {
     @Option(names = "--users", description = "Users whose state is loaded (default: ${DEFAULT-VALUE}).")
     int users = 1_000_000;

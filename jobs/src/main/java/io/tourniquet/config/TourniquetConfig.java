@@ -53,7 +53,39 @@ public final class TourniquetConfig implements Serializable {
     }
 
     public static TourniquetConfig fromEnvironment(Map<String, String> overrides) {
+        for (String w : unknownVariables(System.getenv())) System.err.println("warning: " + w);
         return load(System.getenv(), overrides);
+    }
+
+    /** Variables of the launcher and the local infra scripts: not settings, read by the scripts. */
+    private static final java.util.Set<String> SCRIPT_VARIABLES = java.util.Set.of("TOURNIQUET_LOCAL_DIR",
+            "TOURNIQUET_JAVA_HOME", "TOURNIQUET_JAVA_OPTS", "TOURNIQUET_ES_URL", "TOURNIQUET_ES_PORT",
+            "TOURNIQUET_ES_TRANSPORT_PORT", "TOURNIQUET_ES_HEAP", "TOURNIQUET_ES_USER", "TOURNIQUET_KAFKA_PORT",
+            "TOURNIQUET_KAFKA_CONTROLLER_PORT", "TOURNIQUET_KAFKA_HEAP", "TOURNIQUET_START_TIMEOUT",
+            "TOURNIQUET_STOP_TIMEOUT");
+
+    /**
+     * TOURNIQUET_* variables that no setting reads. An unknown variable is otherwise ignored without a
+     * word, so a misspelt one silently means a default (e.g. the index job writing to 127.0.0.1).
+     */
+    public static List<String> unknownVariables(Map<String, String> env) {
+        java.util.Set<String> settings = new java.util.HashSet<>();
+        for (Setting<?> s : Settings.ALL) settings.add(s.envName());
+        List<String> out = new ArrayList<>();
+        for (String name : new java.util.TreeSet<>(env.keySet())) {
+            if (!name.startsWith("TOURNIQUET_") || settings.contains(name)) continue;
+            if (name.equals("TOURNIQUET_ES_URL")) {
+                String setting = env.get(Settings.ES_URL.envName());
+                if (setting == null || !setting.equals(env.get(name))) {
+                    out.add("TOURNIQUET_ES_URL is the local infra scripts' variable; the jobs read "
+                            + Settings.ES_URL.envName() + " (" + Settings.ES_URL.key() + "), which "
+                            + (setting == null ? "is unset" : "says " + setting));
+                }
+            } else if (!SCRIPT_VARIABLES.contains(name) && !name.startsWith("TOURNIQUET_FLINK_")) {
+                out.add(name + " is not the variable of any setting and is ignored (see 'tourniquet config')");
+            }
+        }
+        return out;
     }
 
     private static Map<String, Object> parseAll(Map<String, String> raw) {
