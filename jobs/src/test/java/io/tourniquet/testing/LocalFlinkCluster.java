@@ -55,9 +55,14 @@ public final class LocalFlinkCluster implements AutoCloseable {
         script("up", UP_TIMEOUT);
     }
 
+    /** {@code down --flink-only}: stops what the script recorded in this state dir (e.g. left by a killed test JVM). */
+    public void down() throws IOException, InterruptedException {
+        script("down", DOWN_TIMEOUT);
+    }
+
     @Override
     public void close() throws IOException, InterruptedException {
-        if (started) script("down", DOWN_TIMEOUT);
+        if (started) down();
     }
 
     private void script(String name, Duration timeout) throws IOException, InterruptedException {
