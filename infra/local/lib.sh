@@ -16,6 +16,13 @@ ES_PORT="${TOURNIQUET_ES_PORT:-9200}"
 ES_TRANSPORT_PORT="${TOURNIQUET_ES_TRANSPORT_PORT:-9300}"
 ES_HEAP="${TOURNIQUET_ES_HEAP:-768m}"
 KAFKA_HEAP="${TOURNIQUET_KAFKA_HEAP:-1g}"
+FLINK_VERSION=2.2.1
+FLINK_REST_PORT="${TOURNIQUET_FLINK_REST_PORT:-8081}"
+FLINK_RPC_PORT="${TOURNIQUET_FLINK_RPC_PORT:-6123}"
+FLINK_TASKMANAGERS="${TOURNIQUET_FLINK_TASKMANAGERS:-2}"
+FLINK_SLOTS="${TOURNIQUET_FLINK_SLOTS:-2}"
+FLINK_JM_MEMORY="${TOURNIQUET_FLINK_JM_MEMORY:-1024m}"
+FLINK_TM_MEMORY="${TOURNIQUET_FLINK_TM_MEMORY:-1536m}"
 START_TIMEOUT="${TOURNIQUET_START_TIMEOUT:-180}"   # seconds, per service
 STOP_TIMEOUT="${TOURNIQUET_STOP_TIMEOUT:-60}"      # seconds, per service before SIGKILL
 ES_USER="${TOURNIQUET_ES_USER:-tourniquet}"        # only used when running as root
@@ -46,6 +53,16 @@ ES_PID_FILE="$ES_RUN_DIR/elasticsearch.pid"
 ES_STDOUT_LOG="$ES_LOGS_DIR/elasticsearch.out"
 ES_SERVER_LOG="$ES_LOGS_DIR/tourniquet-local.log"   # <cluster.name>.log
 
+FLINK_DIR="$STATE_DIR/flink"
+FLINK_LIB="$FLINK_DIR/lib"
+FLINK_CONF_DIR="$FLINK_DIR/conf"
+FLINK_LOGS_DIR="$FLINK_DIR/logs"
+FLINK_TMP_DIR="$FLINK_DIR/tmp"
+FLINK_JM_PID_FILE="$FLINK_DIR/jobmanager.pid"
+FLINK_JM_LOG="$FLINK_LOGS_DIR/jobmanager.log"
+FLINK_JM_STDOUT_LOG="$FLINK_LOGS_DIR/jobmanager.out"
+FLINK_URL="http://$HOST:$FLINK_REST_PORT"
+
 SERVICES_ENV="$STATE_DIR/services.env"
 
 # ---------------------------------------------------------------- output helpers
@@ -55,15 +72,18 @@ die()  { printf '[local] ERROR: %s\n' "$*" >&2; exit 1; }
 
 now_s() { date +%s; }
 
-# Parses --kafka-only / --es-only / --help into WANT_KAFKA / WANT_ES. Extra flags are
-# returned in EXTRA_ARGS for the caller to interpret.
+# Parses --kafka-only / --es-only / --flink / --flink-only / --help into WANT_KAFKA / WANT_ES /
+# WANT_FLINK. Without a flag: Kafka and Elasticsearch, never Flink (what tests and CI rely on).
+# Extra flags are returned in EXTRA_ARGS for the caller to interpret.
 parse_common_args() {
   local usage_fn="$1"; shift
-  WANT_KAFKA=1; WANT_ES=1; EXTRA_ARGS=()
+  WANT_KAFKA=1; WANT_ES=1; WANT_FLINK=0; EXTRA_ARGS=()
   while (($#)); do
     case "$1" in
-      --kafka-only) WANT_KAFKA=1; WANT_ES=0 ;;
-      --es-only)    WANT_KAFKA=0; WANT_ES=1 ;;
+      --kafka-only) WANT_KAFKA=1; WANT_ES=0; WANT_FLINK=0 ;;
+      --es-only)    WANT_KAFKA=0; WANT_ES=1; WANT_FLINK=0 ;;
+      --flink)      WANT_FLINK=1 ;;
+      --flink-only) WANT_KAFKA=0; WANT_ES=0; WANT_FLINK=1 ;;
       -h|--help)    "$usage_fn"; exit 0 ;;
       *)            EXTRA_ARGS+=("$1") ;;
     esac
@@ -86,6 +106,12 @@ Environment (defaults in brackets):
   TOURNIQUET_JAVA_HOME              JDK for both services [the JDK of 'java' on PATH]
   ES_JAVA_HOME                      JDK for Elasticsearch only [TOURNIQUET_JAVA_HOME]
   TOURNIQUET_ES_USER                user that runs Elasticsearch when invoked as root [tourniquet]
+  TOURNIQUET_FLINK_REST_PORT        Flink JobManager REST API and web UI [8081]
+  TOURNIQUET_FLINK_RPC_PORT         Flink JobManager RPC [6123]
+  TOURNIQUET_FLINK_TASKMANAGERS     TaskManagers to run [2]
+  TOURNIQUET_FLINK_SLOTS            task slots per TaskManager [2]
+  TOURNIQUET_FLINK_JM_MEMORY        JobManager process memory [1024m]
+  TOURNIQUET_FLINK_TM_MEMORY        TaskManager process memory [1536m]
 All services bind to 127.0.0.1 only.
 EOF
 }
@@ -497,4 +523,223 @@ es_down() {
     info "elasticsearch: not running"
   fi
   rm -f "$ES_PID_FILE"
+}
+
+# ---------------------------------------------------------------- flink
+# A standalone session cluster from Maven Central jars (there is no flink-dist there): one
+# JobManager (StandaloneSessionClusterEntrypoint) and FLINK_TASKMANAGERS TaskManagers
+# (TaskManagerRunner), each its own JVM with its own pid file and log.
+FLINK_JM_MARKER="org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"
+FLINK_TM_MARKER="org.apache.flink.runtime.taskexecutor.TaskManagerRunner"
+# The opens Flink 2 needs on Java 17 (the launcher's list, as flink-dist's config.yaml gives them).
+FLINK_JAVA_OPENS=(-XX:+IgnoreUnrecognizedVMOptions
+  --add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
+  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED)
+
+flink_tm_pid_file() { printf '%s/taskmanager-%s.pid\n' "$FLINK_DIR" "$1"; }
+flink_tm_id_file()  { printf '%s/taskmanager-%s.resource-id\n' "$FLINK_DIR" "$1"; }
+flink_tm_log()      { printf '%s/taskmanager-%s.log\n' "$FLINK_LOGS_DIR" "$1"; }
+flink_tm_stdout()   { printf '%s/taskmanager-%s.out\n' "$FLINK_LOGS_DIR" "$1"; }
+
+flink_fetch() {
+  if [[ -f "$FLINK_LIB/.complete" ]] && compgen -G "$FLINK_LIB/flink-runtime-$FLINK_VERSION.jar" >/dev/null; then
+    return 0
+  fi
+  info "flink: resolving Flink $FLINK_VERSION jars from Maven Central into $FLINK_LIB"
+  rm -rf "$FLINK_LIB"
+  mkdir -p "$FLINK_LIB"
+  mvn_cmd -f "$LOCAL_INFRA_DIR/flink/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$FLINK_LIB" -DincludeScope=runtime \
+    || die "flink: 'mvn dependency:copy-dependencies' failed"
+  touch "$FLINK_LIB/.complete"
+}
+
+flink_configure() {
+  mkdir -p "$FLINK_CONF_DIR" "$FLINK_LOGS_DIR" "$FLINK_TMP_DIR/io" "$FLINK_TMP_DIR/web" "$FLINK_DIR/web-upload"
+  render "$LOCAL_INFRA_DIR/flink/config.yaml.template" \
+    "FLINK_RPC_PORT=$FLINK_RPC_PORT" "FLINK_REST_PORT=$FLINK_REST_PORT" "FLINK_SLOTS=$FLINK_SLOTS" \
+    "FLINK_JM_MEMORY=$FLINK_JM_MEMORY" "FLINK_TM_MEMORY=$FLINK_TM_MEMORY" "FLINK_DIR=$FLINK_DIR" \
+    >"$FLINK_CONF_DIR/config.yaml"
+  cp -f "$LOCAL_INFRA_DIR/flink/log4j.properties" "$FLINK_CONF_DIR/log4j.properties"
+}
+
+# Runs Flink's BashJavaUtils (what flink-dist's scripts use) and prints line $2 of its results:
+# 1 = JVM options (heap, direct, metaspace), 2 = the derived memory options as "-D k=v" pairs,
+# which the process must be given, or it would derive different sizes than its JVM limits.
+flink_resource_params() {
+  local cmd="$1" line="$2" out
+  out="$("$JAVA_BIN" -Xmx128m -XX:+UseSerialGC -cp "$FLINK_LIB/*" \
+    -Dlog4j2.configurationFile="$LOCAL_INFRA_DIR/kafka/tools-log4j2.properties" \
+    org.apache.flink.runtime.util.bash.BashJavaUtils "$cmd" --configDir "$FLINK_CONF_DIR" 2>&1)" \
+    || { printf '%s\n' "$out" >&2; die "flink: BashJavaUtils $cmd failed"; }
+  sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p' <<<"$out" | sed -n "${line}p"
+}
+
+flink_jm_running_pid() {
+  local pid
+  pid="$(read_pid "$FLINK_JM_PID_FILE")"
+  if pid_is "$pid" "$FLINK_JM_MARKER"; then printf '%s\n' "$pid"; fi
+}
+
+flink_tm_running_pid() {
+  local pid
+  pid="$(read_pid "$(flink_tm_pid_file "$1")")"
+  if pid_is "$pid" "$FLINK_TM_MARKER"; then printf '%s\n' "$pid"; fi
+}
+
+flink_healthy() {
+  port_open "$FLINK_REST_PORT" || return 1
+  curl -fsS --max-time 5 "$FLINK_URL/overview" >/dev/null 2>&1
+}
+
+flink_require_ports() {
+  require_port_free "$FLINK_REST_PORT" "TOURNIQUET_FLINK_REST_PORT, Flink REST"
+  require_port_free "$FLINK_RPC_PORT" "TOURNIQUET_FLINK_RPC_PORT, Flink JobManager RPC"
+}
+
+# Starts a JVM of the cluster in its own session; prints its pid. $1 log file, $2 stdout file,
+# $3 JVM options (word-split on purpose: BashJavaUtils prints them space-separated), rest: main + args.
+flink_spawn() {
+  local log="$1" out="$2" jvm="$3"
+  shift 3
+  [[ -f "$log" ]] && mv -f "$log" "$log.prev"
+  [[ -f "$out" ]] && mv -f "$out" "$out.prev"
+  # shellcheck disable=SC2086
+  (
+    cd "$FLINK_DIR"
+    exec setsid nohup "$JAVA_BIN" $jvm "${FLINK_JAVA_OPENS[@]}" -XX:+UseG1GC -Djava.awt.headless=true \
+      -Dlog.file="$log" -Dlog4j.configurationFile="$FLINK_CONF_DIR/log4j.properties" \
+      -Dlog4j2.configurationFile="$FLINK_CONF_DIR/log4j.properties" \
+      -cp "$FLINK_LIB/*" "$@" >>"$out" 2>&1 </dev/null
+  ) &
+  printf '%s\n' "$!"
+}
+
+flink_jm_up() {
+  local pid start deadline jvm dyn
+  pid="$(flink_jm_running_pid)"
+  if [[ -n "$pid" ]] && flink_healthy; then
+    info "flink: JobManager already running (pid $pid) on $FLINK_URL"
+    return 0
+  fi
+  if [[ -z "$pid" ]]; then
+    rm -f "$FLINK_JM_PID_FILE"
+    flink_require_ports
+    jvm="$(flink_resource_params GET_JM_RESOURCE_PARAMS 1)"
+    dyn="$(flink_resource_params GET_JM_RESOURCE_PARAMS 2)"
+    info "flink: starting the JobManager (Flink $FLINK_VERSION, standalone session)"
+    # shellcheck disable=SC2086
+    pid="$(flink_spawn "$FLINK_JM_LOG" "$FLINK_JM_STDOUT_LOG" "$jvm" \
+      "$FLINK_JM_MARKER" --configDir "$FLINK_CONF_DIR" $dyn)"
+    echo "$pid" >"$FLINK_JM_PID_FILE"
+  fi
+  start=$(now_s)
+  deadline=$(( start + START_TIMEOUT ))
+  until flink_healthy; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$FLINK_JM_PID_FILE"
+      show_log_tail "$FLINK_JM_STDOUT_LOG"; show_log_tail "$FLINK_JM_LOG"
+      die "flink: JobManager (pid $pid) exited during startup (logs: $FLINK_LOGS_DIR)"
+    fi
+    if (( $(now_s) >= deadline )); then
+      show_log_tail "$FLINK_JM_LOG"
+      warn "flink: JobManager not healthy after ${START_TIMEOUT}s; stopping pid $pid"
+      stop_pid "$pid" flink-jobmanager || true
+      rm -f "$FLINK_JM_PID_FILE"
+      die "flink: JobManager startup timed out (logs: $FLINK_LOGS_DIR)"
+    fi
+    sleep 0.5
+  done
+  info "flink: JobManager healthy after $(( $(now_s) - start ))s (pid $pid), web UI $FLINK_URL"
+}
+
+# Starts TaskManager $1 unless it runs (flink_tm_wait waits for it). Each start gets a new
+# resource id (shown by the REST API as the TaskManager's id, and kept in taskmanager-N.resource-id),
+# so a replacement is never taken for the process it replaces.
+flink_tm_start() {
+  local n="$1" pid jvm dyn rid
+  pid="$(flink_tm_running_pid "$n")"
+  if [[ -n "$pid" ]]; then
+    info "flink: TaskManager $n already running (pid $pid)"
+    return 0
+  fi
+  rm -f "$(flink_tm_pid_file "$n")"
+  jvm="$(flink_resource_params GET_TM_RESOURCE_PARAMS 1)"
+  dyn="$(flink_resource_params GET_TM_RESOURCE_PARAMS 2)"
+  rid="local-tm-$n-$(date +%s%N | cut -c1-13)"
+  info "flink: starting TaskManager $n ($FLINK_SLOTS slots, $FLINK_TM_MEMORY, resource id $rid)"
+  # shellcheck disable=SC2086
+  pid="$(flink_spawn "$(flink_tm_log "$n")" "$(flink_tm_stdout "$n")" "$jvm" \
+    "$FLINK_TM_MARKER" --configDir "$FLINK_CONF_DIR" $dyn -D "taskmanager.resource-id=$rid")"
+  echo "$pid" >"$(flink_tm_pid_file "$n")"
+  echo "$rid" >"$(flink_tm_id_file "$n")"
+  FLINK_STARTED_TMS+=("$n")
+}
+
+# Healthy = registered at the ResourceManager, which its own log (fresh for each start) says.
+flink_tm_wait() {
+  local n="$1" pid start deadline log
+  pid="$(read_pid "$(flink_tm_pid_file "$n")")"
+  log="$(flink_tm_log "$n")"
+  start=$(now_s)
+  deadline=$(( start + START_TIMEOUT ))
+  until [[ -f "$log" ]] && grep -q "Successful registration at resource manager" "$log"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$(flink_tm_pid_file "$n")"
+      show_log_tail "$(flink_tm_stdout "$n")"; show_log_tail "$log"
+      die "flink: TaskManager $n (pid $pid) exited during startup (logs: $FLINK_LOGS_DIR)"
+    fi
+    if (( $(now_s) >= deadline )); then
+      show_log_tail "$log"
+      warn "flink: TaskManager $n not registered after ${START_TIMEOUT}s; stopping pid $pid"
+      stop_pid "$pid" "flink-taskmanager-$n" || true
+      rm -f "$(flink_tm_pid_file "$n")"
+      die "flink: TaskManager $n startup timed out (logs: $FLINK_LOGS_DIR)"
+    fi
+    sleep 0.5
+  done
+  info "flink: TaskManager $n registered (pid $pid)"
+}
+
+# The TaskManagers start together (on 2 cores, one after the other doubles the wait).
+flink_up() {
+  local n
+  flink_fetch
+  flink_configure
+  flink_jm_up
+  FLINK_STARTED_TMS=()
+  for ((n = 1; n <= FLINK_TASKMANAGERS; n++)); do flink_tm_start "$n"; done
+  for n in "${FLINK_STARTED_TMS[@]+"${FLINK_STARTED_TMS[@]}"}"; do flink_tm_wait "$n"; done
+}
+
+# Stops the TaskManagers recorded in pid files (any number: a larger earlier cluster too), then
+# the JobManager, each only if its pid still is that Flink process.
+flink_down() {
+  local f n pid
+  for f in "$FLINK_DIR"/taskmanager-*.pid; do
+    [[ -e "$f" ]] || continue
+    n="${f##*/taskmanager-}"; n="${n%.pid}"
+    pid="$(read_pid "$f")"
+    if pid_is "$pid" "$FLINK_TM_MARKER"; then
+      info "flink: stopping TaskManager $n (pid $pid)"
+      stop_pid "$pid" "flink-taskmanager-$n" || die "flink: TaskManager pid $pid could not be stopped"
+    fi
+    rm -f "$f" "$(flink_tm_id_file "$n")"
+  done
+  pid="$(read_pid "$FLINK_JM_PID_FILE")"
+  if pid_is "$pid" "$FLINK_JM_MARKER"; then
+    info "flink: stopping the JobManager (pid $pid)"
+    stop_pid "$pid" flink-jobmanager || die "flink: JobManager pid $pid could not be stopped"
+    info "flink: stopped"
+  else
+    info "flink: JobManager not running"
+  fi
+  rm -f "$FLINK_JM_PID_FILE"
 }

@@ -194,6 +194,12 @@ public final class Settings {
             "[0-9]{1,5}(-[0-9]{1,5})?", "a port or a range such as 8081-8180",
             "Embedded 'run' only: the port (range) of its Flink REST endpoint on 127.0.0.1, which 'savepoint' "
                     + "finds it on (the first free port of the range is taken).");
+    public static final Setting<String> DEPLOY_JOBMANAGER = Setting.matching("deploy.jobmanager",
+            "http://127.0.0.1:8081", "https?://[^\\s/]+(/.*)?", "an http(s) URL such as http://127.0.0.1:8081",
+            "'deploy' only: the REST address of the Flink JobManager it submits the jobs to (infra/local/up --flink "
+                    + "starts one on http://127.0.0.1:8081).");
+    public static final Setting<String> DEPLOY_JAR = Setting.optionalString("deploy.jar",
+            "'deploy' only: the job jar to upload; default: jobs/target/tourniquet-jobs.jar of this build (mvn package).");
     public static final Setting<Boolean> CHECKPOINT_INCREMENTAL = Setting.bool("job.checkpoint-incremental", true,
             "RocksDB only: a checkpoint uploads only the files changed since the previous one.");
     public static final Setting<Boolean> SNAPSHOT_COMPRESSION = Setting.bool("job.snapshot-compression", true,
@@ -250,7 +256,8 @@ public final class Settings {
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
-            CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS, KAFKA_BATCH_LINGER,
+            CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,
+            DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,
             KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,
             FORENSICS_LOOKBACK, APP_CODE_MIN_AGE, APP_MFA_TYPES);

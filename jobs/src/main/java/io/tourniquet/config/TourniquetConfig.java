@@ -150,6 +150,20 @@ public final class TourniquetConfig implements Serializable {
         return with(o);
     }
 
+    /**
+     * Every setting whose effective value is not its documented default, as {@code key -> value}
+     * (secrets included): what another process needs to resolve exactly this configuration from
+     * its own defaults, e.g. a job's entry point on a cluster given these as arguments.
+     */
+    public Map<String, String> nonDefaults() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Setting<?> s : Settings.ALL) {
+            String v = raw.get(s.key());
+            if (v != null && !v.equals(s.defaultText())) out.put(s.key(), v);
+        }
+        return out;
+    }
+
     /** Effective values, secrets masked, for logs and {@code tourniquet config}. */
     public Map<String, String> describe() {
         Map<String, String> out = new LinkedHashMap<>();

@@ -16,11 +16,13 @@ public final class IndexJobRunner {
     /**
      * Entry point on a Flink cluster (application mode, 'deploy', Kubernetes): settings come from
      * TOURNIQUET_* environment variables and {@code key=value} arguments, the cluster supplies
-     * checkpoint storage and the state to restore. Runs until cancelled or stopped with a savepoint.
+     * checkpoint storage and the state to restore. Runs until cancelled or stopped with a savepoint;
+     * with {@code --bounded}, replays what the input topics hold and ends.
      */
     public static void main(String[] args) throws Exception {
-        TourniquetConfig cfg = TourniquetConfig.fromEnvironment(io.tourniquet.config.ClusterArgs.parse(args));
-        build(cfg, false).execute("tourniquet-index");
+        io.tourniquet.config.ClusterArgs.Parsed parsed = io.tourniquet.config.ClusterArgs.parseAll(args);
+        TourniquetConfig cfg = TourniquetConfig.fromEnvironment(parsed.settings());
+        build(cfg, parsed.bounded()).execute("tourniquet-index");
     }
 
     public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded) throws Exception {

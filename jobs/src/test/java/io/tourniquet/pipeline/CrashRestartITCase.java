@@ -7,18 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.CommandSigner;
 import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.index.EsClients;
-import io.tourniquet.json.Json;
-import io.tourniquet.kafka.TopicReader;
 import io.tourniquet.sim.GroundTruth;
 import io.tourniquet.sim.Simulation;
 import io.tourniquet.sim.SimulationConfig;
 import io.tourniquet.sim.SimulationWriter;
 import io.tourniquet.sim.Simulator;
 import io.tourniquet.testing.CliProcess;
-import io.tourniquet.testing.ExpectedReasons;
 import io.tourniquet.testing.LocalServices;
 import io.tourniquet.testing.ReplayedIncident;
 import java.io.IOException;
@@ -26,15 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,7 +48,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CrashRestartITCase {
     static final String KEY = "crash-itcase-signing-key-0123456789abcdef";
     static final String CONTROL_KEY = "crash-itcase-control-key-0123456789abcdef";
-    static final Duration READ = Duration.ofSeconds(60);
     static final Duration RUN_DEADLINE = Duration.ofMinutes(5);
 
     /** Kept after the run (not a temp dir): the two runs' consoles and logs are what explains a failure. */
@@ -179,15 +169,11 @@ class CrashRestartITCase {
     }
 
     private List<JsonNode> read(Setting<String> topic) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readAll(cfg.get(Settings.KAFKA_BOOTSTRAP), cfg.get(topic), READ)) {
-            out.add(Json.MAPPER.readTree(r.value()));
-        }
-        return out;
+        return outcome().read(topic);
     }
 
-    private List<JsonNode> alerts(String rule) throws IOException {
-        return read(Settings.TOPIC_ALERTS).stream().filter(a -> a.path("rule").asText().equals(rule)).toList();
+    private ReplayOutcome outcome() {
+        return new ReplayOutcome(cfg, truth, KEY);
     }
 
     @Test
@@ -203,70 +189,17 @@ class CrashRestartITCase {
 
     @Test
     void everyUnauthorizedApprovalIsAlertedExactlyOnceWithItsReason() throws IOException {
-        Map<String, Long> perApproval = alerts("unauthorized_approval").stream().collect(Collectors.groupingBy(
-                a -> a.path("evidence").path("event_ids").path(0).asText(), Collectors.counting()));
-        Map<String, Long> once = truth.unauthorizedApprovals().stream().collect(Collectors.toMap(
-                GroundTruth.UnauthorizedApproval::eventId, u -> 1L));
-        assertThat(perApproval).isEqualTo(once);
-        Map<String, String> reasons = alerts("unauthorized_approval").stream().collect(Collectors.toMap(
-                a -> a.path("evidence").path("event_ids").path(0).asText(),
-                a -> a.path("evidence").path("reason").asText()));
-        assertThat(reasons).isEqualTo(truth.unauthorizedApprovals().stream().collect(Collectors.toMap(
-                GroundTruth.UnauthorizedApproval::eventId, u -> ExpectedReasons.BY_KIND.get(u.kind()))));
+        outcome().everyUnauthorizedApprovalIsAlertedExactlyOnceWithItsReason();
     }
 
     @Test
     void noRuleAlertsMoreOrLessThanAnUninterruptedRun() throws IOException {
-        GroundTruth.ExpectedAlerts expected = truth.expectedAlerts();
-        assertThat(read(Settings.TOPIC_ALERTS)).extracting(a -> a.path("alert_id").asText()).doesNotHaveDuplicates();
-        assertThat(alerts("account_drain")).extracting(a -> a.path("user_id").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.accountDrains());
-        assertThat(alerts("new_address_withdrawal")).extracting(a -> a.path("withdrawal_id").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.newAddressWithdrawals());
-        assertThat(alerts("destination_concentration"))
-                .extracting(a -> a.path("evidence").path("destination_address").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.destinationConcentration());
-        assertThat(alerts("bulk_drain")).hasSize(expected.bulkDrainEpisodes());
-        Set<String> rules = read(Settings.TOPIC_ALERTS).stream().map(a -> a.path("rule").asText())
-                .collect(Collectors.toSet());
-        assertThat(rules).isSubsetOf("unauthorized_approval", "account_drain", "new_address_withdrawal",
-                "destination_concentration", "bulk_drain");
+        outcome().noRuleAlertsMoreOrLessThanAnUninterruptedRun();
     }
 
     @Test
     void noInnocentUserIsFrozenAndEveryCommandIsSignedOncePerTrigger() throws IOException {
-        List<JsonNode> actions = read(Settings.TOPIC_ACTIONS);
-        CommandSigner verifier = new CommandSigner(KEY);
-        assertThat(actions).allSatisfy(a -> assertThat(verifier.verify(a)).as(a.toString()).isTrue());
-        Set<String> victims = new HashSet<>(truth.affectedUsers());
-        assertThat(actions).filteredOn(a -> a.path("action").asText().equals("freeze_account"))
-                .extracting(a -> a.path("scope").path("user_id").asText())
-                .allSatisfy(u -> assertThat(victims).as("frozen user is a victim").contains(u));
-        // Commands are at least once (a freeze never waits for a checkpoint): those sent after the
-        // last checkpoint before the kill are sent again. Enforcers de-duplicate by action id, so a
-        // repeat must carry the same id for the same trigger, and no trigger may get two ids.
-        Map<String, Set<String>> triggersById = new HashMap<>();
-        Map<String, Set<String>> idsByTrigger = new HashMap<>();
-        for (JsonNode a : actions) {
-            String trigger = a.path("action").asText() + " " + a.path("scope") + " " + a.path("reason").asText();
-            triggersById.computeIfAbsent(a.path("action_id").asText(), k -> new HashSet<>()).add(trigger);
-            idsByTrigger.computeIfAbsent(trigger, k -> new HashSet<>()).add(a.path("action_id").asText());
-        }
-        assertThat(triggersById.values()).allSatisfy(t -> assertThat(t).hasSize(1));
-        assertThat(idsByTrigger.values()).allSatisfy(ids -> assertThat(ids).hasSize(1));
-        Set<String> expected = new HashSet<>();
-        for (GroundTruth.UnauthorizedApproval u : truth.unauthorizedApprovals()) {
-            expected.add("freeze_account " + u.userId());
-            expected.add("hold_withdrawal " + u.withdrawalId() + "/" + u.userId());
-            expected.add("revoke_mfa_tokens " + u.userId());
-        }
-        assertThat(actions).filteredOn(a -> a.path("reason").asText().equals("unauthorized_approval"))
-                .extracting(a -> a.path("action").asText() + " "
-                        + (a.path("scope").has("withdrawal_id")
-                        ? a.path("scope").path("withdrawal_id").asText() + "/" : "")
-                        + a.path("scope").path("user_id").asText())
-                .containsOnlyElementsOf(expected)
-                .containsAll(expected);
+        outcome().noInnocentUserIsFrozenAndEveryCommandIsSignedOncePerTrigger();
     }
 
     @Test
