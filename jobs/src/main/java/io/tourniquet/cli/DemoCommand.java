@@ -20,9 +20,9 @@ import picocli.CommandLine.Option;
                 "It resets the pipeline's topics and indices on the services it is given: use it on local ones."})
 public final class DemoCommand implements Callable<Integer> {
     /** Public on purpose: the demo's commands are signed with a key everyone can read. */
-    static final String DEMO_SIGNING_KEY = "tourniquet-demo-key-PUBLIC-never-use-in-production";
+    static final String DEMO_SIGNING_KEY = io.tourniquet.config.SigningKeys.DEMO_SIGNING_KEY;
     /** Likewise public: analysts' requests in the demo are signed with it. */
-    static final String DEMO_CONTROL_KEY = "tourniquet-demo-control-key-PUBLIC-never-use-in-production";
+    static final String DEMO_CONTROL_KEY = io.tourniquet.config.SigningKeys.DEMO_CONTROL_KEY;
 
     @Mixin
     ConfigOptions options;

@@ -129,27 +129,9 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Outside the demo, keys anyone can read in this repository would let anyone forge commands or
-     * analysts' requests, and one key for both would let a command signer pass as an analyst.
-     */
+    /** See {@link io.tourniquet.config.SigningKeys#requireOwn}. */
     static void checkKeys(TourniquetConfig cfg) {
-        String signing = cfg.get(Settings.SIGNING_KEY);
-        String control = cfg.get(Settings.CONTROL_KEY);
-        List<String> problems = new ArrayList<>();
-        if (signing.equals(DemoCommand.DEMO_SIGNING_KEY) || signing.equals(DemoCommand.DEMO_CONTROL_KEY)) {
-            problems.add("TOURNIQUET_SIGNING_KEY is the public demo key");
-        }
-        if (control.equals(DemoCommand.DEMO_SIGNING_KEY) || control.equals(DemoCommand.DEMO_CONTROL_KEY)) {
-            problems.add("TOURNIQUET_SIGNING_CONTROL_KEY is the public demo key");
-        }
-        if (signing.equals(control)) {
-            problems.add("TOURNIQUET_SIGNING_CONTROL_KEY equals TOURNIQUET_SIGNING_KEY: analysts' requests need their own key");
-        }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(String.join("; ", problems) + ". Use the demo for the public keys; "
-                    + "'run' needs keys of your own.");
-        }
+        io.tourniquet.config.SigningKeys.requireOwn(cfg);
     }
 
     /**

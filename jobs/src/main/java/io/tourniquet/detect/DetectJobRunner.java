@@ -24,6 +24,7 @@ public final class DetectJobRunner {
     public static void main(String[] args) throws Exception {
         io.tourniquet.config.ClusterArgs.Parsed parsed = io.tourniquet.config.ClusterArgs.parseAll(args);
         TourniquetConfig cfg = TourniquetConfig.fromEnvironment(parsed.settings());
+        io.tourniquet.config.SigningKeys.requireOwn(cfg);
         build(cfg, parsed.bounded()).execute("tourniquet-detect");
     }
 
