@@ -7,14 +7,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.ActionScope;
-import java.io.IOException;
+import io.tourniquet.testing.ReferenceVerifier;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * implementation in Python's standard library, as an enforcer in another language would.
  */
 class EnforcerVerificationTest {
-    static final Path ENFORCER = Path.of("..", "enforcer");
+    static final Path ENFORCER = ReferenceVerifier.ENFORCER;
     private static final String KEY = "enforcer-test-key-of-at-least-thirty-two-bytes";
 
     @TempDir
@@ -42,7 +40,7 @@ class EnforcerVerificationTest {
                     .as(v.path("name").asText()).isEqualTo(v.path("canonical").asText());
             input.append(raw).append('\n');
         }
-        Result py = python(input.toString(), Map.of(), "--canonical");
+        ReferenceVerifier.Result py = python(input.toString(), Map.of(), "--canonical");
         assertThat(py.exit()).as(py.output()).isZero();
         List<String> expected = new ArrayList<>();
         vectors.forEach(v -> expected.add(v.path("canonical").asText()));
@@ -61,7 +59,7 @@ class EnforcerVerificationTest {
             signed.append(new String(record, StandardCharsets.UTF_8)).append('\n');
         }
         String key = vectors.get(0).path("key").asText();
-        Result py = python(signed.toString(), Map.of("VECTOR_KEY", key), "--key-env", "VECTOR_KEY");
+        ReferenceVerifier.Result py = python(signed.toString(), Map.of("VECTOR_KEY", key), "--key-env", "VECTOR_KEY");
         assertThat(py.exit()).as(py.output()).isZero();
         assertThat(py.output().lines()).hasSize(vectors.size()).allMatch(l -> l.startsWith("ok "));
     }
@@ -88,7 +86,7 @@ class EnforcerVerificationTest {
         ((ObjectNode) tampered.path("scope")).put("user_id", "usr_000043");
         lines.add(Json.MAPPER.writeValueAsString(tampered));
 
-        Result py = python(String.join("\n", lines) + "\n", Map.of("ENFORCER_KEY", KEY), "--key-env", "ENFORCER_KEY");
+        ReferenceVerifier.Result py = python(String.join("\n", lines) + "\n", Map.of("ENFORCER_KEY", KEY), "--key-env", "ENFORCER_KEY");
         List<String> out = py.output().lines().toList();
         assertThat(out.subList(0, users.length)).allMatch(l -> l.startsWith("ok "));
         assertThat(out.get(users.length)).isEqualTo("BAD " + (users.length + 1) + ": signature does not match");
@@ -98,26 +96,7 @@ class EnforcerVerificationTest {
         assertThat(signer.verify(tampered)).isFalse();
     }
 
-    record Result(int exit, String output) {}
-
-    private Result python(String stdin, Map<String, String> env, String... args) throws IOException, InterruptedException {
-        Path in = Files.writeString(dir.resolve("in-" + System.nanoTime() + ".ndjson"), stdin, StandardCharsets.UTF_8);
-        List<String> cmd = new ArrayList<>(List.of("python3", ENFORCER.resolve("verify_command.py").toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(in.toFile()).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        pb.environment().put("PYTHONIOENCODING", "utf-8");
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new AssertionError("python3 is needed for the enforcer check (it is on every machine of this project's kind)", e);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("verify_command.py did not finish");
-        }
-        return new Result(p.exitValue(), out);
+    private ReferenceVerifier.Result python(String stdin, Map<String, String> env, String... args) throws Exception {
+        return ReferenceVerifier.run(dir, stdin, env, args);
     }
 }

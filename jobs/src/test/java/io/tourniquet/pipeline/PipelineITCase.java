@@ -115,6 +115,24 @@ class PipelineITCase {
         return out;
     }
 
+    @Test
+    void everyCommandOnTheTopicVerifiesWithTheEnforcersPythonVerifier(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // The records exactly as published, checked by an implementation that shares no code with ours.
+        StringBuilder published = new StringBuilder();
+        int n = 0;
+        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readAll(cfg.get(Settings.KAFKA_BOOTSTRAP),
+                cfg.get(Settings.TOPIC_ACTIONS), READ)) {
+            published.append(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)).append('\n');
+            n++;
+        }
+        assertThat(n).as("commands published").isPositive();
+        io.tourniquet.testing.ReferenceVerifier.Result py = io.tourniquet.testing.ReferenceVerifier.run(dir,
+                published.toString(), Map.of("ENFORCER_KEY", KEY), "--key-env", "ENFORCER_KEY");
+        assertThat(py.exit()).as(py.output()).isZero();
+        assertThat(py.lines()).hasSize(n).allMatch(l -> l.startsWith("ok "));
+    }
+
     private List<JsonNode> alerts(String rule) throws IOException {
         return read(cfg.get(Settings.TOPIC_ALERTS)).stream().filter(a -> a.path("rule").asText().equals(rule)).toList();
     }
