@@ -8,14 +8,16 @@ same two documents agrees too.
   signature = "hmac-sha256:" + hex(HMAC-SHA256(key, JCS(record without "signature")))
 
 Usage:
-  verify_command.py --key-env TOURNIQUET_SIGNING_KEY < commands.ndjson
-      one line per record: "ok <action_id>" or "BAD <line number>: <why>"; exit 1 if any is bad
+  verify_command.py --key-env TOURNIQUET_SIGNING_KEY [--now RFC3339] < commands.ndjson
+      one line per record: "ok <action_id>" or "BAD <line number>: <why>" (bad signature, or
+      past its signed expires_at); exit 1 if any is bad
   verify_command.py --canonical < values.ndjson
       prints each line's canonical form (for the test vectors)
 
 The key is read from an environment variable, never from the command line (process lists).
 """
 import argparse
+import datetime
 import decimal
 import hashlib
 import hmac
@@ -82,12 +84,20 @@ def signature(record, key):
     return PREFIX + mac.hexdigest()
 
 
-def verify(record, key):
+def instant(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def verify(record, key, now):
     claimed = record.get("signature")
     if not isinstance(claimed, str):
         return "no signature"
     if not hmac.compare_digest(claimed.encode("ascii", "replace"), signature(record, key).encode("ascii")):
         return "signature does not match"
+    # Only a signed expires_at counts (it is checked after the signature), and a command past it is
+    # refused: replayed or redelivered late, it must not act (a freeze after the analyst's release).
+    if "expires_at" in record and instant(record["expires_at"]) < now:
+        return "expired at " + record["expires_at"]
     return None
 
 
@@ -96,7 +106,9 @@ def main():
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--key-env", help="environment variable holding the HMAC key")
     mode.add_argument("--canonical", action="store_true", help="print each input line's canonical form")
+    p.add_argument("--now", help="check expires_at against this RFC 3339 time instead of the clock")
     args = p.parse_args()
+    now = instant(args.now) if args.now else datetime.datetime.now(datetime.timezone.utc)
     bad = 0
     key = None
     if args.key_env:
@@ -111,7 +123,7 @@ def main():
         if args.canonical:
             print(canonical(value))
             continue
-        why = verify(value, key) if isinstance(value, dict) else "not an object"
+        why = verify(value, key, now) if isinstance(value, dict) else "not an object"
         if why:
             bad += 1
             print("BAD %d: %s" % (i, why))

@@ -163,6 +163,30 @@ public final class Settings {
     // Commands.
     public static final Setting<String> SIGNING_KEY = Setting.optionalString("signing.key",
             "HMAC-SHA256 key for commands (required outside the demo). Set it through the environment.");
+    public static final Setting<String> SIGNING_KEY_ID = Setting.matching("signing.key-id", "1", "[A-Za-z0-9._-]{1,64}",
+            "1 to 64 letters, digits, '.', '_' or '-'", "Names the command key in every command (key_id), so"
+                    + " enforcers can hold the old and the new key while keys are rotated and pick the right one.");
+
+    // How long after issue an enforcer may still act on a command (expires_at): long enough for a
+    // slow enforcer, short enough that a command replayed or redelivered days later is refused, and
+    // the window in which an enforcer must remember action ids to de-duplicate.
+    public static final Setting<Duration> EXPIRE_FREEZE = expiry("freeze_account", "1 h");
+    public static final Setting<Duration> EXPIRE_HOLD = expiry("hold_withdrawal", "1 h");
+    public static final Setting<Duration> EXPIRE_REVOKE = expiry("revoke_mfa_tokens", "1 h");
+    public static final Setting<Duration> EXPIRE_BLOCK = expiry("block_address", "1 h");
+    public static final Setting<Duration> EXPIRE_SUSPEND = expiry("suspend_withdrawals", "1 h");
+    public static final Setting<Duration> EXPIRE_RELEASE = expiry("release_account", "15 min");
+    public static final Setting<Duration> EXPIRE_RESUME = expiry("resume_withdrawals", "15 min");
+    /** Action kind (contract section 3) -> how long after issue it expires. */
+    public static final java.util.Map<String, Setting<Duration>> ACTION_EXPIRY = java.util.Map.of(
+            "freeze_account", EXPIRE_FREEZE, "hold_withdrawal", EXPIRE_HOLD, "revoke_mfa_tokens", EXPIRE_REVOKE,
+            "block_address", EXPIRE_BLOCK, "suspend_withdrawals", EXPIRE_SUSPEND,
+            "release_account", EXPIRE_RELEASE, "resume_withdrawals", EXPIRE_RESUME);
+
+    private static Setting<Duration> expiry(String action, String def) {
+        return Setting.duration("action." + action.replace('_', '-') + ".expire-after", def, Duration.ofSeconds(1),
+                "A " + action + " command's expires_at: this long after issued_at. Enforcers refuse it later.");
+    }
 
     // Runtime.
     public static final Setting<Integer> PARALLELISM = Setting.integer("job.parallelism", 2, 1, 1024,
@@ -254,7 +278,8 @@ public final class Settings {
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_SEVERITY, ANOMALY_FREEZE,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
-            SIGNING_KEY,
+            SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
+            EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
             CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,
             DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,

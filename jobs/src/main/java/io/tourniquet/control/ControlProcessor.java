@@ -94,6 +94,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
 
     private final CommandSigner controlSigner;
     private final CommandSigner commandSigner;
+    private final io.tourniquet.detect.ActionExpiry expiry;
     private final TourniquetConfig config;
     private final SerializableClock clock;
     private final long maxAgeMillis;
@@ -117,6 +118,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
                             SerializableClock clock) {
         this.controlSigner = controlSigner;
         this.commandSigner = commandSigner;
+        this.expiry = io.tourniquet.detect.ActionExpiry.from(config);
         this.config = config;
         this.clock = clock;
         this.maxAgeMillis = config.get(Settings.CONTROL_MAX_AGE).toMillis();
@@ -247,6 +249,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         a.alertIds = new ArrayList<>();
         a.eventTime = requestedAt;
         a.issuedAt = now;
+        a.expiresAt = expiry.of(command, now);
         byte[] json = commandSigner.sign(a);
         actionsIssued.inc();
         ctx.output(Tags.ANALYST_ACTIONS, new SignedAction(a, json));

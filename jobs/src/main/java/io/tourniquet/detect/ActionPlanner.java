@@ -19,11 +19,13 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
     private static final long serialVersionUID = 1L;
 
     private final CommandSigner signer;
+    private final ActionExpiry expiry;
     private final SerializableClock clock;
     private transient Counter issued;
 
-    public ActionPlanner(CommandSigner signer, SerializableClock clock) {
+    public ActionPlanner(CommandSigner signer, ActionExpiry expiry, SerializableClock clock) {
         this.signer = signer;
+        this.expiry = expiry;
         this.clock = clock;
     }
 
@@ -47,6 +49,7 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
             a.incidentId = alert.incidentId;
             a.eventTime = alert.eventTime;
             a.issuedAt = clock.getAsLong();
+            a.expiresAt = expiry.of(a.action, a.issuedAt);
             byte[] json = signer.sign(a);
             issued.inc();
             out.collect(new SignedAction(a, json));

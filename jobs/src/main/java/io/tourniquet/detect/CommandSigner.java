@@ -26,17 +26,26 @@ public final class CommandSigner implements Serializable {
     public static final int MIN_KEY_BYTES = 32;
 
     private final byte[] key;
+    /** Set on every command this signs ({@code key_id}); null: none (control requests, tests). */
+    private final String keyId;
 
     public CommandSigner(String key) {
+        this(key, null);
+    }
+
+    /** Signs commands with {@code key} and names it {@code keyId} in each (key rotation). */
+    public CommandSigner(String key, String keyId) {
         if (key == null || key.getBytes(StandardCharsets.UTF_8).length < MIN_KEY_BYTES) {
             throw new IllegalArgumentException("signing key must be at least " + MIN_KEY_BYTES + " bytes");
         }
         this.key = key.getBytes(StandardCharsets.UTF_8);
+        this.keyId = keyId;
     }
 
     /** Sets {@code action.signature} and returns the signed record exactly as it is published. */
     public byte[] sign(Action action) {
         action.signature = null;
+        if (keyId != null) action.keyId = keyId;
         ObjectNode tree = (ObjectNode) Json.tree(action);
         tree.remove("signature");
         action.signature = signatureOf(tree);

@@ -39,7 +39,7 @@ public final class DetectJob {
     /** The topology, independent of where records come from and go to. */
     public static void defineWorkflow(DataStream<RawRecord> raw, DataStream<RawRecord> controlRaw, DetectSinks sinks,
                                       TourniquetConfig cfg, SerializableClock clock) {
-        CommandSigner commandSigner = new CommandSigner(cfg.get(Settings.SIGNING_KEY));
+        CommandSigner commandSigner = new CommandSigner(cfg.get(Settings.SIGNING_KEY), cfg.get(Settings.SIGNING_KEY_ID));
 
         // Analysts' requests: verified, de-duplicated and numbered in one place.
         SingleOutputStreamOperator<ControlSignal> control = controlRaw
@@ -114,7 +114,7 @@ public final class DetectJob {
                 .uid("incidents").name("Track incidents");
 
         alerts.sinkTo(sinks.alerts()).uid("sink-alerts").name("Alert sink");
-        alerts.flatMap(new ActionPlanner(commandSigner, clock))
+        alerts.flatMap(new ActionPlanner(commandSigner, ActionExpiry.from(cfg), clock))
                 .uid("plan-actions").name("Plan and sign commands")
                 .union(control.getSideOutput(Tags.ANALYST_ACTIONS))
                 .sinkTo(sinks.actions()).uid("sink-actions").name("Command sink");

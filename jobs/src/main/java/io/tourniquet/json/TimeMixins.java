@@ -47,6 +47,10 @@ final class TimeMixins {
         @JsonSerialize(using = Rfc3339Serializer.class)
         @JsonDeserialize(using = Rfc3339Deserializer.class)
         public long issuedAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public Long expiresAt;
     }
 
     abstract static class DeadLetterTimes {

@@ -29,6 +29,12 @@ public class Action {
     public String requestedBy;
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public String requestId;
+    /** Wall-clock time (ms) after which an enforcer must not act on it (issued_at + the kind's setting). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Long expiresAt;
+    /** Which command key signed it ({@code signing.key-id}), for enforcers rotating keys. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public String keyId;
     /** {@code hmac-sha256:<hex>} over the canonical JSON of every other field. */
     public String signature;
 

@@ -195,6 +195,8 @@ class ControlProcessorTest {
         assertThat(a.ruleVersion).isNull();
         assertThat(a.eventTime).isEqualTo(NOW - 30 * SEC);
         assertThat(a.issuedAt).isEqualTo(NOW);
+        // An analyst's release is short-lived: replayed an hour later it must not undo a new freeze.
+        assertThat(a.expiresAt).isEqualTo(NOW + 15 * 60 * SEC);
         assertThat(a.actionId).isEqualTo(Ids.of("action", "req-1", "release_account", "u1"));
 
         // What enforcers receive: signed under the command key, not the control key.

@@ -23,7 +23,7 @@ class CommandSignerTest {
     private static final long ISSUED = 1_700_000_000_000L;
 
     private static List<SignedAction> plan(Alert alert) throws Exception {
-        ActionPlanner planner = new ActionPlanner(new CommandSigner(KEY), SerializableClock.fixed(ISSUED));
+        ActionPlanner planner = new ActionPlanner(new CommandSigner(KEY, "k7"), ActionExpiry.defaults(), SerializableClock.fixed(ISSUED));
         try (var h = new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(planner))) {
             h.open();
             h.processElement(new StreamRecord<>(alert, alert.eventTime));
@@ -54,7 +54,9 @@ class CommandSignerTest {
         // The canonical form written out by hand: keys sorted, no whitespace.
         String unsigned = "{\"action\":\"hold_withdrawal\",\"action_id\":\"" + hold.action.actionId + "\","
                 + "\"alert_ids\":[\"0123456789abcdef0123456789abcdef\"],\"event_time\":\"2022-01-17T10:00:00.000Z\","
-                + "\"incident_id\":null,\"issued_at\":\"2023-11-14T22:13:20.000Z\",\"reason\":\"unauthorized_approval\","
+                + "\"expires_at\":\"2023-11-14T23:13:20.000Z\","
+                + "\"incident_id\":null,\"issued_at\":\"2023-11-14T22:13:20.000Z\",\"key_id\":\"k7\","
+                + "\"reason\":\"unauthorized_approval\","
                 + "\"rule_version\":3,\"scope\":{\"user_id\":\"u1\",\"withdrawal_id\":\"w1\"}}";
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(KEY.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
@@ -63,6 +65,25 @@ class CommandSignerTest {
         assertThat(published).isEqualTo(
                 unsigned.substring(0, unsigned.length() - 1) + ",\"signature\":\"" + expected + "\"}");
         assertThat(new CommandSigner(KEY).verify(Json.MAPPER.readTree(hold.json))).isTrue();
+    }
+
+    @Test
+    void eachActionKindExpiresAfterItsOwnSetting() throws Exception {
+        ActionExpiry expiry = ActionExpiry.from(io.tourniquet.config.TourniquetConfig.load(java.util.Map.of(),
+                java.util.Map.of("action.freeze-account.expire-after", "5 min")));
+        ActionPlanner planner = new ActionPlanner(new CommandSigner(KEY, "2026-q4"), expiry, SerializableClock.fixed(ISSUED));
+        List<SignedAction> actions;
+        try (var h = new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(planner))) {
+            h.open();
+            h.processElement(new StreamRecord<>(alert(), alert().eventTime));
+            actions = new ArrayList<>(h.extractOutputValues());
+        }
+        assertThat(actions).extracting(s -> s.action.action + " " + (s.action.expiresAt - ISSUED) / 60_000 + " " + s.action.keyId)
+                .containsExactly("freeze_account 5 2026-q4", "hold_withdrawal 60 2026-q4", "revoke_mfa_tokens 60 2026-q4");
+        // Both are signed: changing either breaks the signature.
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(actions.get(0).json);
+        tree.put("expires_at", "2099-01-01T00:00:00.000Z");
+        assertThat(new CommandSigner(KEY).verify(tree)).isFalse();
     }
 
     @Test

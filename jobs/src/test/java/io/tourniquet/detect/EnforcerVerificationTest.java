@@ -59,7 +59,8 @@ class EnforcerVerificationTest {
             signed.append(new String(record, StandardCharsets.UTF_8)).append('\n');
         }
         String key = vectors.get(0).path("key").asText();
-        ReferenceVerifier.Result py = python(signed.toString(), Map.of("VECTOR_KEY", key), "--key-env", "VECTOR_KEY");
+        ReferenceVerifier.Result py = python(signed.toString(), Map.of("VECTOR_KEY", key), "--key-env", "VECTOR_KEY",
+                "--now", "2022-01-17T10:30:00Z"); // within the worked example's expires_at
         assertThat(py.exit()).as(py.output()).isZero();
         assertThat(py.output().lines()).hasSize(vectors.size()).allMatch(l -> l.startsWith("ok "));
     }
@@ -79,17 +80,31 @@ class EnforcerVerificationTest {
             a.eventTime = 1_642_413_600_000L + i;
             a.issuedAt = 1_642_413_600_500L + i;
             a.ruleVersion = i;
+            a.expiresAt = a.issuedAt + 3_600_000L;
             lines.add(new String(signer.sign(a), StandardCharsets.UTF_8));
         }
+        // One validly signed but expired by the time the enforcer reads it (10:30).
+        Action late = new Action();
+        late.actionId = io.tourniquet.util.Ids.of("freeze", "late");
+        late.action = "freeze_account";
+        late.scope = ActionScope.user("usr_late");
+        late.reason = "unauthorized_approval";
+        late.issuedAt = 1_642_413_600_000L - 7_200_000L;
+        late.eventTime = late.issuedAt;
+        late.expiresAt = late.issuedAt + 3_600_000L;
+        String expired = new String(signer.sign(late), StandardCharsets.UTF_8);
         // The last one altered after signing, as an attacker on the topic would: another user frozen.
         ObjectNode tampered = (ObjectNode) Json.MAPPER.readTree(lines.get(0));
         ((ObjectNode) tampered.path("scope")).put("user_id", "usr_000043");
         lines.add(Json.MAPPER.writeValueAsString(tampered));
+        lines.add(expired);
 
-        ReferenceVerifier.Result py = python(String.join("\n", lines) + "\n", Map.of("ENFORCER_KEY", KEY), "--key-env", "ENFORCER_KEY");
+        ReferenceVerifier.Result py = python(String.join("\n", lines) + "\n", Map.of("ENFORCER_KEY", KEY),
+                "--key-env", "ENFORCER_KEY", "--now", "2022-01-17T10:30:00Z");
         List<String> out = py.output().lines().toList();
-        assertThat(out.subList(0, users.length)).allMatch(l -> l.startsWith("ok "));
+        assertThat(out.subList(0, users.length)).as(py.output()).allMatch(l -> l.startsWith("ok "));
         assertThat(out.get(users.length)).isEqualTo("BAD " + (users.length + 1) + ": signature does not match");
+        assertThat(out.get(users.length + 1)).isEqualTo("BAD " + (users.length + 2) + ": expired at 2022-01-17T09:00:00.000Z");
         assertThat(py.exit()).isEqualTo(1);
         // And the Java verifier agrees on both.
         assertThat(signer.verify(Json.MAPPER.readTree(lines.get(1)))).isTrue();

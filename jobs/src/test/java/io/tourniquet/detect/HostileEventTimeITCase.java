@@ -114,7 +114,7 @@ class HostileEventTimeITCase {
         for (Alert x : alerts.results()) a.add(strip(Json.tree(x), "detected_at", "incident_id"));
         List<String> c = new ArrayList<>();
         for (SignedAction x : actions.results()) {
-            c.add(strip(Json.MAPPER.readTree(x.json), "issued_at", "signature", "incident_id"));
+            c.add(strip(Json.MAPPER.readTree(x.json), "issued_at", "expires_at", "signature", "incident_id"));
         }
         a.sort(null);
         c.sort(null);

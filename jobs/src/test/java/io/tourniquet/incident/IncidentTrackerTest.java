@@ -274,7 +274,7 @@ class IncidentTrackerTest {
     }
 
     private static List<SignedAction> plan(List<Alert> alerts) throws Exception {
-        ActionPlanner planner = new ActionPlanner(new CommandSigner("k".repeat(32)), SerializableClock.fixed(NOW));
+        ActionPlanner planner = new ActionPlanner(new CommandSigner("k".repeat(32)), io.tourniquet.detect.ActionExpiry.defaults(), SerializableClock.fixed(NOW));
         var harness = new org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness<>(
                 new org.apache.flink.streaming.api.operators.StreamFlatMap<>(planner));
         harness.open();
