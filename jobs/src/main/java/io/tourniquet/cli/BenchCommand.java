@@ -83,6 +83,8 @@ public final class BenchCommand implements Callable<Integer> {
             if (abs.getParent() == null) throw new IllegalArgumentException("--model must be DIR/VERSION: " + model);
             defaults.put(Settings.MODELS_DIR.key(), abs.getParent().toString());
             defaults.put(Settings.ANOMALY_MODEL_VERSION.key(), abs.getFileName().toString());
+            // The bench pins the file it was given, as a signed activation would.
+            defaults.put(Settings.ANOMALY_MODEL_SHA256.key(), io.tourniquet.models.ModelArtifact.load(abs).metadata().modelSha256());
         }
         TourniquetConfig base = options.resolve(defaults);
         System.out.printf("bench run %s: Kafka %s, parallelism %d, %d partitions per topic, %d cores, anomaly model %s%n",

@@ -37,7 +37,8 @@ import picocli.CommandLine.Parameters;
  * features the detect job logged on approvals back from Elasticsearch (the training data);
  * {@code train}, {@code evaluate} and {@code info} are the models module's {@link ModelsCli}.
  * A trained model is activated in the running job by a signed rule change:
- * {@code ./tourniquet control rule --rule anomaly_score --param rule.anomaly-score.model-version=VERSION}.
+ * {@code ./tourniquet control rule --rule anomaly_score --param rule.anomaly-score.model-version=VERSION
+ * --param rule.anomaly-score.model-sha256=SHA256} (the model_sha256 of its metadata.json).
  */
 @Command(name = "models", mixinStandardHelpOptions = true,
         description = "Anomaly models: export logged features, train, evaluate, inspect.",

@@ -141,6 +141,10 @@ public final class Settings {
                     + " no path), or 'none'",
             "Model version (a directory under models.dir) that scores approvals; 'none' logs features only."
                     + " Activate a model with a signed rule change; the job checks the artifact first.");
+    public static final Setting<String> ANOMALY_MODEL_SHA256 = Setting.matching("rule.anomaly-score.model-sha256",
+            NO_MODEL, "none|[0-9a-f]{64}", "64 lowercase hex digits, or 'none'",
+            "The sha256 of the active model's file (model_sha256 in its metadata.json; 'models info' shows it)."
+                    + " Required with a model version: the detector loads only a file with exactly this hash.");
     public static final Setting<String> ANOMALY_SEVERITY = Setting.oneOf("rule.anomaly-score.severity", "medium",
             List.of("low", "medium", "high", "critical"), "Severity of anomaly_score alerts.");
     public static final Setting<Boolean> ANOMALY_FREEZE = Setting.bool("rule.anomaly-score.freeze", false,
@@ -276,7 +280,7 @@ public final class Settings {
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
-            MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_SEVERITY, ANOMALY_FREEZE,
+            MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_MODEL_SHA256, ANOMALY_SEVERITY, ANOMALY_FREEZE,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
             EXPIRE_RELEASE, EXPIRE_RESUME,

@@ -328,7 +328,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         in.anomaly = an;
         approvalsFeatured.inc();
 
-        Scorer scorer = scorer(settings.modelVersion());
+        Scorer scorer = scorer(settings.modelVersion(), settings.modelSha256());
         if (scorer == null) return;
         double score = scorer.score(x);
         an.modelVersion = scorer.modelVersion();
@@ -366,23 +366,36 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         return p == null ? UserHistory.empty() : p.toHistory();
     }
 
-    /** The scorer of a version, loaded on first use; null when scoring is off or the version failed. */
-    private Scorer scorer(String version) {
+    /**
+     * The scorer of a version, loaded on first use; null when scoring is off or the version failed.
+     * A pinned version loads only if its file has exactly the pinned sha256: a directory replaced
+     * after the signed request was checked (metadata and file together) is refused.
+     */
+    private Scorer scorer(String version, String pinnedSha256) {
         if (version == null) return null;
-        if (version.equals(loadedVersion)) return loadedScorer;
-        if (refusedVersions.contains(version)) return null;
+        String id = version + "@" + pinnedSha256;
+        if (id.equals(loadedVersion)) return loadedScorer;
+        if (refusedVersions.contains(id)) return null;
         Path dir = Path.of(modelsDir).resolve(version);
         try {
             long start = System.nanoTime();
-            Scorer s = ModelArtifact.load(dir).scorer();
-            loadedVersion = version;
+            ModelArtifact artifact = ModelArtifact.load(dir);
+            if (pinnedSha256 == null) {
+                LOG.warn("anomaly model {} is active without a pinned sha256 (a rule version from before the pin);"
+                        + " activate it again with {} to pin it", version, Settings.ANOMALY_MODEL_SHA256.key());
+            } else if (!pinnedSha256.equals(artifact.metadata().modelSha256())) {
+                throw new ModelRejectedException(ModelRejectedException.Reason.CHECKSUM_MISMATCH, "its file has sha256 " + artifact.metadata().modelSha256()
+                        + ", the active rule version pins " + pinnedSha256);
+            }
+            Scorer s = artifact.scorer();
+            loadedVersion = id;
             loadedScorer = s;
             modelsLoaded.inc();
             LOG.info("anomaly model {} loaded from {} in {} ms", version, dir, (System.nanoTime() - start) / 1_000_000);
             return s;
         } catch (ModelRejectedException | RuntimeException e) {
-            // Validated when activated, so this is a model removed or damaged since: keep running.
-            refusedVersions.add(version);
+            // Validated when activated, so this is a model removed, damaged or replaced since: keep running.
+            refusedVersions.add(id);
             modelLoadFailures.inc();
             LOG.error("anomaly model {} in {} cannot be loaded; approvals are logged unscored until another"
                     + " version is activated: {}", version, dir, e.getMessage());

@@ -47,8 +47,8 @@ public final class RuleCatalog {
                 Settings.CONCENTRATION_MIN_USERS));
         SETTINGS.put(INCIDENT, List.of(Settings.INCIDENT_GAP));
         // models.dir is not a rule setting: where artifacts live is deployment, not a threshold.
-        SETTINGS.put(ANOMALY_SCORE, List.of(Settings.ANOMALY_MODEL_VERSION, Settings.ANOMALY_SEVERITY,
-                Settings.ANOMALY_FREEZE));
+        SETTINGS.put(ANOMALY_SCORE, List.of(Settings.ANOMALY_MODEL_VERSION, Settings.ANOMALY_MODEL_SHA256,
+                Settings.ANOMALY_SEVERITY, Settings.ANOMALY_FREEZE));
     }
 
     public static List<String> rules() {
@@ -122,6 +122,16 @@ public final class RuleCatalog {
             if (!version.equals(a.modelVersion())) {
                 throw new IllegalArgumentException(Settings.ANOMALY_MODEL_VERSION.key() + ": the artifact in " + dir
                         + " is model " + a.modelVersion() + ", not " + version);
+            }
+            // The signed request names the file: what is checked here is what the detector loads.
+            String pinned = cfg.get(Settings.ANOMALY_MODEL_SHA256);
+            if (Settings.NO_MODEL.equals(pinned)) {
+                throw new IllegalArgumentException(Settings.ANOMALY_MODEL_SHA256.key() + ": required with model "
+                        + version + " (its model_sha256 is " + a.metadata().modelSha256() + ")");
+            }
+            if (!pinned.equals(a.metadata().modelSha256())) {
+                throw new IllegalArgumentException(Settings.ANOMALY_MODEL_SHA256.key() + ": model " + version
+                        + " in " + dir + " has sha256 " + a.metadata().modelSha256() + ", the request names " + pinned);
             }
         } catch (ModelRejectedException e) {
             throw new IllegalArgumentException(Settings.ANOMALY_MODEL_VERSION.key() + ": model " + version

@@ -83,7 +83,8 @@ class AnomalyHotReloadITCase {
 
         TourniquetConfig cfg = ReplayedIncident.config("hot", KEY, CONTROL_KEY).with(Map.of(
                 Settings.MODELS_DIR.key(), models.toString(),
-                Settings.ANOMALY_MODEL_VERSION.key(), MODEL_A));
+                Settings.ANOMALY_MODEL_VERSION.key(), MODEL_A,
+                Settings.ANOMALY_MODEL_SHA256.key(), TestModels.sha256(models, MODEL_A)));
         String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
         String enrichedTopic = cfg.get(Settings.TOPIC_ENRICHED);
         String alertsTopic = cfg.get(Settings.TOPIC_ALERTS);
@@ -117,7 +118,7 @@ class AnomalyHotReloadITCase {
             ControlRequest activate = ControlRecords.request("activate-b-" + UUID.randomUUID(),
                     ControlRequest.UPDATE_RULE, "alice@sec", System.currentTimeMillis());
             activate.rule = RuleCatalog.ANOMALY_SCORE;
-            activate.params = Map.of(Settings.ANOMALY_MODEL_VERSION.key(), MODEL_B);
+            activate.params = TestModels.activation(models, MODEL_B);
             String control = cfg.get(Settings.TOPIC_CONTROL);
             byte[] signed = new ControlRecords(control, CONTROL_KEY).signed(activate).list().get(0).value;
             producer.send(new ProducerRecord<>(control, null, new String(signed, StandardCharsets.UTF_8))).get();

@@ -202,7 +202,7 @@ class AnomalyScoringDetectorTest {
         ownerHistory();
         assertThat(approvalOf("w2").anomaly.score).as("before activation").isNull();
 
-        RuleVersion v2 = change(v1, Map.of(Settings.ANOMALY_MODEL_VERSION.key(), "m1"));
+        RuleVersion v2 = change(v1, TestModels.activation(models, "m1"));
         assertThat(v2.version).isEqualTo(2);
         activate(v2);
 
@@ -246,7 +246,7 @@ class AnomalyScoringDetectorTest {
         assertThat(Playbook.stepsFor(alert.rule)).noneMatch(s -> s.when().test(alert));
 
         // Hot swap: the next approval is scored by m2, which scores the same features differently.
-        RuleVersion v3 = change(v2, Map.of(Settings.ANOMALY_MODEL_VERSION.key(), "m2"));
+        RuleVersion v3 = change(v2, TestModels.activation(models, "m2"));
         activate(v3);
         withdraw("w5", "s3", OLD_ADDRESS, 250, 10_000, T0 + 3 * HOUR, 20 * SEC);
         Anomaly later = approvalOf("w5").anomaly;
@@ -272,6 +272,7 @@ class AnomalyScoringDetectorTest {
         ownerHistory();
         watermark(latestPushed); // the history is featured before the model is activated
         RuleVersion v2 = change(v1, Map.of(Settings.ANOMALY_MODEL_VERSION.key(), "m1",
+                Settings.ANOMALY_MODEL_SHA256.key(), TestModels.sha256(models, "m1"),
                 Settings.ANOMALY_SEVERITY.key(), "HIGH", Settings.ANOMALY_FREEZE.key(), "true"));
         assertThat(v2.params).containsEntry(Settings.ANOMALY_SEVERITY.key(), "HIGH");
         activate(v2);
@@ -317,10 +318,41 @@ class AnomalyScoringDetectorTest {
     }
 
     @Test
+    void aRuleChangeThatActivatesAModelMustNameItsFilesSha256() throws Exception {
+        TestModels.train(models, "m1", 11, 0.0);
+        String key = Settings.ANOMALY_MODEL_VERSION.key();
+        assertThatThrownBy(() -> change(v1, Map.of(key, "m1")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("model-sha256: required with model m1");
+        assertThatThrownBy(() -> change(v1, Map.of(key, "m1", Settings.ANOMALY_MODEL_SHA256.key(), "0".repeat(64))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the request names " + "0".repeat(64));
+        assertThat(change(v1, TestModels.activation(models, "m1")).params)
+                .containsEntry(Settings.ANOMALY_MODEL_SHA256.key(), TestModels.sha256(models, "m1"));
+    }
+
+    @Test
+    void aModelDirectoryReplacedAfterActivationIsNotLoaded() throws Exception {
+        // Someone with write access to models.dir swaps in another valid artifact (metadata and
+        // file together, so its own checksum holds) after the signed request was checked.
+        Path dir = TestModels.train(models, "m1", 11, 0.0);
+        Path other = TestModels.train(models, "m2", 22, 2.0);
+        ownerHistory();
+        activate(change(v1, TestModels.activation(models, "m1")));
+        for (String f : List.of(ModelArtifact.METADATA_FILE, ModelArtifact.MODEL_FILE)) {
+            Files.copy(other.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        login("l4", "s4", "d-evil", "192.0.2.66", "KP", true, T0);
+        withdraw("w4", "s4", "bc1qthief", 9_900, 10_000, T0 + MIN, SEC);
+        assertThat(approvalOf("w4").anomaly.score).as("scored by a file nobody approved").isNull();
+        assertThat(approvalOf("w4").anomaly.features).hasSize(WithdrawalFeatures.COUNT);
+        assertThat(alerts()).isEmpty();
+    }
+
+    @Test
     void aModelRemovedAfterActivationLeavesApprovalsUnscoredWithoutFailing() throws Exception {
         Path dir = TestModels.train(models, "m1", 11, 0.0);
         ownerHistory();
-        activate(change(v1, Map.of(Settings.ANOMALY_MODEL_VERSION.key(), "m1")));
+        activate(change(v1, TestModels.activation(models, "m1")));
         deleteTree(dir);
 
         login("l4", "s4", "d-evil", "192.0.2.66", "KP", true, T0);

@@ -66,7 +66,8 @@ class AnomalyScoringWorkflowITCase {
 
         TourniquetConfig cfg = TourniquetConfig.defaults().with(Map.of(
                 Settings.SIGNING_KEY.key(), KEY, Settings.CONTROL_KEY.key(), CONTROL_KEY,
-                Settings.MODELS_DIR.key(), models.toString(), Settings.ANOMALY_MODEL_VERSION.key(), "m1"));
+                Settings.MODELS_DIR.key(), models.toString(), Settings.ANOMALY_MODEL_VERSION.key(), "m1",
+                Settings.ANOMALY_MODEL_SHA256.key(), TestModels.sha256(models, "m1")));
         ControlRequest toMissing = ControlRecords.request("r-1", ControlRequest.UPDATE_RULE, "alice@sec", NOW - 1_000);
         toMissing.rule = "anomaly_score";
         toMissing.params = Map.of(Settings.ANOMALY_MODEL_VERSION.key(), "m-deleted");

@@ -160,7 +160,8 @@ class OrderIndependenceITCase {
         scorer = ModelArtifact.load(models.resolve(MODEL)).scorer();
         cfg = TourniquetConfig.defaults().with(Map.of(
                 Settings.SIGNING_KEY.key(), KEY, Settings.CONTROL_KEY.key(), CONTROL_KEY,
-                Settings.MODELS_DIR.key(), models.toString(), Settings.ANOMALY_MODEL_VERSION.key(), MODEL));
+                Settings.MODELS_DIR.key(), models.toString(), Settings.ANOMALY_MODEL_VERSION.key(), MODEL,
+                Settings.ANOMALY_MODEL_SHA256.key(), TestModels.sha256(models, MODEL)));
         sim = Simulator.generate(SimulationConfig.builder()
                 .seed(SEED).benignUsers(16).attackVictims(10).malformedCount(4).duplicateCount(3)
                 .topicsFrom(cfg).build());

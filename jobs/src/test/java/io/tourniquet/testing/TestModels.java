@@ -49,4 +49,14 @@ public final class TestModels {
         var model = Trainer.train(benignRows(1_000, seed, amountShift), new TrainingParams(50, 256, 0, seed, 0.01));
         return ModelArtifact.write(model, modelsDir, version, Instant.ofEpochMilli(TestEvents.T0));
     }
+
+    /** The parameters of a signed rule change that activates {@code version}: its name and its file's sha256. */
+    public static java.util.Map<String, String> activation(Path modelsDir, String version) throws Exception {
+        return java.util.Map.of(io.tourniquet.config.Settings.ANOMALY_MODEL_VERSION.key(), version,
+                io.tourniquet.config.Settings.ANOMALY_MODEL_SHA256.key(), sha256(modelsDir, version));
+    }
+
+    public static String sha256(Path modelsDir, String version) throws Exception {
+        return io.tourniquet.models.ModelArtifact.load(modelsDir.resolve(version)).metadata().modelSha256();
+    }
 }
