@@ -66,7 +66,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LocalServices.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TaskManagerLossITCase {
+class TaskManagerLossITCase implements EqualsAnUninterruptedRun {
     static final String KEY = "tm-loss-itcase-signing-key-0123456789abcdef";
     static final String CONTROL_KEY = "tm-loss-itcase-control-key-0123456789abcdef";
     static final Duration DEADLINE = Duration.ofMinutes(4);
@@ -284,7 +284,8 @@ class TaskManagerLossITCase {
         return Set.of("FINISHED", "FAILED", "CANCELED").contains(state);
     }
 
-    private ReplayOutcome outcome() {
+    @Override
+    public ReplayOutcome outcome() {
         return new ReplayOutcome(cfg, truth, KEY);
     }
 
@@ -313,20 +314,5 @@ class TaskManagerLossITCase {
         assertThat(pids).doesNotContainKey(killedTaskManager).hasSize(2);
         List<String> registered = cluster.get("/taskmanagers").orElseThrow().findValuesAsText("id");
         assertThat(registered).containsAll(pids.keySet());
-    }
-
-    @Test
-    void everyUnauthorizedApprovalIsAlertedExactlyOnceWithItsReason() throws IOException {
-        outcome().everyUnauthorizedApprovalIsAlertedExactlyOnceWithItsReason();
-    }
-
-    @Test
-    void noRuleAlertsMoreOrLessThanAnUninterruptedRun() throws IOException {
-        outcome().noRuleAlertsMoreOrLessThanAnUninterruptedRun();
-    }
-
-    @Test
-    void noInnocentUserIsFrozenAndEveryCommandIsSignedOncePerTrigger() throws IOException {
-        outcome().noInnocentUserIsFrozenAndEveryCommandIsSignedOncePerTrigger();
     }
 }
