@@ -21,9 +21,14 @@ public final class SigningKeys {
      * analysts' requests, and one key for both would let a command signer pass as an analyst.
      */
     public static void requireOwn(TourniquetConfig cfg) {
-        String signing = cfg.get(Settings.SIGNING_KEY);
-        String control = cfg.get(Settings.CONTROL_KEY);
+        String signing = cfg.find(Settings.SIGNING_KEY).orElse(null);
+        String control = cfg.find(Settings.CONTROL_KEY).orElse(null);
         List<String> problems = new ArrayList<>();
+        if (signing == null) problems.add("TOURNIQUET_SIGNING_KEY is not set (enforcers ignore unsigned commands)");
+        if (control == null) problems.add("TOURNIQUET_SIGNING_CONTROL_KEY is not set (analysts' requests are verified with it)");
+        if (signing == null || control == null) {
+            throw new IllegalArgumentException(String.join("; ", problems) + ".");
+        }
         if (signing.equals(DEMO_SIGNING_KEY) || signing.equals(DEMO_CONTROL_KEY)) {
             problems.add("TOURNIQUET_SIGNING_KEY is the public demo key");
         }

@@ -32,4 +32,14 @@ class DetectJobRunnerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("equals TOURNIQUET_SIGNING_KEY"));
     }
+
+    @Test
+    void andMissingKeysAreNamedNotANullPointer() {
+        // Checked on a configuration of its own: the test must not depend on the caller's environment.
+        io.tourniquet.config.TourniquetConfig cfg = io.tourniquet.config.TourniquetConfig.load(java.util.Map.of(),
+                java.util.Map.of("signing.key", OWN));
+        assertThatThrownBy(() -> SigningKeys.requireOwn(cfg))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("TOURNIQUET_SIGNING_CONTROL_KEY is not set (analysts' requests are verified with it).");
+    }
 }
