@@ -109,6 +109,7 @@ public final class ControlCommand implements Runnable {
             r.requestedBy = common.by;
             r.requestedAt = Times.format(now.toEpochMilli());
             r.reason = common.reason;
+            r.keyId = cfg.find(Settings.CONTROL_KEY_ID).orElse(null);
             fill(r);
             String problem = ControlRequests.problemWith(r);
             if (problem != null) throw new IllegalArgumentException("invalid request: " + problem);

@@ -159,6 +159,14 @@ public final class Settings {
     // Analysts' control requests.
     public static final Setting<String> CONTROL_KEY = Setting.optionalString("signing.control-key",
             "HMAC-SHA256 key analysts sign control requests with (its own key, not the command key).");
+    public static final Setting<String> CONTROL_KEY_ID = Setting.optionalString("signing.control-key-id",
+            "'control' only: the key_id of the analyst's own key (given as signing.control-key), written into every"
+                    + " request, for a detect job that verifies each analyst's key (signing.analyst-keys-file).");
+    public static final Setting<String> ANALYST_KEYS_FILE = Setting.optionalString("signing.analyst-keys-file",
+            "Detect job: a JSON file of analysts' own keys, {\"<key id>\": {\"analyst\": \"<requested_by>\", \"key\":"
+                    + " \"<at least 32 bytes>\"}} (mount it as a secret). When set, a control request must carry the"
+                    + " key_id of one of them, verify under that key and name that key's analyst as requested_by;"
+                    + " the shared signing.control-key no longer verifies requests.");
     public static final Setting<Duration> CONTROL_MAX_AGE = Setting.duration("control.max-age", "15 min",
             Duration.ofSeconds(1), "A control request older than this (its requested_at, wall clock) is refused.");
     public static final Setting<Duration> CONTROL_MAX_FUTURE = Setting.duration("control.max-future", "1 min",
@@ -281,7 +289,7 @@ public final class Settings {
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_MODEL_SHA256, ANOMALY_SEVERITY, ANOMALY_FREEZE,
-            NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
+            NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_KEY_ID, ANALYST_KEYS_FILE, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,

@@ -77,6 +77,10 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     public static final String FROM_FUTURE = "from_future";
     public static final String REPLAYED = "replayed";
     public static final String INVALID_RULE_CHANGE = "invalid_rule_change";
+    /** Per-analyst keys: the request names no key id, or one this job does not have. */
+    public static final String UNKNOWN_KEY = "unknown_key";
+    /** Per-analyst keys: requested_by is not the analyst whose key signed it. */
+    public static final String NOT_KEY_OWNER = "not_key_owner";
 
     static final MapStateDescriptor<String, Long> SEEN =
             new MapStateDescriptor<>("control-requests-seen", String.class, Long.class);
@@ -93,6 +97,8 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
 
     private final CommandSigner controlSigner;
+    /** Each analyst's own key, when configured; then the shared control key verifies nothing. */
+    private final AnalystKeys analystKeys;
     private final CommandSigner commandSigner;
     private final io.tourniquet.detect.ActionExpiry expiry;
     private final TourniquetConfig config;
@@ -118,6 +124,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
                             SerializableClock clock) {
         this.controlSigner = controlSigner;
         this.commandSigner = commandSigner;
+        this.analystKeys = AnalystKeys.from(config).orElse(null);
         this.expiry = io.tourniquet.detect.ActionExpiry.from(config);
         this.config = config;
         this.clock = clock;
@@ -160,7 +167,21 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             return;
         }
         // Nothing in the record is trusted, not even its type, before this check.
-        if (!controlSigner.verify(tree)) {
+        String keyOwner = null;
+        if (analystKeys != null) {
+            JsonNode keyId = tree.get("key_id");
+            AnalystKeys.Entry key = keyId != null && keyId.isTextual() ? analystKeys.get(keyId.asText()) : null;
+            if (key == null) {
+                reject(raw, UNKNOWN_KEY, keyId == null ? "key_id: missing; this job verifies each analyst's own key"
+                        : "key_id " + keyId + ": not an analyst key of this job", now, ctx);
+                return;
+            }
+            if (!key.signer().verify(tree)) {
+                reject(raw, BAD_SIGNATURE, "signature: does not verify under analyst key " + keyId.asText(), now, ctx);
+                return;
+            }
+            keyOwner = key.analyst();
+        } else if (!controlSigner.verify(tree)) {
             reject(raw, BAD_SIGNATURE, "signature: does not verify under the control key", now, ctx);
             return;
         }
@@ -174,6 +195,11 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         String problem = ControlRequests.problemWith(request);
         if (problem != null) {
             reject(raw, MALFORMED, problem, now, ctx);
+            return;
+        }
+        if (keyOwner != null && !keyOwner.equals(request.requestedBy)) {
+            reject(raw, NOT_KEY_OWNER, "requested_by " + request.requestedBy + ", but key " + request.keyId
+                    + " is " + keyOwner + "'s", now, ctx);
             return;
         }
         long requestedAt = ControlRequests.requestedAtMillis(request);

@@ -29,6 +29,8 @@ public class ControlRequest {
     public String rule;
     /** For {@code update_rule}: full setting key → new value. */
     public Map<String, String> params;
+    /** Which analyst key signed it, when the job verifies each analyst's own key ({@code signing.analyst-keys-file}). */
+    public String keyId;
     public String signature;
 
     public ControlRequest() {}

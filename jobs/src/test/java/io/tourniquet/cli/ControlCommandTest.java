@@ -57,6 +57,17 @@ class ControlCommandTest {
     }
 
     @Test
+    void anAnalystsKeyIdTravelsSignedInTheRequest() throws Exception {
+        ControlCommand.Signed s = prepare(CFG.with(java.util.Map.of(Settings.CONTROL_KEY_ID.key(), "alice-2026")),
+                "release", "--user", "u1", "--by", "alice@exchange.example", "--reason", "confirmed");
+        JsonNode published = Json.MAPPER.readTree(s.json());
+        assertThat(published.path("key_id").asText()).isEqualTo("alice-2026");
+        assertThat(new CommandSigner(KEY).verify(published)).isTrue();
+        assertThat(Json.MAPPER.readTree(prepare(CFG, "release", "--user", "u1", "--by", "a", "--reason", "r").json())
+                .has("key_id")).as("no key id configured: none sent").isFalse();
+    }
+
+    @Test
     void releaseBuildsASignedRequestTheControlKeyVerifies() throws Exception {
         ControlCommand.Signed s = prepare(CFG, "release", "--user", "u1", "--incident", "inc-7",
                 "--by", "alice@exchange.example", "--reason", "customer confirmed by phone", "--request-id", "req-1");
