@@ -240,17 +240,23 @@ kafka_java() {
     -cp "$KAFKA_LIB/*" "$@"
 }
 
-kafka_fetch() {
-  if [[ -f "$KAFKA_LIB/.complete" ]] && compgen -G "$KAFKA_LIB/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null; then
+# Jars of one service, resolved once from Maven Central by its pom into its lib directory.
+# Usage: fetch_jars NAME VERSION LIB_DIR POM MARKER_JAR
+fetch_jars() {
+  local name="$1" version="$2" lib="$3" pom="$4" marker="$5"
+  if [[ -f "$lib/.complete" ]] && compgen -G "$lib/$marker" >/dev/null; then
     return 0
   fi
-  info "kafka: resolving Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIB"
-  rm -rf "$KAFKA_LIB"
-  mkdir -p "$KAFKA_LIB"
-  mvn_cmd -f "$LOCAL_INFRA_DIR/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$KAFKA_LIB" -DincludeScope=runtime \
-    || die "kafka: 'mvn dependency:copy-dependencies' failed"
-  touch "$KAFKA_LIB/.complete"
+  info "$name: resolving ${name^} $version jars from Maven Central into $lib"
+  rm -rf "$lib"
+  mkdir -p "$lib"
+  mvn_cmd -f "$pom" dependency:copy-dependencies -DoutputDirectory="$lib" -DincludeScope=runtime \
+    || die "$name: 'mvn dependency:copy-dependencies' failed"
+  touch "$lib/.complete"
+}
+
+kafka_fetch() {
+  fetch_jars kafka "$KAFKA_VERSION" "$KAFKA_LIB" "$LOCAL_INFRA_DIR/kafka/pom.xml" "kafka_2.13-$KAFKA_VERSION.jar"
 }
 
 kafka_configure() {
@@ -549,16 +555,7 @@ flink_tm_log()      { printf '%s/taskmanager-%s.log\n' "$FLINK_LOGS_DIR" "$1"; }
 flink_tm_stdout()   { printf '%s/taskmanager-%s.out\n' "$FLINK_LOGS_DIR" "$1"; }
 
 flink_fetch() {
-  if [[ -f "$FLINK_LIB/.complete" ]] && compgen -G "$FLINK_LIB/flink-runtime-$FLINK_VERSION.jar" >/dev/null; then
-    return 0
-  fi
-  info "flink: resolving Flink $FLINK_VERSION jars from Maven Central into $FLINK_LIB"
-  rm -rf "$FLINK_LIB"
-  mkdir -p "$FLINK_LIB"
-  mvn_cmd -f "$LOCAL_INFRA_DIR/flink/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$FLINK_LIB" -DincludeScope=runtime \
-    || die "flink: 'mvn dependency:copy-dependencies' failed"
-  touch "$FLINK_LIB/.complete"
+  fetch_jars flink "$FLINK_VERSION" "$FLINK_LIB" "$LOCAL_INFRA_DIR/flink/pom.xml" "flink-runtime-$FLINK_VERSION.jar"
 }
 
 flink_configure() {

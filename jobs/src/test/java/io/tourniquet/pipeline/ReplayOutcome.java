@@ -103,18 +103,27 @@ final class ReplayOutcome {
         }
         assertThat(triggersById.values()).allSatisfy(t -> assertThat(t).hasSize(1));
         assertThat(idsByTrigger.values()).allSatisfy(ids -> assertThat(ids).hasSize(1));
-        Set<String> expected = new HashSet<>();
+        List<String> expected = unauthorizedApprovalCommands(truth);
+        assertThat(unauthorizedApprovalCommands(actions)).containsOnlyElementsOf(expected).containsAll(expected);
+    }
+
+    /** What the contract's playbook issues per unauthorized approval: freeze, hold, revoke. */
+    static List<String> unauthorizedApprovalCommands(GroundTruth truth) {
+        List<String> expected = new java.util.ArrayList<>();
         for (GroundTruth.UnauthorizedApproval u : truth.unauthorizedApprovals()) {
             expected.add("freeze_account " + u.userId());
             expected.add("hold_withdrawal " + u.withdrawalId() + "/" + u.userId());
             expected.add("revoke_mfa_tokens " + u.userId());
         }
-        assertThat(actions).filteredOn(a -> a.path("reason").asText().equals("unauthorized_approval"))
-                .extracting(a -> a.path("action").asText() + " "
-                        + (a.path("scope").has("withdrawal_id")
-                        ? a.path("scope").path("withdrawal_id").asText() + "/" : "")
+        return expected;
+    }
+
+    /** The published commands for unauthorized approvals, in the form of {@link #unauthorizedApprovalCommands(GroundTruth)}. */
+    static List<String> unauthorizedApprovalCommands(List<JsonNode> actions) {
+        return actions.stream().filter(a -> a.path("reason").asText().equals("unauthorized_approval"))
+                .map(a -> a.path("action").asText() + " "
+                        + (a.path("scope").has("withdrawal_id") ? a.path("scope").path("withdrawal_id").asText() + "/" : "")
                         + a.path("scope").path("user_id").asText())
-                .containsOnlyElementsOf(expected)
-                .containsAll(expected);
+                .toList();
     }
 }
