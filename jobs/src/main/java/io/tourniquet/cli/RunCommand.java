@@ -67,9 +67,10 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no signing key: set TOURNIQUET_SIGNING_KEY (at least 32 bytes); "
                     + "enforcers ignore unsigned commands, so the detect job refuses to start without one");
         }
-        if (job != Jobs.index && cfg.find(Settings.CONTROL_KEY).isEmpty()) {
-            throw new IllegalArgumentException("no control key: set TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes); "
-                    + "only requests signed with it can release accounts or resume withdrawals");
+        if (job != Jobs.index && cfg.find(Settings.CONTROL_KEY).isEmpty() && cfg.find(Settings.ANALYST_KEYS_FILE).isEmpty()) {
+            throw new IllegalArgumentException("no control key: set TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes), "
+                    + "or analysts' own keys with TOURNIQUET_SIGNING_ANALYST_KEYS_FILE; "
+                    + "only requests signed with them can release accounts or resume withdrawals");
         }
         if (start.from != null && job == Jobs.both) {
             throw new IllegalArgumentException("--from restores one job's state: add --job detect or --job index");

@@ -25,17 +25,21 @@ public final class SigningKeys {
         String control = cfg.find(Settings.CONTROL_KEY).orElse(null);
         List<String> problems = new ArrayList<>();
         if (signing == null) problems.add("TOURNIQUET_SIGNING_KEY is not set (enforcers ignore unsigned commands)");
-        if (control == null) problems.add("TOURNIQUET_SIGNING_CONTROL_KEY is not set (analysts' requests are verified with it)");
-        if (signing == null || control == null) {
+        // With analysts' own keys (validated when the job reads them) the shared control key is not needed.
+        boolean perAnalyst = cfg.find(Settings.ANALYST_KEYS_FILE).isPresent();
+        if (control == null && !perAnalyst) {
+            problems.add("TOURNIQUET_SIGNING_CONTROL_KEY is not set (analysts' requests are verified with it)");
+        }
+        if (signing == null || (control == null && !perAnalyst)) {
             throw new IllegalArgumentException(String.join("; ", problems) + ".");
         }
         if (signing.equals(DEMO_SIGNING_KEY) || signing.equals(DEMO_CONTROL_KEY)) {
             problems.add("TOURNIQUET_SIGNING_KEY is the public demo key");
         }
-        if (control.equals(DEMO_SIGNING_KEY) || control.equals(DEMO_CONTROL_KEY)) {
+        if (control != null && (control.equals(DEMO_SIGNING_KEY) || control.equals(DEMO_CONTROL_KEY))) {
             problems.add("TOURNIQUET_SIGNING_CONTROL_KEY is the public demo key");
         }
-        if (signing.equals(control)) {
+        if (control != null && signing.equals(control)) {
             problems.add("TOURNIQUET_SIGNING_CONTROL_KEY equals TOURNIQUET_SIGNING_KEY: analysts' requests need their own key");
         }
         if (!problems.isEmpty()) {

@@ -115,7 +115,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     private transient Counter actionsIssued;
 
     /**
-     * @param controlSigner verifies requests (the control key)
+     * @param controlSigner verifies requests (the control key); null when analysts' own keys do
      * @param commandSigner signs the release and resume commands (the command key)
      * @param config        the job's configuration: version 1 of every rule, and the base every rule
      *                      change is validated against; also gives {@code control.max-age/max-future}
@@ -125,6 +125,10 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         this.controlSigner = controlSigner;
         this.commandSigner = commandSigner;
         this.analystKeys = AnalystKeys.from(config).orElse(null);
+        if (controlSigner == null && analystKeys == null) {
+            throw new IllegalArgumentException("control requests need " + Settings.CONTROL_KEY.key() + " or "
+                    + Settings.ANALYST_KEYS_FILE.key());
+        }
         this.expiry = io.tourniquet.detect.ActionExpiry.from(config);
         this.config = config;
         this.clock = clock;

@@ -44,7 +44,7 @@ public final class DetectJob {
         // Analysts' requests: verified, de-duplicated and numbered in one place.
         SingleOutputStreamOperator<ControlSignal> control = controlRaw
                 .keyBy(EventKeys.platform())
-                .process(new ControlProcessor(new CommandSigner(cfg.get(Settings.CONTROL_KEY)), commandSigner, cfg,
+                .process(new ControlProcessor(cfg.find(Settings.CONTROL_KEY).map(CommandSigner::new).orElse(null), commandSigner, cfg,
                         clock))
                 .uid("control").name("Verify analysts' requests");
         BroadcastStream<RuleVersion> rules = control

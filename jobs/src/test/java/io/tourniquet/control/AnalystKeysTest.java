@@ -55,8 +55,9 @@ class AnalystKeysTest {
                 + "\"bob-2026\": {\"analyst\": \"bob@exchange.example\", \"key\": \"" + BOB_KEY + "\"}}");
         TourniquetConfig cfg = TourniquetConfig.load(Map.of(), Map.of(
                 Settings.ANALYST_KEYS_FILE.key(), keys.toString(), Settings.SIGNING_KEY.key(), COMMAND_KEY));
+        // No shared control key at all: with analysts' own keys the job needs none.
         harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ControlProcessor(
-                new CommandSigner(SHARED_KEY), new CommandSigner(COMMAND_KEY), cfg, SerializableClock.fixed(NOW))),
+                null, new CommandSigner(COMMAND_KEY), cfg, SerializableClock.fixed(NOW))),
                 EventKeys.platform(), Types.STRING);
         harness.setProcessingTime(NOW);
         harness.open();
@@ -118,6 +119,16 @@ class AnalystKeysTest {
                 "bad_signature: signature: does not verify under analyst key alice-2026");
         assertThat(harness.extractOutputValues()).isEmpty();
         assertThat(harness.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void theJobStartsWithoutASharedControlKeyOnlyWhenAnalystsHaveTheirOwn() throws Exception {
+        Path keys = dir.resolve("analyst-keys.json");
+        io.tourniquet.config.SigningKeys.requireOwn(TourniquetConfig.load(Map.of(), Map.of(
+                Settings.SIGNING_KEY.key(), COMMAND_KEY, Settings.ANALYST_KEYS_FILE.key(), keys.toString())));
+        assertThatThrownBy(() -> new ControlProcessor(null, new CommandSigner(COMMAND_KEY),
+                TourniquetConfig.load(Map.of(), Map.of(Settings.SIGNING_KEY.key(), COMMAND_KEY)), SerializableClock.fixed(NOW)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("signing.analyst-keys-file");
     }
 
     @Test
