@@ -34,6 +34,8 @@ final class ReplayOutcome {
     private final TourniquetConfig cfg;
     private final GroundTruth truth;
     private final String signingKey;
+    /** Topic -> its records: read once, since the replay has ended before any check reads. */
+    private final Map<Setting<String>, List<JsonNode>> read = new HashMap<>();
 
     ReplayOutcome(TourniquetConfig cfg, GroundTruth truth, String signingKey) {
         this.cfg = cfg;
@@ -42,41 +44,23 @@ final class ReplayOutcome {
     }
 
     List<JsonNode> read(Setting<String> topic) throws IOException {
+        List<JsonNode> cached = read.get(topic);
+        if (cached != null) return cached;
         List<JsonNode> out = new ArrayList<>();
         for (var r : TopicReader.readAll(cfg.get(Settings.KAFKA_BOOTSTRAP), cfg.get(topic), READ)) {
             out.add(Json.MAPPER.readTree(r.value()));
         }
-        return out;
-    }
-
-    List<JsonNode> alerts(String rule) throws IOException {
-        return read(Settings.TOPIC_ALERTS).stream().filter(a -> a.path("rule").asText().equals(rule)).toList();
+        read.put(topic, List.copyOf(out));
+        return read.get(topic);
     }
 
     void everyUnauthorizedApprovalIsAlertedExactlyOnceWithItsReason() throws IOException {
-        Map<String, Long> perApproval = alerts("unauthorized_approval").stream().collect(Collectors.groupingBy(
-                a -> a.path("evidence").path("event_ids").path(0).asText(), Collectors.counting()));
-        Map<String, Long> once = truth.unauthorizedApprovals().stream().collect(Collectors.toMap(
-                GroundTruth.UnauthorizedApproval::eventId, u -> 1L));
-        assertThat(perApproval).isEqualTo(once);
-        Map<String, String> reasons = alerts("unauthorized_approval").stream().collect(Collectors.toMap(
-                a -> a.path("evidence").path("event_ids").path(0).asText(),
-                a -> a.path("evidence").path("reason").asText()));
-        assertThat(reasons).isEqualTo(truth.unauthorizedApprovals().stream().collect(Collectors.toMap(
-                GroundTruth.UnauthorizedApproval::eventId, u -> ExpectedReasons.BY_KIND.get(u.kind()))));
+        assertUnauthorizedApprovalsAlertedOnceWithTheirReasons(truth, read(Settings.TOPIC_ALERTS));
     }
 
     void noRuleAlertsMoreOrLessThanAnUninterruptedRun() throws IOException {
-        GroundTruth.ExpectedAlerts expected = truth.expectedAlerts();
         assertThat(read(Settings.TOPIC_ALERTS)).extracting(a -> a.path("alert_id").asText()).doesNotHaveDuplicates();
-        assertThat(alerts("account_drain")).extracting(a -> a.path("user_id").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.accountDrains());
-        assertThat(alerts("new_address_withdrawal")).extracting(a -> a.path("withdrawal_id").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.newAddressWithdrawals());
-        assertThat(alerts("destination_concentration"))
-                .extracting(a -> a.path("evidence").path("destination_address").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.destinationConcentration());
-        assertThat(alerts("bulk_drain")).hasSize(expected.bulkDrainEpisodes());
+        assertOtherRulesAlertAsExpected(truth, read(Settings.TOPIC_ALERTS));
         Set<String> rules = read(Settings.TOPIC_ALERTS).stream().map(a -> a.path("rule").asText())
                 .collect(Collectors.toSet());
         assertThat(rules).isSubsetOf("unauthorized_approval", "account_drain", "new_address_withdrawal",
@@ -107,9 +91,40 @@ final class ReplayOutcome {
         assertThat(unauthorizedApprovalCommands(actions)).containsOnlyElementsOf(expected).containsAll(expected);
     }
 
+    static List<JsonNode> ofRule(List<JsonNode> alerts, String rule) {
+        return alerts.stream().filter(a -> a.path("rule").asText().equals(rule)).toList();
+    }
+
+    /** One alert per unauthorized approval of the ground truth, none other, each with its kind's reason. */
+    static void assertUnauthorizedApprovalsAlertedOnceWithTheirReasons(GroundTruth truth, List<JsonNode> alerts) {
+        List<JsonNode> ua = ofRule(alerts, "unauthorized_approval");
+        Map<String, Long> perApproval = ua.stream().collect(Collectors.groupingBy(
+                a -> a.path("evidence").path("event_ids").path(0).asText(), Collectors.counting()));
+        assertThat(perApproval).isEqualTo(truth.unauthorizedApprovals().stream().collect(Collectors.toMap(
+                GroundTruth.UnauthorizedApproval::eventId, u -> 1L)));
+        Map<String, String> reasons = ua.stream().collect(Collectors.toMap(
+                a -> a.path("evidence").path("event_ids").path(0).asText(),
+                a -> a.path("evidence").path("reason").asText()));
+        assertThat(reasons).isEqualTo(truth.unauthorizedApprovals().stream().collect(Collectors.toMap(
+                GroundTruth.UnauthorizedApproval::eventId, u -> ExpectedReasons.BY_KIND.get(u.kind()))));
+    }
+
+    /** The other rules alert exactly on what the ground truth expects of them. */
+    static void assertOtherRulesAlertAsExpected(GroundTruth truth, List<JsonNode> alerts) {
+        GroundTruth.ExpectedAlerts expected = truth.expectedAlerts();
+        assertThat(ofRule(alerts, "account_drain")).extracting(a -> a.path("user_id").asText())
+                .containsExactlyInAnyOrderElementsOf(expected.accountDrains());
+        assertThat(ofRule(alerts, "new_address_withdrawal")).extracting(a -> a.path("withdrawal_id").asText())
+                .containsExactlyInAnyOrderElementsOf(expected.newAddressWithdrawals());
+        assertThat(ofRule(alerts, "destination_concentration"))
+                .extracting(a -> a.path("evidence").path("destination_address").asText())
+                .containsExactlyInAnyOrderElementsOf(expected.destinationConcentration());
+        assertThat(ofRule(alerts, "bulk_drain")).hasSize(expected.bulkDrainEpisodes());
+    }
+
     /** What the contract's playbook issues per unauthorized approval: freeze, hold, revoke. */
     static List<String> unauthorizedApprovalCommands(GroundTruth truth) {
-        List<String> expected = new java.util.ArrayList<>();
+        List<String> expected = new ArrayList<>();
         for (GroundTruth.UnauthorizedApproval u : truth.unauthorizedApprovals()) {
             expected.add("freeze_account " + u.userId());
             expected.add("hold_withdrawal " + u.withdrawalId() + "/" + u.userId());

@@ -25,7 +25,6 @@ import io.tourniquet.sim.SimulationWriter;
 import io.tourniquet.sim.Simulator;
 import io.tourniquet.testing.CliProcess;
 import io.tourniquet.testing.CollectingSink;
-import io.tourniquet.testing.ExpectedReasons;
 import io.tourniquet.testing.LocalServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -231,25 +230,9 @@ class UpgradeCompatibilityITCase {
     }
 
     static void assertExactlyTheIncident(GroundTruth truth, List<JsonNode> alerts, List<JsonNode> actions) {
-        List<JsonNode> ua = alerts.stream().filter(a -> a.path("rule").asText().equals("unauthorized_approval")).toList();
-        Map<String, Long> perApproval = ua.stream().collect(Collectors.groupingBy(
-                a -> a.path("evidence").path("event_ids").path(0).asText(), Collectors.counting()));
-        assertThat(perApproval).isEqualTo(truth.unauthorizedApprovals().stream().collect(Collectors.toMap(
-                GroundTruth.UnauthorizedApproval::eventId, u -> 1L)));
-        assertThat(ua.stream().collect(Collectors.toMap(a -> a.path("evidence").path("event_ids").path(0).asText(),
-                a -> a.path("evidence").path("reason").asText()))).isEqualTo(truth.unauthorizedApprovals().stream()
-                .collect(Collectors.toMap(GroundTruth.UnauthorizedApproval::eventId,
-                        u -> ExpectedReasons.BY_KIND.get(u.kind()))));
-        GroundTruth.ExpectedAlerts expected = truth.expectedAlerts();
+        ReplayOutcome.assertUnauthorizedApprovalsAlertedOnceWithTheirReasons(truth, alerts);
         assertThat(alerts).extracting(a -> a.path("alert_id").asText()).doesNotHaveDuplicates();
-        assertThat(ofRule(alerts, "account_drain")).extracting(a -> a.path("user_id").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.accountDrains());
-        assertThat(ofRule(alerts, "new_address_withdrawal")).extracting(a -> a.path("withdrawal_id").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.newAddressWithdrawals());
-        assertThat(ofRule(alerts, "destination_concentration"))
-                .extracting(a -> a.path("evidence").path("destination_address").asText())
-                .containsExactlyInAnyOrderElementsOf(expected.destinationConcentration());
-        assertThat(ofRule(alerts, "bulk_drain")).hasSize(expected.bulkDrainEpisodes());
+        ReplayOutcome.assertOtherRulesAlertAsExpected(truth, alerts);
         CommandSigner verifier = new CommandSigner(KEY);
         assertThat(actions).allSatisfy(a -> assertThat(verifier.verify(a)).as(a.toString()).isTrue());
         Set<String> victims = new HashSet<>(truth.affectedUsers());
@@ -257,10 +240,6 @@ class UpgradeCompatibilityITCase {
                 .extracting(a -> a.path("scope").path("user_id").asText())
                 .allSatisfy(u -> assertThat(victims).as("frozen user is a victim").contains(u));
         assertThat(actions).extracting(a -> a.path("action_id").asText()).doesNotHaveDuplicates();
-    }
-
-    private static List<JsonNode> ofRule(List<JsonNode> alerts, String rule) {
-        return alerts.stream().filter(a -> a.path("rule").asText().equals(rule)).toList();
     }
 
     private static Admin admin(TourniquetConfig cfg) {
