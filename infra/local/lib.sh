@@ -27,9 +27,17 @@ START_TIMEOUT="${TOURNIQUET_START_TIMEOUT:-180}"   # seconds, per service
 STOP_TIMEOUT="${TOURNIQUET_STOP_TIMEOUT:-60}"      # seconds, per service before SIGKILL
 ES_USER="${TOURNIQUET_ES_USER:-tourniquet}"        # only used when running as root
 
+# Secured services, for the tests that prove Tourniquet works through them (see infra/local/README.md):
+# a Kafka server.properties fragment appended to the rendered file (extra SASL_SSL / SSL listeners;
+# the PLAINTEXT listener stays for the health check), and a directory holding Elasticsearch's HTTPS
+# keystore and passwords (http.p12, ca.pem, keystore-password, elastic-password) that turns
+# Elasticsearch's security on: TLS on HTTP and authentication, with 'elastic' as the bootstrap user.
+KAFKA_EXTRA_CONFIG="${TOURNIQUET_KAFKA_EXTRA_CONFIG:-}"
+ES_SECURITY_DIR="${TOURNIQUET_ES_SECURITY_DIR:-}"
+
 HOST=127.0.0.1
 KAFKA_BOOTSTRAP="$HOST:$KAFKA_PORT"
-ES_URL="http://$HOST:$ES_PORT"
+if [[ -n "$ES_SECURITY_DIR" ]]; then ES_URL="https://$HOST:$ES_PORT"; else ES_URL="http://$HOST:$ES_PORT"; fi
 
 KAFKA_DIR="$STATE_DIR/kafka"
 KAFKA_LIB="$KAFKA_DIR/lib"
@@ -264,6 +272,12 @@ kafka_configure() {
   render "$LOCAL_INFRA_DIR/kafka/server.properties.template" \
     "KAFKA_PORT=$KAFKA_PORT" "KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT" \
     "KAFKA_DATA_DIR=$KAFKA_DATA_DIR" >"$KAFKA_CONF_DIR/server.properties"
+  if [[ -n "$KAFKA_EXTRA_CONFIG" ]]; then
+    [[ -f "$KAFKA_EXTRA_CONFIG" ]] || die "kafka: TOURNIQUET_KAFKA_EXTRA_CONFIG $KAFKA_EXTRA_CONFIG: no such file"
+    # Later keys win in a properties file: the fragment may redefine listeners.
+    { echo; echo "# ---- appended from $KAFKA_EXTRA_CONFIG ----"; cat "$KAFKA_EXTRA_CONFIG"; } \
+      >>"$KAFKA_CONF_DIR/server.properties"
+  fi
   cp -f "$LOCAL_INFRA_DIR/kafka/log4j2.properties" "$KAFKA_CONF_DIR/log4j2.properties"
 }
 
@@ -404,6 +418,7 @@ es_configure() {
   render "$LOCAL_INFRA_DIR/elasticsearch/elasticsearch.yml.template" \
     "ES_PORT=$ES_PORT" "ES_TRANSPORT_PORT=$ES_TRANSPORT_PORT" \
     "ES_DATA_DIR=$ES_DATA_DIR" "ES_LOGS_DIR=$ES_LOGS_DIR" >"$ES_CONF_DIR/elasticsearch.yml"
+  if [[ -n "$ES_SECURITY_DIR" ]]; then es_configure_security; fi
   # The stock jvm.options writes gc.log and hs_err files relative to the working directory.
   sed -i -E \
     -e "s#^(-Xlog:gc[^:]*:file=)[^:]*gc\.log:#\1$ES_LOGS_DIR/gc.log:#" \
@@ -420,16 +435,51 @@ es_configure() {
   fi
 }
 
+# Security on: TLS on HTTP with the given keystore, authentication with 'elastic' (its password is
+# the keystore's bootstrap.password). Transport TLS is not needed by a single loopback node.
+es_configure_security() {
+  local f
+  for f in http.p12 ca.pem keystore-password elastic-password; do
+    [[ -f "$ES_SECURITY_DIR/$f" ]] || die "elasticsearch: TOURNIQUET_ES_SECURITY_DIR lacks $f"
+  done
+  cp -f "$ES_SECURITY_DIR/http.p12" "$ES_CONF_DIR/http.p12"
+  sed -i -e 's/^xpack.security.enabled: false$/xpack.security.enabled: true\
+xpack.security.http.ssl.enabled: true\
+xpack.security.http.ssl.keystore.path: http.p12\
+xpack.security.transport.ssl.enabled: false/' "$ES_CONF_DIR/elasticsearch.yml"
+  rm -f "$ES_CONF_DIR/elasticsearch.keystore"
+  es_keystore create >/dev/null || die "elasticsearch: keystore create failed"
+  es_keystore add -x -f bootstrap.password <"$ES_SECURITY_DIR/elastic-password" >/dev/null \
+    || die "elasticsearch: keystore add bootstrap.password failed"
+  es_keystore add -x -f xpack.security.http.ssl.keystore.secure_password \
+    <"$ES_SECURITY_DIR/keystore-password" >/dev/null || die "elasticsearch: keystore add failed"
+}
+
+es_keystore() {
+  env -u JAVA_HOME ES_JAVA_HOME="${ES_JAVA_HOME:-$JAVA_HOME_DIR}" ES_PATH_CONF="$ES_CONF_DIR" \
+    "$ES_HOME/bin/elasticsearch-keystore" "$@"
+}
+
+# curl with the secured node's CA and credentials (from a config on stdin: no password in ps).
+es_curl() {
+  if [[ -n "$ES_SECURITY_DIR" ]]; then
+    printf 'user = "elastic:%s"\n' "$(tr -d '\n' <"$ES_SECURITY_DIR/elastic-password")" \
+      | curl -K - --cacert "$ES_SECURITY_DIR/ca.pem" "$@"
+  else
+    curl "$@"
+  fi
+}
+
 es_healthy() {
   port_open "$ES_PORT" || return 1
   local body
-  body="$(curl -fsS --max-time 10 \
+  body="$(es_curl -fsS --max-time 10 \
     "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null)" || return 1
   [[ "$body" == *'"status":"green"'* || "$body" == *'"status":"yellow"'* ]]
 }
 
 es_health_status() {
-  curl -fsS --max-time 5 "$ES_URL/_cluster/health" 2>/dev/null \
+  es_curl -fsS --max-time 5 "$ES_URL/_cluster/health" 2>/dev/null \
     | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p'
 }
 

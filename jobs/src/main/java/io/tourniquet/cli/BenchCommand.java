@@ -1,5 +1,6 @@
 package io.tourniquet.cli;
 
+import io.tourniquet.kafka.KafkaClientConfig;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.DetectJob;
@@ -108,7 +109,7 @@ public final class BenchCommand implements Callable<Integer> {
         Simulation sim = Simulator.generate(SimulationConfig.builder().seed(7).benignUsers(Math.max(10, events / 29))
                 .attackVictims(50).benignWindow(Duration.ofHours(24))
                 .topicsFrom(cfg).build());
-        int n = SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
+        int n = SimulationWriter.writeToKafka(sim, KafkaClientConfig.base(cfg));
         System.out.printf("%nthroughput: %,d events pre-loaded%n", n);
 
         double[] plain = new double[3];
@@ -217,8 +218,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static Properties consumerProps(TourniquetConfig cfg) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.get(Settings.KAFKA_BOOTSTRAP));
+        Properties p = KafkaClientConfig.base(cfg);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -228,8 +228,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static KafkaProducer<String, String> producer(TourniquetConfig cfg) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.get(Settings.KAFKA_BOOTSTRAP));
+        Properties p = KafkaClientConfig.base(cfg);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());

@@ -1,5 +1,6 @@
 package io.tourniquet.cli;
 
+import io.tourniquet.kafka.KafkaClientConfig;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
@@ -230,8 +231,7 @@ public final class ControlCommand implements Runnable {
     static RecordMetadata send(TourniquetConfig cfg, Signed signed) throws IOException {
         String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
         String topic = cfg.get(Settings.TOPIC_CONTROL);
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties props = KafkaClientConfig.base(cfg);
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -1,5 +1,6 @@
 package io.tourniquet.cli;
 
+import io.tourniquet.kafka.KafkaClientConfig;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.sim.Simulation;
@@ -58,7 +59,7 @@ public final class DemoCommand implements Callable<Integer> {
         Simulation sim = Simulator.generate(SimulationConfig.builder()
                 .seed(seed).attackVictims(victims).benignUsers(benignUsers).malformedCount(malformed)
                 .topicsFrom(cfg).build());
-        int produced = SimulationWriter.writeToKafka(sim, cfg.get(Settings.KAFKA_BOOTSTRAP));
+        int produced = SimulationWriter.writeToKafka(sim, KafkaClientConfig.base(cfg));
         System.out.println("simulated " + produced + " input records (seed " + seed + ", " + victims
                 + " victims); replaying through the detect job, then the index job...");
 

@@ -4,6 +4,7 @@ import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tourniquet.kafka.KafkaClientConfig;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.CommandSigner;
@@ -53,7 +54,7 @@ final class DemoReport {
 
     static DemoReport collect(TourniquetConfig cfg, Simulation sim, int produced) throws IOException {
         DemoReport r = new DemoReport();
-        String kafka = cfg.get(Settings.KAFKA_BOOTSTRAP);
+        java.util.Properties kafka = KafkaClientConfig.base(cfg);
         r.eventsIn = produced;
         GroundTruth truth = sim.groundTruth();
         truth.unauthorizedApprovals().forEach(u -> r.expectedFlagged.add(u.eventId()));

@@ -57,7 +57,8 @@ public final class Main {
             cur = cur.getCause();
             if (cur.getMessage() != null) msg = cur.getMessage();
         }
-        return msg == null ? t.toString() : (t.getMessage() != null && !t.getMessage().equals(msg)
-                ? t.getMessage() + " (cause: " + msg + ")" : msg);
+        // A message that already quotes its root cause (one that names the service) stands alone.
+        return msg == null ? t.toString() : (t.getMessage() != null && !t.getMessage().contains(msg)
+                ? t.getMessage() + " (cause: " + msg + ")" : t.getMessage() != null ? t.getMessage() : msg);
     }
 }

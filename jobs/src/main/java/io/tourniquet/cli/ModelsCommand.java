@@ -155,6 +155,11 @@ public final class ModelsCommand implements Callable<Integer> {
                     if (hits.size() < PAGE) break;
                     after = hits.get(hits.size() - 1).sort();
                 }
+            } catch (IOException | RuntimeException e) {
+                String explained = EsClients.explain(EsClients.urls(cfg.get(Settings.ES_URL)),
+                        io.tourniquet.index.EsSecurity.from(cfg), e);
+                if (explained != null) throw new IllegalStateException(explained, e);
+                throw e;
             }
             System.out.printf("wrote %d rows to %s%s; skipped %d of another feature schema%n", written, out,
                     attacks == null ? " (unlabeled)" : " (" + labeledAttacks + " labeled attack)", skipped);

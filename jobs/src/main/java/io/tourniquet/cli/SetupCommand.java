@@ -36,9 +36,10 @@ public final class SetupCommand implements Callable<Integer> {
 
     /** Index templates applied (what the index job needs). */
     public static void applyIndexTemplates(TourniquetConfig cfg) throws Exception {
-        try (var client = io.tourniquet.index.EsClients.create(cfg)) {
+        io.tourniquet.index.EsClients.with(cfg, client -> {
             IndexTemplates.apply(client, cfg);
-        }
+            return null;
+        });
         System.out.println("index templates: applied");
     }
 }

@@ -15,6 +15,23 @@ public final class Settings {
             "Kafka bootstrap servers.");
     public static final Setting<String> ES_URL = Setting.string("elasticsearch.url", "http://127.0.0.1:9200",
             "Elasticsearch HTTP URL (comma-separate several nodes).");
+    public static final Setting<String> KAFKA_PROPERTIES_FILE = Setting.optionalString("kafka.properties-file",
+            "A Kafka client properties file given to every Kafka client (job sources and sinks, admin, CLI): "
+            + "security.protocol, sasl.*, ssl.* (PKCS12 or PEM stores), config.providers. Keep passwords out of it "
+            + "with Kafka's config providers (${env:VAR}, ${file:path:key}). Keys Tourniquet sets itself are refused.");
+    public static final Setting<String> ES_API_KEY = Setting.optionalString("elasticsearch.api-key",
+            "Elasticsearch API key (the base64 'encoded' form), sent as 'Authorization: ApiKey'. A secret: set it "
+            + "through the environment. Not with elasticsearch.username.");
+    public static final Setting<String> ES_USERNAME = Setting.optionalString("elasticsearch.username",
+            "Elasticsearch user for basic authentication (with elasticsearch.password).");
+    public static final Setting<String> ES_PASSWORD = Setting.optionalString("elasticsearch.password",
+            "Password of elasticsearch.username. A secret: set it through the environment.");
+    public static final Setting<String> ES_CA_FILE = Setting.optionalString("elasticsearch.ca-file",
+            "PEM file of the CA certificate(s) that sign Elasticsearch's HTTPS certificate (instead of the JVM's "
+            + "trust store).");
+    public static final Setting<String> ES_CA_FINGERPRINT = Setting.optionalString("elasticsearch.ca-fingerprint",
+            "SHA-256 fingerprint (hex, colons allowed) of the CA certificate Elasticsearch prints at first start; "
+            + "trusted instead of the JVM's trust store. Not with elasticsearch.ca-file.");
     public static final Setting<String> KAFKA_GROUP_PREFIX = Setting.string("kafka.group-prefix", "tourniquet",
             "Consumer group prefix; the jobs use <prefix>-detect and <prefix>-index.");
 
@@ -278,8 +295,13 @@ public final class Settings {
     public static final List<Setting<String>> INDEX_ALIASES = List.of(INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS,
             INDEX_INCIDENTS, INDEX_DEAD_LETTERS);
 
+    /** Settings whose values are secrets: {@code config} and the logs show only that they are set. */
+    public static final java.util.Set<Setting<?>> SECRETS = java.util.Set.of(SIGNING_KEY, CONTROL_KEY, ES_API_KEY,
+            ES_PASSWORD);
+
     public static final List<Setting<?>> ALL = List.of(
-            KAFKA_BOOTSTRAP, ES_URL, KAFKA_GROUP_PREFIX,
+            KAFKA_BOOTSTRAP, ES_URL, KAFKA_PROPERTIES_FILE, ES_API_KEY, ES_USERNAME, ES_PASSWORD, ES_CA_FILE,
+            ES_CA_FINGERPRINT, KAFKA_GROUP_PREFIX,
             TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS, TOPIC_ACCOUNT_CHANGES,
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
             TOPIC_CONTROL, TOPIC_PARTITIONS,

@@ -62,7 +62,7 @@ public final class TourniquetConfig implements Serializable {
             "TOURNIQUET_JAVA_HOME", "TOURNIQUET_JAVA_OPTS", "TOURNIQUET_ES_URL", "TOURNIQUET_ES_PORT",
             "TOURNIQUET_ES_TRANSPORT_PORT", "TOURNIQUET_ES_HEAP", "TOURNIQUET_ES_USER", "TOURNIQUET_KAFKA_PORT",
             "TOURNIQUET_KAFKA_CONTROLLER_PORT", "TOURNIQUET_KAFKA_HEAP", "TOURNIQUET_START_TIMEOUT",
-            "TOURNIQUET_STOP_TIMEOUT");
+            "TOURNIQUET_STOP_TIMEOUT", "TOURNIQUET_KAFKA_EXTRA_CONFIG", "TOURNIQUET_ES_SECURITY_DIR");
 
     /**
      * TOURNIQUET_* variables that no setting reads. An unknown variable is otherwise ignored without a
@@ -107,6 +107,17 @@ public final class TourniquetConfig implements Serializable {
             throw new IllegalArgumentException("invalid configuration: " + Settings.UA_GRACE.key()
                     + " must not exceed " + Settings.UA_VALIDITY.key());
         }
+        List<String> pairs = new ArrayList<>();
+        if (out.containsKey(Settings.ES_API_KEY.key()) && out.containsKey(Settings.ES_USERNAME.key())) {
+            pairs.add(Settings.ES_API_KEY.key() + " and " + Settings.ES_USERNAME.key() + " are both set: choose one");
+        }
+        if (out.containsKey(Settings.ES_USERNAME.key()) != out.containsKey(Settings.ES_PASSWORD.key())) {
+            pairs.add(Settings.ES_USERNAME.key() + " and " + Settings.ES_PASSWORD.key() + " go together");
+        }
+        if (out.containsKey(Settings.ES_CA_FILE.key()) && out.containsKey(Settings.ES_CA_FINGERPRINT.key())) {
+            pairs.add(Settings.ES_CA_FILE.key() + " and " + Settings.ES_CA_FINGERPRINT.key() + " are both set: choose one");
+        }
+        if (!pairs.isEmpty()) throw new IllegalArgumentException("invalid configuration: " + String.join("; ", pairs));
         return out;
     }
 
@@ -169,7 +180,7 @@ public final class TourniquetConfig implements Serializable {
         Map<String, String> out = new LinkedHashMap<>();
         for (Setting<?> s : Settings.ALL) {
             String v = raw.get(s.key());
-            out.put(s.key(), v == null ? "(unset)" : (s == Settings.SIGNING_KEY || s == Settings.CONTROL_KEY) ? "(set, " + v.length() + " chars)" : v);
+            out.put(s.key(), v == null ? "(unset)" : Settings.SECRETS.contains(s) ? "(set, " + v.length() + " chars)" : v);
         }
         return out;
     }

@@ -1,11 +1,23 @@
 package io.tourniquet.forensics;
 
-/** Elasticsearch did not answer (connection refused, timeout, not Elasticsearch at that URL). */
+/**
+ * Elasticsearch cannot be used: it did not answer (connection refused, timeout, not Elasticsearch at
+ * that URL), the TLS handshake failed, or it refused the credentials.
+ */
 public final class ElasticsearchUnreachableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public ElasticsearchUnreachableException(String url, Throwable cause) {
         super("cannot reach Elasticsearch at " + url + ": " + rootMessage(cause), cause);
+    }
+
+    private ElasticsearchUnreachableException(Throwable cause, String message) {
+        super(message, cause);
+    }
+
+    /** With a message that already names the service and says what is wrong ({@code EsClients.explain}). */
+    public static ElasticsearchUnreachableException explained(String message, Throwable cause) {
+        return new ElasticsearchUnreachableException(cause, message);
     }
 
     private static String rootMessage(Throwable t) {

@@ -71,6 +71,7 @@ public final class Forensics implements AutoCloseable {
     private final ElasticsearchClient es;
     private final boolean ownsClient;
     private final String url;
+    private final io.tourniquet.index.EsSecurity security;
     private final String events;
     private final String alerts;
     private final String actions;
@@ -90,6 +91,7 @@ public final class Forensics implements AutoCloseable {
         this.es = es;
         this.ownsClient = ownsClient;
         this.url = cfg.get(Settings.ES_URL);
+        this.security = io.tourniquet.index.EsSecurity.from(cfg);
         this.events = cfg.get(Settings.INDEX_EVENTS);
         this.alerts = cfg.get(Settings.INDEX_ALERTS);
         this.actions = cfg.get(Settings.INDEX_ACTIONS);
@@ -836,7 +838,10 @@ public final class Forensics implements AutoCloseable {
     private <T> T call(EsCall<T> c) {
         try {
             return c.run();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            String explained = io.tourniquet.index.EsClients.explain(List.of(url), security, e);
+            if (explained != null) throw ElasticsearchUnreachableException.explained(explained, e);
+            if (e instanceof RuntimeException re) throw re;
             throw new ElasticsearchUnreachableException(url, e);
         }
     }

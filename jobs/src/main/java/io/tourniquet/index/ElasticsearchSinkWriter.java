@@ -108,7 +108,7 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
         this.name = name;
         this.settings = settings;
         this.maxPending = (long) settings.maxActions() * (settings.maxConcurrentRequests() + 1) * 2;
-        this.client = EsClients.create(settings.urls());
+        this.client = EsClients.create(settings.urls(), settings.security());
         this.retryScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name + " retries");
             t.setDaemon(true);

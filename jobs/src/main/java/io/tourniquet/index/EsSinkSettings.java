@@ -15,10 +15,18 @@ import java.util.List;
  * @param maxConcurrentRequests bulk requests in flight at once (per sink subtask)
  * @param initialBackoff        first wait before re-sending documents that failed transiently
  * @param maxBackoff            longest wait between re-sends (they never give up)
+ * @param security              credentials and trusted CA
  */
 public record EsSinkSettings(List<String> urls, int maxActions, Duration flushInterval, int maxConcurrentRequests,
-                             Duration initialBackoff, Duration maxBackoff, String deadLetterIndex)
+                             Duration initialBackoff, Duration maxBackoff, String deadLetterIndex,
+                             EsSecurity security)
         implements Serializable {
+
+    public EsSinkSettings(List<String> urls, int maxActions, Duration flushInterval, int maxConcurrentRequests,
+                          Duration initialBackoff, Duration maxBackoff, String deadLetterIndex) {
+        this(urls, maxActions, flushInterval, maxConcurrentRequests, initialBackoff, maxBackoff, deadLetterIndex,
+                EsSecurity.NONE);
+    }
 
     /** Without a dead-letter index: a document refused for good is logged and counted only. */
     public EsSinkSettings(List<String> urls, int maxActions, Duration flushInterval, int maxConcurrentRequests,
@@ -28,6 +36,7 @@ public record EsSinkSettings(List<String> urls, int maxActions, Duration flushIn
 
     public EsSinkSettings {
         urls = List.copyOf(urls);
+        if (security == null) security = EsSecurity.NONE;
         if (urls.isEmpty()) throw new IllegalArgumentException("no Elasticsearch URL");
         if (maxActions < 1) throw new IllegalArgumentException("maxActions must be at least 1");
         if (maxConcurrentRequests < 1) throw new IllegalArgumentException("maxConcurrentRequests must be at least 1");
@@ -49,11 +58,12 @@ public record EsSinkSettings(List<String> urls, int maxActions, Duration flushIn
                 config.get(Settings.ES_BULK_CONCURRENCY),
                 initial,
                 max.compareTo(initial) < 0 ? initial : max,
-                IndexTemplates.deadLettersIndex(config.get(Settings.INDEX_DEAD_LETTERS)));
+                IndexTemplates.deadLettersIndex(config.get(Settings.INDEX_DEAD_LETTERS)),
+                EsSecurity.from(config));
     }
 
     public EsSinkSettings withUrls(List<String> otherUrls) {
         return new EsSinkSettings(otherUrls, maxActions, flushInterval, maxConcurrentRequests, initialBackoff, maxBackoff,
-                deadLetterIndex);
+                deadLetterIndex, security);
     }
 }

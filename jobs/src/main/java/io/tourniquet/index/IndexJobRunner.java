@@ -36,9 +36,10 @@ public final class IndexJobRunner {
 
     public static StreamExecutionEnvironment build(TourniquetConfig cfg, boolean bounded, Optional<String> restoreFrom)
             throws Exception {
-        try (ElasticsearchClient client = EsClients.create(cfg)) {
+        EsClients.with(cfg, client -> {
             IndexTemplates.apply(client, cfg);
-        }
+            return null;
+        });
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, stateName(bounded), restoreFrom);
         var raw = env.fromSource(KafkaConnectors.rawSource(cfg, IndexTargets.from(cfg).topics(), "index", bounded),
                         WatermarkStrategy.noWatermarks(), "Detect job outputs")

@@ -31,6 +31,7 @@ public final class KafkaConnectors {
     public static ResumableBoundedSource<RawRecord> rawSource(TourniquetConfig cfg, List<String> topics, String groupSuffix,
                                                    boolean bounded) {
         KafkaSourceBuilder<RawRecord> b = KafkaSource.<RawRecord>builder()
+                .setProperties(KafkaClientConfig.base(cfg))
                 .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
                 .setTopics(topics)
                 .setGroupId(cfg.get(Settings.KAFKA_GROUP_PREFIX) + "-" + groupSuffix)
@@ -69,6 +70,7 @@ public final class KafkaConnectors {
     /** Exactly once: an alert becomes visible to read_committed readers when its checkpoint completes. */
     static KafkaSink<Alert> alertSink(TourniquetConfig cfg) {
         return KafkaSink.<Alert>builder()
+                .setKafkaProducerConfig(KafkaClientConfig.base(cfg))
                 .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
                 .setRecordSerializer(new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ALERTS),
                         new AlertKey(), new JsonValue<>()))
@@ -104,6 +106,7 @@ public final class KafkaConnectors {
     private static <T> KafkaSink<T> atLeastOnce(TourniquetConfig cfg, JsonRecordSerializer<T> serializer,
                                                 long lingerMillis) {
         return KafkaSink.<T>builder()
+                .setKafkaProducerConfig(KafkaClientConfig.base(cfg))
                 .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)

@@ -23,7 +23,14 @@ public final class KafkaTopics {
 
     /** Returns the topics it created. */
     public static List<String> ensure(TourniquetConfig cfg, List<String> topics, Map<String, String> topicConfig) {
-        try (Admin admin = admin(cfg)) {
+        Properties client = KafkaClientConfig.base(cfg);
+        Admin created;
+        try {
+            created = admin(client);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(KafkaClientConfig.explain(client, e), e);
+        }
+        try (Admin admin = created) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             for (String t : topics) {
@@ -41,13 +48,18 @@ public final class KafkaTopics {
             }
             return missing.stream().map(NewTopic::name).toList();
         } catch (Exception e) {
-            throw new IllegalStateException("cannot create topics on " + cfg.get(Settings.KAFKA_BOOTSTRAP) + ": " + e, e);
+            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+            throw new IllegalStateException("cannot create topics: " + KafkaClientConfig.explain(client, e), e);
         }
     }
 
     public static Admin admin(TourniquetConfig cfg) {
+        return admin(KafkaClientConfig.base(cfg));
+    }
+
+    private static Admin admin(Properties client) {
         Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.get(Settings.KAFKA_BOOTSTRAP));
+        p.putAll(client);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
         return Admin.create(p);

@@ -20,8 +20,13 @@ public final class TopicReader {
     private TopicReader() {}
 
     public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic, Duration timeout) {
+        return readAll(KafkaClientConfig.plain(bootstrap), topic, timeout);
+    }
+
+    /** Reads with the given client properties (bootstrap servers and security: {@link KafkaClientConfig}). */
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(Properties client, String topic, Duration timeout) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.putAll(client);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "tourniquet-reader-" + UUID.randomUUID());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

@@ -41,6 +41,11 @@ public final class SimulateCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
+    @Option(names = "--kafka-properties", paramLabel = "FILE",
+            description = "Kafka client properties for --bootstrap (security.protocol, sasl.*, ssl.*, config providers); "
+                    + "the file kafka.properties-file takes.")
+    Path kafkaProperties;
+
     @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed = SimulationConfig.DEFAULT_SEED;
 
@@ -170,7 +175,11 @@ public final class SimulateCommand implements Callable<Integer> {
             SimulationWriter.writeToFiles(sim, target.outDir);
             out.printf("Wrote %d records to %s%n", sim.records().size(), target.outDir.toAbsolutePath());
         } else {
-            int n = SimulationWriter.writeToKafka(sim, target.bootstrap);
+            java.util.Properties client = kafkaProperties == null
+                    ? io.tourniquet.kafka.KafkaClientConfig.plain(target.bootstrap)
+                    : io.tourniquet.kafka.KafkaClientConfig.base(io.tourniquet.config.TourniquetConfig.load(Map.of(),
+                            Map.of("kafka.bootstrap", target.bootstrap, "kafka.properties-file", kafkaProperties.toString())));
+            int n = SimulationWriter.writeToKafka(sim, client);
             out.printf("Produced %d records to %s%n", n, target.bootstrap);
         }
         printSummary(sim, out);

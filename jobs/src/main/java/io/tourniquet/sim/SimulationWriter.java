@@ -76,9 +76,15 @@ public final class SimulationWriter {
      * @throws IOException if any record could not be produced
      */
     public static int writeToKafka(Simulation simulation, String bootstrap) throws IOException {
+        return writeToKafka(simulation, io.tourniquet.kafka.KafkaClientConfig.plain(bootstrap));
+    }
+
+    /** As above, with the given client properties (bootstrap servers and security). */
+    public static int writeToKafka(Simulation simulation, Properties client) throws IOException {
+        String bootstrap = client.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG);
         int largest = simulation.records().stream().mapToInt(r -> r.value().length() * 4).max().orElse(0);
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.putAll(client);
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
