@@ -114,6 +114,9 @@ Environment (defaults in brackets):
   TOURNIQUET_JAVA_HOME              JDK for both services [the JDK of 'java' on PATH]
   ES_JAVA_HOME                      JDK for Elasticsearch only [TOURNIQUET_JAVA_HOME]
   TOURNIQUET_ES_USER                user that runs Elasticsearch when invoked as root [tourniquet]
+  TOURNIQUET_KAFKA_EXTRA_CONFIG     server.properties fragment appended (e.g. SASL_SSL/SSL listeners) [unset]
+  TOURNIQUET_ES_SECURITY_DIR        dir with http.p12, ca.pem, keystore-password, elastic-password:
+                                    Elasticsearch with TLS on HTTP and authentication [unset: security off]
   TOURNIQUET_FLINK_REST_PORT        Flink JobManager REST API and web UI [8081]
   TOURNIQUET_FLINK_RPC_PORT         Flink JobManager RPC [6123]
   TOURNIQUET_FLINK_TASKMANAGERS     TaskManagers to run [2]
