@@ -38,7 +38,7 @@ public final class Settings {
     public static final Setting<String> TOPIC_INCIDENTS = Setting.string("topic.incidents", "tourniquet.incidents",
             "Output: incidents, one record per change (key: incident id; the highest version is current).");
     public static final Setting<String> TOPIC_CONTROL = Setting.string("topic.control", "tourniquet.control",
-            "Input: analysts' signed requests (release, resume, resolve, rule changes).");
+            "Input: analysts' signed requests (release, resume, resolve, rule changes, approvals).");
     public static final Setting<String> TOPIC_ENRICHED = Setting.string("topic.enriched",
             "tourniquet.events.enriched", "Internal: enriched events, from the detect job to the index job.");
     public static final Setting<Integer> TOPIC_PARTITIONS = Setting.integer("topic.partitions", 2, 1, 10_000,
@@ -77,9 +77,9 @@ public final class Settings {
             Duration.ofSeconds(1), "How long (event time) an event id is remembered to drop redelivered duplicates.");
 
     // Every rule setting below (those RuleCatalog assigns to a rule) declares which change of it
-    // weakens detection, i.e. makes its rule fire less often or later, or act less: under
-    // control.two-person such a change waits for a second analyst's approval. RuleCatalog refuses
-    // to start with a rule setting that declares none.
+    // weakens detection, i.e. makes its rule fire less often or later, or act less (the comment
+    // above each says why that direction): under control.two-person such a change waits for a
+    // second analyst's approval. RuleCatalog refuses to start with a rule setting that declares none.
 
     // Unauthorized approval (contract section 2).
     /** Raising: decisions come later, and a late verification has longer to arrive and authorize. */
@@ -194,10 +194,10 @@ public final class Settings {
     public static final Setting<String> ANOMALY_SEVERITY = Setting.oneOf("rule.anomaly-score.severity", "medium",
             SEVERITIES, "Severity of anomaly_score alerts.")
             .weakenedBy(Weakening.loweringIn(SEVERITIES));
-    /** Lowering (true to false): its alerts no longer freeze. */
+    /** Turning it off: its alerts no longer freeze. */
     public static final Setting<Boolean> ANOMALY_FREEZE = Setting.bool("rule.anomaly-score.freeze", false,
             "Whether an anomaly_score alert also freezes the account (by default it only alerts).")
-            .weakenedBy(Weakening.lowering());
+            .weakenedBy(Weakening.turningOff());
 
     // Notifications.
     public static final Setting<String> NOTIFY_CHANNELS = Setting.string("notify.channels", "email,push",

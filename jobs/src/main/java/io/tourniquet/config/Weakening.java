@@ -25,9 +25,14 @@ public final class Weakening<T> {
         return new Weakening<>("raising it", (from, to) -> to.compareTo(from) > 0);
     }
 
-    /** A smaller value weakens the rule (a shorter window or memory; {@code false} for a switch). */
+    /** A smaller value weakens the rule (a shorter window or memory). */
     public static <T extends Comparable<? super T>> Weakening<T> lowering() {
         return new Weakening<>("lowering it", (from, to) -> to.compareTo(from) < 0);
+    }
+
+    /** Switching it off weakens the rule (an action it no longer takes). */
+    public static Weakening<Boolean> turningOff() {
+        return new Weakening<>("turning it off", (from, to) -> from && !to);
     }
 
     /** A word earlier in {@code ascending} weakens (e.g. a lower severity). */
