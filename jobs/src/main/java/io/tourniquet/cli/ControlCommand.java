@@ -42,14 +42,16 @@ import picocli.CommandLine.Spec;
  * {@code TOURNIQUET_SIGNING_CONTROL_KEY}: a {@code --set} value is visible to other local users).
  * The job accepts a request only if its signature verifies, it is fresh ({@code control.max-age},
  * {@code control.max-future}) and its id was never used; rule changes are validated by the job.
+ * Under {@code control.two-person} the job holds a resume, and a rule change that weakens a rule,
+ * until a second analyst sends {@code approve --request <its id>}.
  */
 @Command(name = "control", mixinStandardHelpOptions = true,
         description = {"Send an analyst's signed control request to the detect job.",
                 "The request goes to topic.control; it releases an account, resumes withdrawals, resolves an "
-                        + "incident, or changes a rule's thresholds.",
+                        + "incident, changes a rule's thresholds, or approves another analyst's held request.",
                 "The control key comes from TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes)."},
         subcommands = {ControlCommand.Release.class, ControlCommand.Resume.class, ControlCommand.Resolve.class,
-                ControlCommand.Rule.class})
+                ControlCommand.Rule.class, ControlCommand.Approve.class})
 public final class ControlCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -57,7 +59,7 @@ public final class ControlCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing subcommand: release, resume, resolve or rule");
+                "missing subcommand: release, resume, resolve, rule or approve");
     }
 
     /** Options every request has. */
@@ -130,6 +132,8 @@ public final class ControlCommand implements Runnable {
                 out.println("sent " + signed.request().type + " request " + signed.request().requestId + " to "
                         + topic + " (partition " + m.partition() + ", offset " + m.offset() + "):");
                 out.println(signed.text());
+                String held = heldNote(cfg, signed.request());
+                if (held != null) out.println(held);
             }
             out.flush();
             return 0;
@@ -154,7 +158,8 @@ public final class ControlCommand implements Runnable {
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true,
-            description = "Resume withdrawals platform-wide: the job issues a signed resume_withdrawals command.")
+            description = {"Resume withdrawals platform-wide: the job issues a signed resume_withdrawals command.",
+                    "Under control.two-person (the default) only once a second analyst approves it ('approve')."})
     static final class Resume extends Request {
         @Option(names = "--incident", paramLabel = "INCIDENT_ID", description = "The incident this answers, if any.")
         String incident;
@@ -180,7 +185,9 @@ public final class ControlCommand implements Runnable {
 
     @Command(name = "rule", mixinStandardHelpOptions = true,
             description = {"Change a rule's thresholds without a restart; the job makes the rule's next version.",
-                    "Rules and their settings: see 'tourniquet config' (keys rule.*)."})
+                    "Rules and their settings: see 'tourniquet config' (keys rule.*). A change that weakens a rule "
+                            + "(each setting's description says which direction does) waits for a second "
+                            + "analyst's approval under control.two-person ('approve')."})
     static final class Rule extends Request {
         @Option(names = "--rule", required = true, paramLabel = "RULE",
                 description = "account_drain, unauthorized_approval, new_address_withdrawal, bulk_drain, "
@@ -198,6 +205,41 @@ public final class ControlCommand implements Runnable {
             r.rule = rule;
             r.params = new LinkedHashMap<>(params);
         }
+    }
+
+    @Command(name = "approve", mixinStandardHelpOptions = true,
+            description = {"Approve another analyst's request that the job holds for a second analyst "
+                    + "(control.two-person): a resume, or a rule change that weakens a rule.",
+                    "It then takes effect. Your own request, one never held, or one past control.approval-window "
+                            + "is refused (DLQ: self_approval, unknown_request, approval_expired)."})
+    static final class Approve extends Request {
+        @Option(names = "--request", required = true, paramLabel = "REQUEST_ID",
+                description = "The request_id of the held request (its sender's 'control' printed it).")
+        String request;
+
+        @Override
+        void fill(ControlRequest r) {
+            r.type = ControlRequest.APPROVE;
+            r.approves = request;
+        }
+    }
+
+    /**
+     * What to tell the sender of a request the job will hold, or null. Only what this machine's
+     * configuration can tell: whether a rule change weakens depends on the thresholds in force,
+     * which only the job knows.
+     */
+    static String heldNote(TourniquetConfig cfg, ControlRequest r) {
+        if (!cfg.get(Settings.CONTROL_TWO_PERSON)) return null;
+        String approve = "'tourniquet control approve --request " + r.requestId + " --by <who> --reason <why>'"
+                + " within control.approval-window (" + cfg.describe().get(Settings.CONTROL_APPROVAL_WINDOW.key()) + ")";
+        return switch (r.type) {
+            case ControlRequest.RESUME_WITHDRAWALS ->
+                    "held by the job until a second analyst approves it: " + approve;
+            case ControlRequest.UPDATE_RULE ->
+                    "if it weakens the rule, held by the job until a second analyst approves it: " + approve;
+            default -> null;
+        };
     }
 
     /**
@@ -225,8 +267,9 @@ public final class ControlCommand implements Runnable {
     }
 
     /**
-     * Publishes the signed bytes to {@code topic.control}, keyed by the request id, and waits for
-     * the acknowledgement of every in-sync replica ({@code acks=all}).
+     * Publishes the signed bytes to {@code topic.control}, keyed by the request id (an approval by
+     * the id it approves: same key, same partition, so the job never reads an approval before the
+     * request it approves), and waits for the acknowledgement of every in-sync replica ({@code acks=all}).
      */
     static RecordMetadata send(TourniquetConfig cfg, Signed signed) throws IOException {
         String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
@@ -242,7 +285,7 @@ public final class ControlCommand implements Runnable {
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props)) {
-            return producer.send(new ProducerRecord<>(topic, signed.request().requestId, signed.json()))
+            return producer.send(new ProducerRecord<>(topic, recordKey(signed.request()), signed.json()))
                     .get(45, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -251,5 +294,10 @@ public final class ControlCommand implements Runnable {
             throw new IOException("could not send to topic " + topic + " at " + bootstrap
                     + " (is Kafka up, and the topic created by 'tourniquet setup'?)", e);
         }
+    }
+
+    /** The Kafka key of a request's record (see {@link #send}). */
+    static String recordKey(ControlRequest r) {
+        return ControlRequest.APPROVE.equals(r.type) ? r.approves : r.requestId;
     }
 }

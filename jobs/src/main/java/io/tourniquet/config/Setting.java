@@ -18,15 +18,44 @@ public final class Setting<T> {
     private final Function<String, T> parser;
     private final Predicate<T> check;
     private final String checkText;
+    /** For a rule's setting: which change of it weakens detection; null for any other setting. */
+    private final Weakening<T> weakening;
 
     private Setting(String key, String defaultText, String description,
                     Function<String, T> parser, Predicate<T> check, String checkText) {
+        this(key, defaultText, description, parser, check, checkText, null);
+    }
+
+    private Setting(String key, String defaultText, String description, Function<String, T> parser,
+                    Predicate<T> check, String checkText, Weakening<T> weakening) {
         this.key = key;
         this.defaultText = defaultText;
         this.description = description;
         this.parser = parser;
         this.check = check;
         this.checkText = checkText;
+        this.weakening = weakening;
+    }
+
+    /** This setting, declared as a rule's threshold that {@code weakening} weakens (see {@link Weakening}). */
+    public Setting<T> weakenedBy(Weakening<T> weakening) {
+        return new Setting<>(key, defaultText, description, parser, check, checkText, weakening);
+    }
+
+    /** Which change weakens detection, or null if this is not a rule's setting. */
+    public Weakening<T> weakening() {
+        return weakening;
+    }
+
+    /**
+     * True if changing this rule setting from {@code fromText} to {@code toText} (both valid)
+     * weakens detection.
+     *
+     * @throws IllegalStateException if no direction was declared for it
+     */
+    public boolean weakens(String fromText, String toText) {
+        if (weakening == null) throw new IllegalStateException(key + ": no weakening direction declared");
+        return weakening.weakens(parse(fromText), parse(toText));
     }
 
     public static Setting<String> string(String key, String def, String description) {
@@ -90,8 +119,12 @@ public final class Setting<T> {
         return defaultText;
     }
 
+    /** What it means; for a rule's setting, also which change of it needs a second analyst's approval. */
     public String description() {
-        return description;
+        if (weakening == null) return description;
+        String words = weakening.words();
+        return description + " " + Character.toUpperCase(words.charAt(0)) + words.substring(1)
+                + " weakens the rule: a second analyst approves (control.two-person).";
     }
 
     /** Parses and validates; the message names the key, the value and what is expected. */

@@ -55,7 +55,7 @@ public final class Settings {
     public static final Setting<String> TOPIC_INCIDENTS = Setting.string("topic.incidents", "tourniquet.incidents",
             "Output: incidents, one record per change (key: incident id; the highest version is current).");
     public static final Setting<String> TOPIC_CONTROL = Setting.string("topic.control", "tourniquet.control",
-            "Input: analysts' signed requests (release, resume, resolve, rule changes).");
+            "Input: analysts' signed requests (release, resume, resolve, rule changes, approvals).");
     public static final Setting<String> TOPIC_ENRICHED = Setting.string("topic.enriched",
             "tourniquet.events.enriched", "Internal: enriched events, from the detect job to the index job.");
     public static final Setting<Integer> TOPIC_PARTITIONS = Setting.integer("topic.partitions", 2, 1, 10_000,
@@ -93,42 +93,74 @@ public final class Settings {
     public static final Setting<Duration> DEDUP_RETENTION = Setting.duration("input.dedup-retention", "1 h",
             Duration.ofSeconds(1), "How long (event time) an event id is remembered to drop redelivered duplicates.");
 
+    // Every rule setting below (those RuleCatalog assigns to a rule) declares which change of it
+    // weakens detection, i.e. makes its rule fire less often or later, or act less (the comment
+    // above each says why that direction): under control.two-person such a change waits for a
+    // second analyst's approval. RuleCatalog refuses to start with a rule setting that declares none.
+
     // Unauthorized approval (contract section 2).
+    /** Raising: decisions come later, and a late verification has longer to arrive and authorize. */
     public static final Setting<Duration> UA_GRACE = Setting.duration("rule.unauthorized-approval.grace", "5 s",
-            Duration.ZERO, "Event time an undecided approval waits for its verification.");
+            Duration.ZERO, "Event time an undecided approval waits for its verification.")
+            .weakenedBy(Weakening.raising());
+    /** Raising: more verifications count, so fewer approvals are unauthorized. */
     public static final Setting<Duration> UA_SKEW = Setting.duration("rule.unauthorized-approval.skew", "5 s",
-            Duration.ZERO, "How far after the approval a verification may be stamped and still count.");
+            Duration.ZERO, "How far after the approval a verification may be stamped and still count.")
+            .weakenedBy(Weakening.raising());
+    /** Raising: older verifications still count, so fewer approvals are unauthorized. */
     public static final Setting<Duration> UA_VALIDITY = Setting.duration("rule.unauthorized-approval.validity",
-            "10 min", Duration.ofSeconds(1), "How long before the approval a verification stays valid.");
+            "10 min", Duration.ofSeconds(1), "How long before the approval a verification stays valid.")
+            .weakenedBy(Weakening.raising());
+    /** Raising: when event time stalls, the freeze comes later. */
     public static final Setting<Duration> UA_MAX_WAIT = Setting.duration("rule.unauthorized-approval.max-wait",
             "15 s", Duration.ofMillis(1),
-            "Wall-clock bound on waiting for a decision when event time stalls (idle or lagging partitions).");
+            "Wall-clock bound on waiting for a decision when event time stalls (idle or lagging partitions).")
+            .weakenedBy(Weakening.raising());
+    /**
+     * Raising: an approval whose challenge was forgotten is unauthorized (unknown challenge), so
+     * remembering more can only make fewer approvals unauthorized; lowering can only add alerts.
+     */
     public static final Setting<Integer> UA_MAX_CHALLENGES = Setting.integer(
             "rule.unauthorized-approval.max-challenges-per-user", 1_000, 1, 1_000_000,
-            "Bound on remembered 2FA challenges per user; the oldest are forgotten first.");
+            "Bound on remembered 2FA challenges per user; the oldest are forgotten first.")
+            .weakenedBy(Weakening.raising());
 
     // Account drain (contract section 2).
+    /** Lowering: fewer approvals share a window, so fewer sums reach the share. */
     public static final Setting<Duration> DRAIN_WINDOW = Setting.duration("rule.account-drain.window", "1 h",
-            Duration.ofSeconds(1), "Sliding window (event time) over a user's approved withdrawals.");
+            Duration.ofSeconds(1), "Sliding window (event time) over a user's approved withdrawals.")
+            .weakenedBy(Weakening.lowering());
+    /** Raising: a larger part of the balance must leave before it is a drain. */
     public static final Setting<java.math.BigDecimal> DRAIN_SHARE = Setting.decimal("rule.account-drain.share",
             "0.8", "0.01", "100", "Share of the balance seen at the window's first approval that the window's "
-                    + "approved usd_value must reach.");
+                    + "approved usd_value must reach.")
+            .weakenedBy(Weakening.raising());
+    /** Raising: larger drains only. */
     public static final Setting<java.math.BigDecimal> DRAIN_FLOOR = Setting.decimal("rule.account-drain.floor-usd",
-            "1000", "0", "1000000000000", "Smallest approved US$ sum that can count as a drain.");
+            "1000", "0", "1000000000000", "Smallest approved US$ sum that can count as a drain.")
+            .weakenedBy(Weakening.raising());
+    /** Lowering: an approval whose request (and balance) was forgotten cannot be judged. */
     public static final Setting<Duration> DRAIN_REQUEST_RETENTION = Setting.duration(
             "rule.account-drain.request-retention", "24 h", Duration.ofMinutes(1),
-            "How long (event time) a request's balance is kept waiting for its approval.");
+            "How long (event time) a request's balance is kept waiting for its approval.")
+            .weakenedBy(Weakening.lowering());
 
     // New-address withdrawal (contract section 2).
+    /** Lowering: fewer addresses count as new, and holds end sooner. */
     public static final Setting<Duration> NEW_ADDRESS_AGE = Setting.duration("rule.new-address-withdrawal.min-age",
             "24 h", Duration.ofMinutes(1), "A withdrawal to an address whitelisted less than this before the "
-                    + "request is held; the hold lasts until the address is this old.");
+                    + "request is held; the hold lasts until the address is this old.")
+            .weakenedBy(Weakening.lowering());
 
     // Bulk draining (contract section 2, platform-wide).
+    /** Lowering: fewer victims share a window. */
     public static final Setting<Duration> BULK_WINDOW = Setting.duration("rule.bulk-drain.window", "10 min",
-            Duration.ofSeconds(1), "Sliding window (event time) for counting affected users platform-wide.");
+            Duration.ofSeconds(1), "Sliding window (event time) for counting affected users platform-wide.")
+            .weakenedBy(Weakening.lowering());
+    /** Raising: more victims before withdrawals are suspended. */
     public static final Setting<Integer> BULK_MIN_USERS = Setting.integer("rule.bulk-drain.min-users", 5, 2, 1_000_000,
-            "Distinct users with an unauthorized approval or account drain in one window that suspend withdrawals.");
+            "Distinct users with an unauthorized approval or account drain in one window that suspend withdrawals.")
+            .weakenedBy(Weakening.raising());
     public static final Setting<Duration> PLATFORM_MAX_LEAD = Setting.duration("rule.platform.max-lead", "0 s",
             Duration.ZERO, "How far ahead of event time a platform rule (bulk_drain, destination_concentration) may "
                     + "fire on the arrival that completes its window. 0: it always waits for event time and judges "
@@ -136,16 +168,25 @@ public final class Settings {
                     + "out-of-orderness in latency); larger: faster live, but the alert may depend on reading order.");
 
     // Destination concentration (contract section 2).
+    /** Lowering: fewer users share a window. */
     public static final Setting<Duration> CONCENTRATION_WINDOW = Setting.duration(
             "rule.destination-concentration.window", "10 min", Duration.ofSeconds(1),
-            "Sliding window (event time) for new-address withdrawals to one destination.");
+            "Sliding window (event time) for new-address withdrawals to one destination.")
+            .weakenedBy(Weakening.lowering());
+    /** Raising: more users before the address is blocked. */
     public static final Setting<Integer> CONCENTRATION_MIN_USERS = Setting.integer(
             "rule.destination-concentration.min-users", 5, 2, 1_000_000,
-            "Distinct users making new-address withdrawals to one address in one window that block it.");
+            "Distinct users making new-address withdrawals to one address in one window that block it.")
+            .weakenedBy(Weakening.raising());
 
     // Incidents (contract section 2).
+    /**
+     * Raising: later alerts join an older incident, and a bulk drain joining one whose suspension
+     * is still in force issues no suspend_withdrawals of its own; lowering only makes more incidents.
+     */
     public static final Setting<Duration> INCIDENT_GAP = Setting.duration("rule.incident.gap", "1 h",
-            Duration.ofSeconds(1), "Alerts closer than this (event time) join the same incident.");
+            Duration.ofSeconds(1), "Alerts closer than this (event time) join the same incident.")
+            .weakenedBy(Weakening.raising());
 
     // Anomaly scoring (models module; not in the contract's table, an extension).
     public static final Setting<String> MODELS_DIR = Setting.string("models.dir", "models-store",
@@ -157,15 +198,23 @@ public final class Settings {
             NO_MODEL, "[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a model version name (letters, digits, '.', '_', '-';"
                     + " no path), or 'none'",
             "Model version (a directory under models.dir) that scores approvals; 'none' logs features only."
-                    + " Activate a model with a signed rule change; the job checks the artifact first.");
+                    + " Activate a model with a signed rule change; the job checks the artifact first.")
+            .weakenedBy(Weakening.replacingAnythingBut(NO_MODEL));
     public static final Setting<String> ANOMALY_MODEL_SHA256 = Setting.matching("rule.anomaly-score.model-sha256",
             NO_MODEL, "none|[0-9a-f]{64}", "64 lowercase hex digits, or 'none'",
             "The sha256 of the active model's file (model_sha256 in its metadata.json; 'models info' shows it)."
-                    + " Required with a model version: the detector loads only a file with exactly this hash.");
+                    + " Required with a model version: the detector loads only a file with exactly this hash.")
+            .weakenedBy(Weakening.replacingAnythingBut(NO_MODEL));
+    /** Alert severities, lowest first. */
+    private static final List<String> SEVERITIES = List.of("low", "medium", "high", "critical");
+    /** Lowering: its alerts ask for less attention. */
     public static final Setting<String> ANOMALY_SEVERITY = Setting.oneOf("rule.anomaly-score.severity", "medium",
-            List.of("low", "medium", "high", "critical"), "Severity of anomaly_score alerts.");
+            SEVERITIES, "Severity of anomaly_score alerts.")
+            .weakenedBy(Weakening.loweringIn(SEVERITIES));
+    /** Turning it off: its alerts no longer freeze. */
     public static final Setting<Boolean> ANOMALY_FREEZE = Setting.bool("rule.anomaly-score.freeze", false,
-            "Whether an anomaly_score alert also freezes the account (by default it only alerts).");
+            "Whether an anomaly_score alert also freezes the account (by default it only alerts).")
+            .weakenedBy(Weakening.turningOff());
 
     // Notifications.
     public static final Setting<String> NOTIFY_CHANNELS = Setting.string("notify.channels", "email,push",
@@ -188,6 +237,14 @@ public final class Settings {
             Duration.ofSeconds(1), "A control request older than this (its requested_at, wall clock) is refused.");
     public static final Setting<Duration> CONTROL_MAX_FUTURE = Setting.duration("control.max-future", "1 min",
             Duration.ZERO, "A control request dated further ahead than this is refused (clock skew tolerance).");
+    public static final Setting<Boolean> CONTROL_TWO_PERSON = Setting.bool("control.two-person", true,
+            "Detect job: a resume_withdrawals and a rule change that weakens a rule (the rule settings say which"
+                    + " direction does) take effect only once a second analyst approves them ('control approve');"
+                    + " false: at once, as every other request. Use with signing.analyst-keys-file: one shared key"
+                    + " cannot prove two people.");
+    public static final Setting<Duration> CONTROL_APPROVAL_WINDOW = Setting.duration("control.approval-window",
+            "15 min", Duration.ofSeconds(1), "How long (wall clock) a request held for a second analyst's approval"
+                    + " waits for it; then it is dropped to the DLQ (approval_expired) and never takes effect.");
 
     // Commands.
     public static final Setting<String> SIGNING_KEY = Setting.optionalString("signing.key",
@@ -312,7 +369,7 @@ public final class Settings {
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_MODEL_SHA256, ANOMALY_SEVERITY, ANOMALY_FREEZE,
             NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_KEY_ID, ANALYST_KEYS_FILE, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
-            SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
+            CONTROL_TWO_PERSON, CONTROL_APPROVAL_WINDOW, SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
             CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,

@@ -22,11 +22,13 @@ import io.tourniquet.model.RawRecord;
 import io.tourniquet.rules.RuleCatalog;
 import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.util.Ids;
+import io.tourniquet.util.Times;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
@@ -35,6 +37,9 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.TimeUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Analysts' signed control requests ({@link ControlRequest} on {@code topic.control}), keyed by the
@@ -47,11 +52,26 @@ import org.apache.flink.util.Collector;
  * not seen before, and, for {@code update_rule}, makes a valid next version of a known rule. Anything
  * else goes to {@link Tags#DEAD_LETTERS} with a reason code ({@code not_json}, {@code unsigned},
  * {@code bad_signature}, {@code malformed}, {@code expired}, {@code from_future}, {@code replayed},
- * {@code invalid_rule_change}), counted per code, and changes nothing (not even the replay memory).
+ * {@code invalid_rule_change}), counted per code, and changes nothing (not even the replay memory),
+ * but for one case: an approved rule change that no longer applies to the thresholds in force is
+ * dead-lettered together with its approval, and no longer held.
  *
  * <p>An accepted request leaves as a {@link ControlSignal} on the main output. {@code release_account}
  * and {@code resume_withdrawals} also issue their signed command (reason {@code analyst}) on
  * {@link Tags#ANALYST_ACTIONS}: the only way these commands are ever issued.
+ *
+ * <p>Two-person approval ({@code control.two-person}, on by default): a {@code resume_withdrawals},
+ * and an {@code update_rule} that weakens any setting of its rule in the direction the setting
+ * declares ({@code Weakening}, beside each rule setting in {@code Settings}), is verified and
+ * validated as above, then held instead of taking effect, until an {@code approve} request naming
+ * its {@code request_id} comes from a different analyst (compared as {@code requested_by}, which
+ * with analysts' own keys is the owner of the signing key). It then takes effect exactly as an
+ * unheld one would, the approver named on the commands ({@code approved_by}). An approval is
+ * refused as {@code unknown_request} (nothing held by that id), {@code self_approval},
+ * {@code approval_expired} (after {@code control.approval-window}) or {@code already_approved};
+ * a held request nobody approves in time is dead-lettered itself as {@code approval_expired}, so
+ * none disappears unseen. Releases, resolutions and tightening rule changes never wait: they only
+ * add containment or close the books. With the setting off, nothing is held.
  *
  * <p>State (one key): the replay memory, request id → processing time it may be forgotten. It
  * needs to outlive a request only while the request could still pass the freshness check: first
@@ -60,10 +80,15 @@ import org.apache.flink.util.Collector;
  * assumes the clock and processing time are the same wall clock, as they are in the job. And the
  * current version of every rule an analyst changed (rule → {@link RuleVersion}): this is the job's
  * live configuration, persisted by checkpoints and savepoints, and deliberately never drains;
- * rules never changed are version 1 from configuration and hold no state.
+ * rules never changed are version 1 from configuration and hold no state. And the held requests
+ * ({@link HeldRequest}): each waits out its approval window, then only its outcome is kept until an
+ * approval signed within the window could no longer be fresh (window end + max-future + max-age),
+ * so a late approval is told {@code approval_expired} or {@code already_approved} rather than
+ * {@code unknown_request}; processing-time timers expire and forget them, so this state drains too.
  */
 public final class ControlProcessor extends KeyedProcessFunction<String, RawRecord, ControlSignal> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ControlProcessor.class);
 
     public static final String ANALYST = "analyst";
     public static final String RELEASE_ACCOUNT = "release_account";
@@ -81,11 +106,21 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     public static final String UNKNOWN_KEY = "unknown_key";
     /** Per-analyst keys: requested_by is not the analyst whose key signed it. */
     public static final String NOT_KEY_OWNER = "not_key_owner";
+    /** Two-person: the approval names no request held for approval (none was, or long ago). */
+    public static final String UNKNOWN_REQUEST = "unknown_request";
+    /** Two-person: the approver is the analyst who made the request. */
+    public static final String SELF_APPROVAL = "self_approval";
+    /** Two-person: the held request's approval window ended (both the request and a late approval). */
+    public static final String APPROVAL_EXPIRED = "approval_expired";
+    /** Two-person: the held request was already approved and applied. */
+    public static final String ALREADY_APPROVED = "already_approved";
 
     static final MapStateDescriptor<String, Long> SEEN =
             new MapStateDescriptor<>("control-requests-seen", String.class, Long.class);
     static final MapStateDescriptor<String, RuleVersion> RULE_VERSIONS =
             new MapStateDescriptor<>("control-rule-versions", String.class, RuleVersion.class);
+    static final MapStateDescriptor<String, HeldRequest> HELD =
+            new MapStateDescriptor<>("control-held-for-approval", String.class, HeldRequest.class);
 
     /**
      * Strict on what is signed: trailing bytes after the object and duplicate keys are refused,
@@ -105,9 +140,15 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     private final SerializableClock clock;
     private final long maxAgeMillis;
     private final long maxFutureMillis;
+    private final boolean twoPerson;
+    private final long approvalWindowMillis;
+    private final String approvalWindowText;
 
     private transient MapState<String, Long> seen;
     private transient MapState<String, RuleVersion> ruleVersions;
+    private transient MapState<String, HeldRequest> held;
+    private transient MetricGroup heldGroup;
+    private transient Map<String, Counter> heldByType;
     private transient MetricGroup rejectedGroup;
     private transient Map<String, Counter> rejectedByReason;
     private transient MetricGroup acceptedGroup;
@@ -134,13 +175,19 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         this.clock = clock;
         this.maxAgeMillis = config.get(Settings.CONTROL_MAX_AGE).toMillis();
         this.maxFutureMillis = config.get(Settings.CONTROL_MAX_FUTURE).toMillis();
+        this.twoPerson = config.get(Settings.CONTROL_TWO_PERSON);
+        this.approvalWindowMillis = config.get(Settings.CONTROL_APPROVAL_WINDOW).toMillis();
+        this.approvalWindowText = TimeUtils.formatWithHighestUnit(config.get(Settings.CONTROL_APPROVAL_WINDOW));
     }
 
     @Override
     public void open(OpenContext openContext) {
         seen = getRuntimeContext().getMapState(SEEN);
         ruleVersions = getRuntimeContext().getMapState(RULE_VERSIONS);
+        held = getRuntimeContext().getMapState(HELD);
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        heldGroup = metrics.addGroup("controlHeldForApproval");
+        heldByType = new HashMap<>();
         rejectedGroup = metrics.addGroup("deadLetters");
         rejectedByReason = new HashMap<>();
         acceptedGroup = metrics.addGroup("controlAccepted");
@@ -221,26 +268,153 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             reject(raw, REPLAYED, "request_id " + request.requestId + ": already accepted", now, ctx);
             return;
         }
+        if (ControlRequest.APPROVE.equals(request.type)) {
+            approve(raw, request, now, ctx, out);
+            return;
+        }
+        RuleVersion current = null;
         RuleVersion next = null;
         if (ControlRequest.UPDATE_RULE.equals(request.type)) {
             try {
-                next = RuleCatalog.next(currentVersion(request.rule), request.params, currentConfig(),
-                        request.requestedBy, request.requestId, now);
+                current = currentVersion(request.rule);
+                next = RuleCatalog.next(current, request.params, currentConfig(), request.requestedBy,
+                        request.requestId, now);
             } catch (IllegalArgumentException e) {
                 reject(raw, INVALID_RULE_CHANGE, e.getMessage(), now, ctx);
                 return;
             }
         }
-        accept(raw, request, requestedAt, next, now, ctx, out);
+        String why = twoPerson ? whyApprovalNeeded(request, current, next) : null;
+        remember(request.requestId, ctx);
+        if (why != null) {
+            hold(raw, request, why, ctx);
+            return;
+        }
+        accept(raw, request, requestedAt, next, null, now, ctx, out);
     }
 
-    private void accept(RawRecord raw, ControlRequest request, long requestedAt, RuleVersion next, long now, Context ctx,
-                        Collector<ControlSignal> out) throws Exception {
-        // Fresh means requested_at within [now - max-age, now + max-future], both ends included, so
-        // a request first seen at t may pass the freshness check up to t + max-future + max-age.
+    /**
+     * Why {@code request} needs a second analyst, or null if it does not: a resume lifts the
+     * platform-wide suspension, and a rule change that weakens a setting makes detection miss
+     * what it caught before. Everything else only adds containment or closes the books.
+     */
+    private String whyApprovalNeeded(ControlRequest request, RuleVersion current, RuleVersion next) {
+        return switch (request.type) {
+            case ControlRequest.RESUME_WITHDRAWALS -> "resume_withdrawals lifts the platform-wide suspension";
+            case ControlRequest.UPDATE_RULE -> {
+                List<String> weakened = RuleCatalog.weakenings(current, next, config);
+                yield weakened.isEmpty() ? null : "weakens rule " + next.rule + ": " + String.join(", ", weakened);
+            }
+            default -> null;
+        };
+    }
+
+    /**
+     * Uses the request id for good: a replay is {@code replayed} whether the request took effect or
+     * is held. Fresh means requested_at within [now - max-age, now + max-future], both ends
+     * included, so a request first seen at t may pass the freshness check up to t + max-future + max-age.
+     */
+    private void remember(String requestId, Context ctx) throws Exception {
         long forgetAt = ctx.timerService().currentProcessingTime() + maxFutureMillis + maxAgeMillis + 1;
-        seen.put(request.requestId, forgetAt);
+        seen.put(requestId, forgetAt);
         ctx.timerService().registerProcessingTimeTimer(forgetAt);
+    }
+
+    private void hold(RawRecord raw, ControlRequest request, String why, Context ctx) throws Exception {
+        long t = ctx.timerService().currentProcessingTime();
+        long until = t + approvalWindowMillis;
+        // Outcome kept until an approval signed within the window can no longer be fresh.
+        HeldRequest h = new HeldRequest(raw, request.type, request.requestedBy, why, t, until,
+                until + maxFutureMillis + maxAgeMillis + 1);
+        held.put(request.requestId, h);
+        ctx.timerService().registerProcessingTimeTimer(until + 1);
+        ctx.timerService().registerProcessingTimeTimer(h.forgetAt);
+        heldByType.computeIfAbsent(request.type, k -> heldGroup.counter(k)).inc();
+        LOG.info("control request {} ({}) by {} held for a second analyst's approval until {} ({}); approve it with"
+                        + " 'tourniquet control approve --request {}'", request.requestId, request.type,
+                request.requestedBy, Times.format(until), why, request.requestId);
+    }
+
+    private void approve(RawRecord raw, ControlRequest approval, long now, Context ctx, Collector<ControlSignal> out)
+            throws Exception {
+        long t = ctx.timerService().currentProcessingTime();
+        String id = approval.approves;
+        HeldRequest h = held.get(id);
+        if (h == null) {
+            reject(raw, UNKNOWN_REQUEST, "approves " + id + ": no request by that id is held for approval"
+                    + (twoPerson ? " (none was, or it was decided long ago)" : " (control.two-person is off)"),
+                    now, ctx);
+            return;
+        }
+        // Its expiry timer may not have fired yet: the window is over all the same.
+        if (h.pending() && t > h.approvableUntil) expire(id, h, ctx);
+        if (HeldRequest.EXPIRED.equals(h.status)) {
+            reject(raw, APPROVAL_EXPIRED, "approves " + id + ", whose approval window (control.approval-window, "
+                    + approvalWindowText + ") ended at " + Times.format(h.approvableUntil)
+                    + "; it was not applied", now, ctx);
+            return;
+        }
+        if (HeldRequest.APPROVED.equals(h.status)) {
+            reject(raw, ALREADY_APPROVED, "approves " + id + ", already approved by " + h.approvedBy
+                    + " and applied once", now, ctx);
+            return;
+        }
+        if (sameAnalyst(h.requestedBy, approval.requestedBy)) {
+            reject(raw, SELF_APPROVAL, "approves " + id + ", which " + h.requestedBy + " requested: a second"
+                    + " analyst must approve it", now, ctx);
+            return;
+        }
+        ControlRequest original = Json.MAPPER.readValue(h.raw.value, ControlRequest.class); // verified when held
+        RuleVersion next = null;
+        if (ControlRequest.UPDATE_RULE.equals(original.type)) {
+            try {
+                // Against the thresholds in force now: other changes may have been made meanwhile.
+                next = RuleCatalog.next(currentVersion(original.rule), original.params, currentConfig(),
+                        original.requestedBy, original.requestId, now);
+            } catch (IllegalArgumentException e) {
+                reject(raw, INVALID_RULE_CHANGE, "approves " + id + ", which no longer applies to the thresholds"
+                        + " in force: " + e.getMessage(), now, ctx);
+                reject(h.raw, INVALID_RULE_CHANGE, "approved by " + approval.requestedBy + ", but no longer"
+                        + " applies to the thresholds in force: " + e.getMessage(), now, ctx);
+                held.remove(id);
+                return;
+            }
+        }
+        remember(approval.requestId, ctx);
+        acceptedByType.computeIfAbsent(approval.type, k -> acceptedGroup.counter(k)).inc();
+        RawRecord originalRaw = h.raw;
+        h.status = HeldRequest.APPROVED;
+        h.approvedBy = approval.requestedBy;
+        h.raw = null; // applied below: only the outcome is kept
+        held.put(id, h);
+        LOG.info("control request {} ({}) by {} approved by {} (request {}); applied", id, original.type,
+                original.requestedBy, approval.requestedBy, approval.requestId);
+        accept(originalRaw, original, ControlRequests.requestedAtMillis(original), next, approval.requestedBy, now,
+                ctx, out);
+    }
+
+    /**
+     * Two analysts are the same if their names differ only in case or surrounding blanks: with
+     * one shared key nothing stops "Alice@x" approving "alice@x"'s request otherwise.
+     */
+    private static boolean sameAnalyst(String a, String b) {
+        return a.strip().toLowerCase(Locale.ROOT).equals(b.strip().toLowerCase(Locale.ROOT));
+    }
+
+    /** The held request {@code id} got no approval in time: dead-lettered, never applied. */
+    private void expire(String id, HeldRequest h, Context ctx) throws Exception {
+        reject(h.raw, APPROVAL_EXPIRED, h.type + " request " + id + " by " + h.requestedBy + " was held for a"
+                + " second analyst's approval (" + h.why + ") and got none within control.approval-window ("
+                + approvalWindowText + "): not applied", clock.getAsLong(), ctx);
+        LOG.warn("control request {} ({}) by {}: no approval within the approval window; not applied", id, h.type,
+                h.requestedBy);
+        h.status = HeldRequest.EXPIRED;
+        h.raw = null;
+        held.put(id, h);
+    }
+
+    private void accept(RawRecord raw, ControlRequest request, long requestedAt, RuleVersion next, String approvedBy,
+                        long now, Context ctx, Collector<ControlSignal> out) throws Exception {
         if (next != null) ruleVersions.put(next.rule, next);
         acceptedByType.computeIfAbsent(request.type, t -> acceptedGroup.counter(t)).inc();
 
@@ -250,6 +424,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         signal.requestedBy = request.requestedBy;
         signal.requestedAt = requestedAt;
         signal.reason = request.reason;
+        signal.approvedBy = approvedBy;
         signal.userId = request.userId;
         signal.incidentId = request.incidentId;
         signal.ruleVersion = next;
@@ -258,15 +433,15 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
 
         switch (request.type) {
             case ControlRequest.RELEASE_ACCOUNT ->
-                    issue(RELEASE_ACCOUNT, ActionScope.user(request.userId), request, requestedAt, now, ctx);
+                    issue(RELEASE_ACCOUNT, ActionScope.user(request.userId), request, requestedAt, approvedBy, now, ctx);
             case ControlRequest.RESUME_WITHDRAWALS ->
-                    issue(RESUME_WITHDRAWALS, ActionScope.platform(), request, requestedAt, now, ctx);
+                    issue(RESUME_WITHDRAWALS, ActionScope.platform(), request, requestedAt, approvedBy, now, ctx);
             default -> { }
         }
     }
 
-    private void issue(String command, ActionScope scope, ControlRequest request, long requestedAt, long now,
-                       Context ctx) {
+    private void issue(String command, ActionScope scope, ControlRequest request, long requestedAt, String approvedBy,
+                       long now, Context ctx) {
         Action a = new Action();
         a.action = command;
         a.scope = scope;
@@ -275,6 +450,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         a.reason = ANALYST;
         a.requestedBy = request.requestedBy;
         a.requestId = request.requestId;
+        a.approvedBy = approvedBy;
         a.incidentId = request.incidentId;
         a.alertIds = new ArrayList<>();
         a.eventTime = requestedAt;
@@ -305,6 +481,15 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             if (e.getValue() <= timestamp) due.add(e.getKey());
         }
         for (String requestId : due) seen.remove(requestId);
+
+        // Copied first: expiring or forgetting changes the map being iterated.
+        List<Map.Entry<String, HeldRequest>> heldNow = new ArrayList<>();
+        for (Map.Entry<String, HeldRequest> e : held.entries()) heldNow.add(Map.entry(e.getKey(), e.getValue()));
+        for (Map.Entry<String, HeldRequest> e : heldNow) {
+            HeldRequest h = e.getValue();
+            if (h.pending() && timestamp > h.approvableUntil) expire(e.getKey(), h, ctx);
+            if (h.forgetAt <= timestamp) held.remove(e.getKey());
+        }
     }
 
     private void reject(RawRecord raw, String code, String reason, long now, Context ctx) {

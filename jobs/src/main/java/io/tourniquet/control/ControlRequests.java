@@ -20,7 +20,8 @@ public final class ControlRequests {
     private ControlRequests() {}
 
     public static final List<String> TYPES = List.of(ControlRequest.RELEASE_ACCOUNT,
-            ControlRequest.RESUME_WITHDRAWALS, ControlRequest.RESOLVE_INCIDENT, ControlRequest.UPDATE_RULE);
+            ControlRequest.RESUME_WITHDRAWALS, ControlRequest.RESOLVE_INCIDENT, ControlRequest.UPDATE_RULE,
+            ControlRequest.APPROVE);
 
     /**
      * The signer for the control key ({@code signing.control-key}), or a clear error naming the
@@ -81,6 +82,9 @@ public final class ControlRequests {
                     // A null value would unset the setting rather than change it.
                     if (p.getValue() == null) return "params." + p.getKey() + ": missing value";
                 }
+            }
+            case ControlRequest.APPROVE -> {
+                if (blank(r.approves)) return "approves: missing (approve names the request_id it approves)";
             }
             default -> { }
         }

@@ -29,6 +29,9 @@ public class Action {
     public String requestedBy;
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public String requestId;
+    /** On an analyst's command that needed a second analyst ({@code control.two-person}): who approved it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public String approvedBy;
     /** Wall-clock time (ms) after which an enforcer must not act on it (issued_at + the kind's setting). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public Long expiresAt;

@@ -14,6 +14,8 @@ public class ControlRequest {
     public static final String RESUME_WITHDRAWALS = "resume_withdrawals";
     public static final String RESOLVE_INCIDENT = "resolve_incident";
     public static final String UPDATE_RULE = "update_rule";
+    /** A second analyst's approval of a held request ({@code control.two-person}), named by {@link #approves}. */
+    public static final String APPROVE = "approve";
 
     /** Unique per request; a request id seen before is a replay. */
     public String requestId;
@@ -29,6 +31,8 @@ public class ControlRequest {
     public String rule;
     /** For {@code update_rule}: full setting key → new value. */
     public Map<String, String> params;
+    /** For {@code approve}: the {@code request_id} of the held request it approves. */
+    public String approves;
     /** Which analyst key signed it, when the job verifies each analyst's own key ({@code signing.analyst-keys-file}). */
     public String keyId;
     public String signature;

@@ -10,6 +10,8 @@ public class ControlSignal {
     /** Wall-clock time (ms) the analyst signed it. */
     public long requestedAt;
     public String reason;
+    /** The second analyst who approved it, when it needed one ({@code control.two-person}); else null. */
+    public String approvedBy;
     public String userId;
     public String incidentId;
     /** For {@code update_rule}: the new version (already validated and numbered). */

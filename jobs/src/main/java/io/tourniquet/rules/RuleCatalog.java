@@ -49,6 +49,16 @@ public final class RuleCatalog {
         // models.dir is not a rule setting: where artifacts live is deployment, not a threshold.
         SETTINGS.put(ANOMALY_SCORE, List.of(Settings.ANOMALY_MODEL_VERSION, Settings.ANOMALY_MODEL_SHA256,
                 Settings.ANOMALY_SEVERITY, Settings.ANOMALY_FREEZE));
+        // Two-person approval depends on it: a rule setting nobody decided the risky direction of
+        // would let one analyst weaken it alone.
+        for (List<Setting<?>> own : SETTINGS.values()) {
+            for (Setting<?> s : own) {
+                if (s.weakening() == null) {
+                    throw new IllegalStateException(s.key() + " is a rule setting but declares no weakening direction"
+                            + " (Settings: .weakenedBy(...))");
+                }
+            }
+        }
     }
 
     public static List<String> rules() {
@@ -101,6 +111,24 @@ public final class RuleCatalog {
         Map<String, String> effective = checked.describe();
         for (String key : own) normalized.put(key, effective.get(key));
         return new RuleVersion(current.rule, current.version + 1, normalized, changedBy, requestId, changedAt);
+    }
+
+    /**
+     * What {@code next} weakens compared with {@code current} (see {@code Weakening}), one
+     * {@code key from -> to} per setting, e.g. {@code rule.account-drain.share 0.8 -> 0.9}; empty when
+     * the change only tightens or keeps every setting.
+     *
+     * @param base the job's configuration, for a setting a version from an older savepoint lacks
+     */
+    public static List<String> weakenings(RuleVersion current, RuleVersion next, TourniquetConfig base) {
+        List<String> out = new ArrayList<>();
+        Map<String, String> configured = base.describe();
+        for (Setting<?> s : settingsOf(next.rule)) {
+            String from = current.params.getOrDefault(s.key(), configured.get(s.key()));
+            String to = next.params.get(s.key());
+            if (s.weakens(from, to)) out.add(s.key() + " " + from + " -> " + to);
+        }
+        return out;
     }
 
     /**

@@ -114,6 +114,36 @@ class ControlCommandTest {
     }
 
     @Test
+    void approveNamesTheHeldRequestAndTravelsOnItsPartition() throws Exception {
+        ControlCommand.Signed approve = prepare(CFG, "approve", "--request", "resume-7", "--by", "carol",
+                "--reason", "checked the wallet rotation with alice", "--request-id", "a-1");
+        assertThat(approve.request().type).isEqualTo(ControlRequest.APPROVE);
+        assertThat(approve.request().approves).isEqualTo("resume-7");
+        JsonNode published = Json.MAPPER.readTree(approve.json());
+        assertThat(new CommandSigner(KEY).verify(published)).isTrue();
+        assertThat(published.get("approves").asText()).isEqualTo("resume-7");
+        // Keyed like the request it approves: same partition, so never read before it.
+        assertThat(ControlCommand.recordKey(approve.request())).isEqualTo("resume-7");
+        ControlCommand.Signed resume = prepare(CFG, "resume", "--by", "alice", "--reason", "x", "--request-id", "resume-7");
+        assertThat(ControlCommand.recordKey(resume.request())).isEqualTo("resume-7");
+
+        // What the sender of a request the job will hold is told.
+        assertThat(ControlCommand.heldNote(CFG, resume.request())).contains(
+                "held by the job until a second analyst approves it",
+                "tourniquet control approve --request resume-7", "control.approval-window (15 min)");
+        assertThat(ControlCommand.heldNote(CFG, prepare(CFG, "rule", "--rule", "account_drain",
+                "--param", "rule.account-drain.share=0.9", "--by", "a", "--reason", "r").request()))
+                .startsWith("if it weakens the rule, held");
+        assertThat(ControlCommand.heldNote(CFG, prepare(CFG, "release", "--user", "u1", "--by", "a", "--reason", "r")
+                .request())).isNull();
+        assertThat(ControlCommand.heldNote(CFG.with(Map.of(Settings.CONTROL_TWO_PERSON.key(), "false")),
+                resume.request())).isNull();
+
+        assertThat(run("control", "approve", "--by", "bob", "--reason", "x", "--print")).isEqualTo(2);
+        assertThat(err.toString()).contains("--request");
+    }
+
+    @Test
     void theJobAcceptsWhatTheCommandSigns() throws Exception {
         ControlCommand.Signed s = prepare(CFG, "rule", "--rule", "account_drain",
                 "--param", "rule.account-drain.share=0.7", "--by", "bob", "--reason", "tuning", "--request-id", "r-1");

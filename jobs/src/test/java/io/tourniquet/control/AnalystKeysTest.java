@@ -37,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AnalystKeysTest {
     private static final String ALICE_KEY = "alice-own-key-0123456789-0123456789-0123";
     private static final String BOB_KEY = "bob-own-key-0123456789-0123456789-0123456";
+    /** Alice's previous key, not yet revoked (rotation): still Alice. */
+    private static final String ALICE_OLD_KEY = "alice-old-key-0123456789-0123456789-0123";
     private static final String SHARED_KEY = "shared-control-key-0123456789-0123456789";
     private static final String COMMAND_KEY = "command-key-0123456789-0123456789-0123456789";
     private static final long NOW = 1_700_000_000_000L;
@@ -52,6 +54,7 @@ class AnalystKeysTest {
     void open() throws Exception {
         Path keys = Files.writeString(dir.resolve("analyst-keys.json"), "{"
                 + "\"alice-2026\": {\"analyst\": \"alice@exchange.example\", \"key\": \"" + ALICE_KEY + "\"},"
+                + "\"alice-2025\": {\"analyst\": \"alice@exchange.example\", \"key\": \"" + ALICE_OLD_KEY + "\"},"
                 + "\"bob-2026\": {\"analyst\": \"bob@exchange.example\", \"key\": \"" + BOB_KEY + "\"}}");
         TourniquetConfig cfg = TourniquetConfig.load(Map.of(), Map.of(
                 Settings.ANALYST_KEYS_FILE.key(), keys.toString(), Settings.SIGNING_KEY.key(), COMMAND_KEY));
@@ -119,6 +122,39 @@ class AnalystKeysTest {
                 "bad_signature: signature: does not verify under analyst key alice-2026");
         assertThat(harness.extractOutputValues()).isEmpty();
         assertThat(harness.numKeyedStateEntries()).isZero();
+    }
+
+    /**
+     * Two-person approval with analysts' own keys: the approver is the owner of the approving key,
+     * so neither a second key of the requester nor the requester's key in another's name approves.
+     */
+    @Test
+    void onlyAnotherAnalystsOwnKeyApprovesAHeldResume() throws Exception {
+        ControlRequest resume = release("r-10", "alice@exchange.example", "alice-2026");
+        resume.type = ControlRequest.RESUME_WITHDRAWALS;
+        resume.userId = null;
+        send(resume, ALICE_KEY);
+        send(approval("a-1", "alice@exchange.example", "alice-2025"), ALICE_OLD_KEY);
+        send(approval("a-2", "bob@exchange.example", "alice-2026"), ALICE_KEY);
+        assertThat(rejections()).containsExactly(
+                "self_approval: approves r-10, which alice@exchange.example requested: a second analyst must approve it",
+                "not_key_owner: requested_by bob@exchange.example, but key alice-2026 is alice@exchange.example's");
+        assertThat(harness.extractOutputValues()).as("held").isEmpty();
+
+        send(approval("a-3", "bob@exchange.example", "bob-2026"), BOB_KEY);
+        assertThat(harness.extractOutputValues()).singleElement().satisfies(s -> {
+            assertThat(s.requestedBy).isEqualTo("alice@exchange.example");
+            assertThat(s.approvedBy).isEqualTo("bob@exchange.example");
+        });
+        assertThat(rejections()).hasSize(2);
+    }
+
+    private static ControlRequest approval(String id, String by, String keyId) {
+        ControlRequest r = release(id, by, keyId);
+        r.type = ControlRequest.APPROVE;
+        r.userId = null;
+        r.approves = "r-10";
+        return r;
     }
 
     @Test

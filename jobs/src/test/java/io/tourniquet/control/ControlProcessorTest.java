@@ -50,6 +50,7 @@ class ControlProcessorTest {
     private static final long MAX_AGE = 15 * MIN;
     private static final long MAX_FUTURE = MIN;
     private static final String ANALYST = "alice@exchange.example";
+    private static final String SECOND_ANALYST = "bob@exchange.example";
     private static final String TOPIC = "tourniquet.control";
 
     /** A wall clock the test moves together with the harness's processing time. */
@@ -106,6 +107,14 @@ class ControlProcessorTest {
         ControlRequest r = request(ControlRequest.UPDATE_RULE, requestId);
         r.rule = rule;
         r.params = new LinkedHashMap<>(params);
+        return r;
+    }
+
+    /** Bob's approval of the held request {@code approves} (control.two-person is on by default). */
+    private static ControlRequest approval(String requestId, String approves) {
+        ControlRequest r = request(ControlRequest.APPROVE, requestId);
+        r.requestedBy = SECOND_ANALYST;
+        r.approves = approves;
         return r;
     }
 
@@ -216,6 +225,7 @@ class ControlProcessorTest {
     @Test
     void resumeWithdrawalsIssuesAPlatformWideResume() throws Exception {
         send(request(ControlRequest.RESUME_WITHDRAWALS, "req-2"));
+        send(approval("req-2-ok", "req-2")); // a resume needs a second analyst (TwoPersonApprovalTest)
 
         assertThat(signals()).singleElement().extracting(s -> s.type).isEqualTo(ControlRequest.RESUME_WITHDRAWALS);
         assertThat(actions()).singleElement().satisfies(signed -> {
@@ -226,7 +236,10 @@ class ControlProcessorTest {
             JsonNode published = Json.MAPPER.readTree(signed.json);
             assertThat(COMMANDS.verify(published)).isTrue();
             assertThat(published.get("scope").toString()).isEqualTo("{\"platform\":true}");
+            assertThat(published.get("requested_by").asText()).isEqualTo(ANALYST);
+            assertThat(published.get("approved_by").asText()).isEqualTo(SECOND_ANALYST);
         });
+        assertThat(deadLetters()).isEmpty();
     }
 
     @Test
@@ -354,6 +367,7 @@ class ControlProcessorTest {
         Map<String, String> nullValue = new LinkedHashMap<>();
         nullValue.put(Settings.DRAIN_SHARE.key(), null);
         r = ruleChange("m13", RuleCatalog.ACCOUNT_DRAIN, nullValue); cases.put("params.rule.account-drain.share", r);
+        r = approval("m15", " "); cases.put("approves: missing", r);
         for (ControlRequest c : cases.values()) send(c);
         // Signed, but params is not an object of strings.
         ObjectNode wrongShape = (ObjectNode) Json.tree(request(ControlRequest.UPDATE_RULE, "m14"));
@@ -407,7 +421,8 @@ class ControlProcessorTest {
     @Test
     void ruleChangesMakeConsecutiveVersions() throws Exception {
         send(ruleChange("r1", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_SHARE.key(), "0.7")));
-        send(ruleChange("r2", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_FLOOR.key(), "5000")));
+        // All three tighten (a lower share and floor, fewer users): none waits for a second analyst.
+        send(ruleChange("r2", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_FLOOR.key(), "500")));
         send(ruleChange("r3", RuleCatalog.BULK_DRAIN, Map.of(Settings.BULK_MIN_USERS.key(), "3")));
 
         assertThat(deadLetters()).isEmpty();
@@ -426,7 +441,7 @@ class ControlProcessorTest {
 
         RuleVersion v3 = s.get(1).ruleVersion;
         assertThat(v3.version).isEqualTo(3);
-        assertThat(v3.get(Settings.DRAIN_FLOOR)).isEqualByComparingTo("5000");
+        assertThat(v3.get(Settings.DRAIN_FLOOR)).isEqualByComparingTo("500");
         assertThat(v3.get(Settings.DRAIN_SHARE)).as("the earlier change stays").isEqualByComparingTo("0.7");
 
         // Every rule counts its own versions.
@@ -465,6 +480,7 @@ class ControlProcessorTest {
         send(ruleChange("bad2", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_SHARE.key(), "0.6")));
         send(ruleChange("r4", RuleCatalog.UNAUTHORIZED_APPROVAL, Map.of(Settings.UA_VALIDITY.key(), "20 min",
                 Settings.UA_GRACE.key(), "11 min")));
+        send(approval("r4-ok", "r4")); // longer validity and grace weaken the rule: a second analyst approves
         assertThat(signals()).extracting(x -> x.ruleVersion.rule + " v" + x.ruleVersion.version)
                 .containsExactly("account_drain v3", "unauthorized_approval v2");
         assertThat(signals().get(0).ruleVersion.get(Settings.DRAIN_SHARE)).isEqualByComparingTo("0.6");
@@ -479,7 +495,7 @@ class ControlProcessorTest {
         ControlRequest first = release("req-1", "u1");
         first.requestedAt = Times.format(NOW + MAX_FUTURE);
         send(first);
-        send(request(ControlRequest.RESUME_WITHDRAWALS, "req-2"));
+        send(release("req-2", "u2"));
         send(ruleChange("req-3", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_SHARE.key(), "0.7")));
         assertThat(signals()).hasSize(3);
         // One platform key: the replay memory (one map) and the rule versions (one map).
@@ -506,7 +522,7 @@ class ControlProcessorTest {
         assertThat(harness.numProcessingTimeTimers()).isZero();
 
         // The rule's version survived the drain: the next change is v3.
-        ControlRequest later = ruleChange("req-4", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_FLOOR.key(), "2000"));
+        ControlRequest later = ruleChange("req-4", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_FLOOR.key(), "500"));
         later.requestedAt = Times.format(forgetAt);
         send(later);
         assertThat(signals().get(3).ruleVersion.version).isEqualTo(3);

@@ -10,6 +10,7 @@ import io.tourniquet.json.Json;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.RawRecord;
 import io.tourniquet.models.ModelArtifact;
 import io.tourniquet.models.Scorer;
 import io.tourniquet.models.WithdrawalFeatures;
@@ -48,8 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hot reload on the real path: the detect job runs unbounded on real Kafka with model A active
- * from configuration; an analyst's signed {@code update_rule} on the control topic activates
- * model B; approvals that arrive after the switch are scored by B (the job never restarts), and
+ * from configuration; an analyst's signed {@code update_rule} on the control topic, approved by a
+ * second analyst ({@code control.two-person}), activates model B; approvals that arrive after the switch are scored by B (the job never restarts), and
  * approvals scored before keep A's scores.
  *
  * <p>The control topic and the input topics are read by independent sources, so when the switch
@@ -119,9 +120,16 @@ class AnomalyHotReloadITCase {
                     ControlRequest.UPDATE_RULE, "alice@sec", System.currentTimeMillis());
             activate.rule = RuleCatalog.ANOMALY_SCORE;
             activate.params = TestModels.activation(models, MODEL_B);
+            // Replacing an active model may score lower: a second analyst approves it (control.two-person).
+            ControlRequest approve = ControlRecords.request("approve-b-" + UUID.randomUUID(), ControlRequest.APPROVE,
+                    "bob@sec", System.currentTimeMillis());
+            approve.approves = activate.requestId;
             String control = cfg.get(Settings.TOPIC_CONTROL);
-            byte[] signed = new ControlRecords(control, CONTROL_KEY).signed(activate).list().get(0).value;
-            producer.send(new ProducerRecord<>(control, null, new String(signed, StandardCharsets.UTF_8))).get();
+            for (RawRecord r : new ControlRecords(control, CONTROL_KEY).signed(activate).signed(approve).list()) {
+                // One key, one partition: the approval is read after the request it approves.
+                producer.send(new ProducerRecord<>(control, activate.requestId,
+                        new String(r.value, StandardCharsets.UTF_8))).get();
+            }
 
             // (3) Probe each phase-2 user's subtask until it scores with B: one probe per twin in
             // flight; the next one only after the previous came back still scored by A.
