@@ -116,9 +116,12 @@ public final class EsClients {
                 return "TLS handshake with " + where + " failed: " + t.getMessage() + " (check "
                         + Settings.ES_CA_FILE.key() + " or " + Settings.ES_CA_FINGERPRINT.key() + ", and that the URL is https)";
             }
-            if (t instanceof org.apache.http.ConnectionClosedException || t instanceof java.net.ConnectException) {
-                return where + " is unreachable (" + t.getMessage() + "; an http:// URL to an https port closes "
-                        + "the connection like this)";
+            if (t instanceof java.net.ConnectException) {
+                return "cannot reach " + where + ": " + t.getMessage();
+            }
+            if (t instanceof org.apache.http.ConnectionClosedException) {
+                return where + " closed the connection (" + t.getMessage() + "): an http:// URL to an https port "
+                        + "does this";
             }
         }
         return null;
