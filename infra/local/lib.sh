@@ -23,6 +23,7 @@ FLINK_TASKMANAGERS="${TOURNIQUET_FLINK_TASKMANAGERS:-2}"
 FLINK_SLOTS="${TOURNIQUET_FLINK_SLOTS:-2}"
 FLINK_JM_MEMORY="${TOURNIQUET_FLINK_JM_MEMORY:-1024m}"
 FLINK_TM_MEMORY="${TOURNIQUET_FLINK_TM_MEMORY:-1536m}"
+FLINK_PROMETHEUS_PORTS="${TOURNIQUET_FLINK_PROMETHEUS_PORTS:-9260-9269}"
 START_TIMEOUT="${TOURNIQUET_START_TIMEOUT:-180}"   # seconds, per service
 STOP_TIMEOUT="${TOURNIQUET_STOP_TIMEOUT:-60}"      # seconds, per service before SIGKILL
 ES_USER="${TOURNIQUET_ES_USER:-tourniquet}"        # only used when running as root
@@ -123,6 +124,7 @@ Environment (defaults in brackets):
   TOURNIQUET_FLINK_SLOTS            task slots per TaskManager [2]
   TOURNIQUET_FLINK_JM_MEMORY        JobManager process memory [1024m]
   TOURNIQUET_FLINK_TM_MEMORY        TaskManager process memory [1536m]
+  TOURNIQUET_FLINK_PROMETHEUS_PORTS Prometheus /metrics ports, one per process [9260-9269]
 All services bind to 127.0.0.1 only.
 EOF
 }
@@ -616,7 +618,7 @@ flink_configure() {
   render "$LOCAL_INFRA_DIR/flink/config.yaml.template" \
     "FLINK_RPC_PORT=$FLINK_RPC_PORT" "FLINK_REST_PORT=$FLINK_REST_PORT" "FLINK_SLOTS=$FLINK_SLOTS" \
     "FLINK_JM_MEMORY=$FLINK_JM_MEMORY" "FLINK_TM_MEMORY=$FLINK_TM_MEMORY" "FLINK_DIR=$FLINK_DIR" \
-    >"$FLINK_CONF_DIR/config.yaml"
+    "FLINK_PROMETHEUS_PORTS=$FLINK_PROMETHEUS_PORTS" >"$FLINK_CONF_DIR/config.yaml"
   cp -f "$LOCAL_INFRA_DIR/flink/log4j.properties" "$FLINK_CONF_DIR/log4j.properties"
 }
 

@@ -300,6 +300,11 @@ public final class Settings {
     public static final Setting<String> STATE_BACKEND = Setting.oneOf("job.state-backend", "rocksdb",
             List.of("rocksdb", "hashmap"), "Where keyed state lives: rocksdb (on local disk, bounded by disk, "
                     + "incremental checkpoints) or hashmap (on the JVM heap; small deployments and tests).");
+    public static final Setting<String> PROMETHEUS_PORTS = Setting.matching("metrics.prometheus-ports", "9249-9259",
+            "none|[0-9]{1,5}(-[0-9]{1,5})?", "'none', a port or a range such as 9249-9259",
+            "Embedded 'run' only: the port (range) where each job's Flink Prometheus reporter serves /metrics "
+                    + "(every interface: firewall it); 'none' turns it off. On a cluster, Flink's own configuration "
+                    + "decides (see infra/prometheus).");
     public static final Setting<String> REST_PORTS = Setting.matching("job.rest-ports", "8081-8180",
             "[0-9]{1,5}(-[0-9]{1,5})?", "a port or a range such as 8081-8180",
             "Embedded 'run' only: the port (range) of its Flink REST endpoint on 127.0.0.1, which 'savepoint' "
@@ -373,6 +378,7 @@ public final class Settings {
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
             CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,
+            PROMETHEUS_PORTS,
             DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,
             KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,

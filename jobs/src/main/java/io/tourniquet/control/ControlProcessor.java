@@ -147,12 +147,9 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     private transient MapState<String, Long> seen;
     private transient MapState<String, RuleVersion> ruleVersions;
     private transient MapState<String, HeldRequest> held;
-    private transient MetricGroup heldGroup;
-    private transient Map<String, Counter> heldByType;
-    private transient MetricGroup rejectedGroup;
-    private transient Map<String, Counter> rejectedByReason;
-    private transient MetricGroup acceptedGroup;
-    private transient Map<String, Counter> acceptedByType;
+    private transient io.tourniquet.util.PipelineMetrics.Labelled heldByType;
+    private transient io.tourniquet.util.PipelineMetrics.Labelled rejectedByReason;
+    private transient io.tourniquet.util.PipelineMetrics.Labelled acceptedByType;
     private transient Counter actionsIssued;
 
     /**
@@ -186,13 +183,11 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         ruleVersions = getRuntimeContext().getMapState(RULE_VERSIONS);
         held = getRuntimeContext().getMapState(HELD);
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
-        heldGroup = metrics.addGroup("controlHeldForApproval");
-        heldByType = new HashMap<>();
-        rejectedGroup = metrics.addGroup("deadLetters");
-        rejectedByReason = new HashMap<>();
-        acceptedGroup = metrics.addGroup("controlAccepted");
-        acceptedByType = new HashMap<>();
-        actionsIssued = metrics.counter("analystActionsIssued");
+        MetricGroup ours = io.tourniquet.util.PipelineMetrics.of(metrics);
+        heldByType = new io.tourniquet.util.PipelineMetrics.Labelled(ours, "kind", "control_held_for_approval");
+        rejectedByReason = new io.tourniquet.util.PipelineMetrics.Labelled(ours, "reason", "dead_letters");
+        acceptedByType = new io.tourniquet.util.PipelineMetrics.Labelled(ours, "kind", "control_accepted");
+        actionsIssued = ours.counter("analyst_commands");
     }
 
     @Override
@@ -329,7 +324,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         held.put(request.requestId, h);
         ctx.timerService().registerProcessingTimeTimer(until + 1);
         ctx.timerService().registerProcessingTimeTimer(h.forgetAt);
-        heldByType.computeIfAbsent(request.type, k -> heldGroup.counter(k)).inc();
+        heldByType.get(request.type).inc();
         LOG.info("control request {} ({}) by {} held for a second analyst's approval until {} ({}); approve it with"
                         + " 'tourniquet control approve --request {}'", request.requestId, request.type,
                 request.requestedBy, Times.format(until), why, request.requestId);
@@ -381,7 +376,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             }
         }
         remember(approval.requestId, ctx);
-        acceptedByType.computeIfAbsent(approval.type, k -> acceptedGroup.counter(k)).inc();
+        acceptedByType.get(approval.type).inc();
         RawRecord originalRaw = h.raw;
         h.status = HeldRequest.APPROVED;
         h.approvedBy = approval.requestedBy;
@@ -416,7 +411,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     private void accept(RawRecord raw, ControlRequest request, long requestedAt, RuleVersion next, String approvedBy,
                         long now, Context ctx, Collector<ControlSignal> out) throws Exception {
         if (next != null) ruleVersions.put(next.rule, next);
-        acceptedByType.computeIfAbsent(request.type, t -> acceptedGroup.counter(t)).inc();
+        acceptedByType.get(request.type).inc();
 
         ControlSignal signal = new ControlSignal();
         signal.type = request.type;
@@ -493,7 +488,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     }
 
     private void reject(RawRecord raw, String code, String reason, long now, Context ctx) {
-        rejectedByReason.computeIfAbsent(code, c -> rejectedGroup.counter(c)).inc();
+        rejectedByReason.get(code).inc();
         ctx.output(Tags.DEAD_LETTERS, DeadLetter.of(raw, code, reason, now));
     }
 }

@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
-import org.apache.flink.metrics.Counter;
+import io.tourniquet.util.PipelineMetrics;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.Collector;
 
 /**
@@ -21,7 +23,10 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
     private final CommandSigner signer;
     private final ActionExpiry expiry;
     private final SerializableClock clock;
-    private transient Counter issued;
+    private transient PipelineMetrics.Labelled2 alerts;
+    private transient PipelineMetrics.Labelled commands;
+    private transient Histogram decisionLatency;
+    private transient Histogram freezeLatency;
 
     public ActionPlanner(CommandSigner signer, ActionExpiry expiry, SerializableClock clock) {
         this.signer = signer;
@@ -31,11 +36,21 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
 
     @Override
     public void open(OpenContext openContext) {
-        issued = getRuntimeContext().getMetricGroup().counter("actionsIssued");
+        MetricGroup ours = PipelineMetrics.of(getRuntimeContext().getMetricGroup());
+        alerts = new PipelineMetrics.Labelled2(ours, "rule", "severity", "alerts");
+        commands = new PipelineMetrics.Labelled(ours, "action", "commands");
+        decisionLatency = PipelineMetrics.histogram(ours, "decision_latency_ms");
+        freezeLatency = PipelineMetrics.histogram(ours, "freeze_latency_ms");
     }
 
     @Override
     public void flatMap(Alert alert, Collector<SignedAction> out) {
+        // Every alert passes here exactly once (the alert sink reads the same stream), so this is
+        // where alerts are counted and their latency measured.
+        long now = clock.getAsLong();
+        alerts.get(alert.rule, alert.severity).inc();
+        decisionLatency.update(Math.max(0L, now - alert.eventTime));
+        boolean frozen = false;
         for (Playbook.Step step : Playbook.stepsFor(alert.rule)) {
             if (!step.when().test(alert)) continue;
             Action a = new Action();
@@ -51,8 +66,12 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
             a.issuedAt = clock.getAsLong();
             a.expiresAt = expiry.of(a.action, a.issuedAt);
             byte[] json = signer.sign(a);
-            issued.inc();
+            commands.get(a.action).inc();
             out.collect(new SignedAction(a, json));
+            if ("freeze_account".equals(a.action) && alert.triggerAppendedAt > 0 && !frozen) {
+                frozen = true;
+                freezeLatency.update(Math.max(0L, a.issuedAt - alert.triggerAppendedAt));
+            }
         }
     }
 }

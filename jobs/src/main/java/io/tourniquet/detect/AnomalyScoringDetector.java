@@ -129,6 +129,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     private transient Counter anomalyAlerts;
     private transient Counter modelsLoaded;
     private transient Counter modelLoadFailures;
+    private transient org.apache.flink.metrics.Histogram scoringMicros;
 
     /**
      * @param maxWaitMillis wall-clock bound on waiting for event time when it stalls (the
@@ -169,6 +170,8 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         anomalyAlerts = metrics.counter("anomalyAlerts");
         modelsLoaded = metrics.counter("anomalyModelsLoaded");
         modelLoadFailures = metrics.counter("anomalyModelLoadFailures");
+        scoringMicros = io.tourniquet.util.PipelineMetrics.histogram(io.tourniquet.util.PipelineMetrics.of(metrics),
+                "anomaly_scoring_us");
     }
 
     @Override
@@ -330,7 +333,9 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
 
         Scorer scorer = scorer(settings.modelVersion(), settings.modelSha256());
         if (scorer == null) return;
+        long scoringStart = System.nanoTime();
         double score = scorer.score(x);
+        scoringMicros.update((System.nanoTime() - scoringStart) / 1_000L);
         an.modelVersion = scorer.modelVersion();
         an.score = score;
         an.threshold = scorer.threshold();
@@ -451,6 +456,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
 
     static Alert alertFor(Event a, Anomaly an, AnomalySettings s, long now) {
         Alert alert = new Alert();
+        alert.triggerAppendedAt = a.sourceTimestamp;
         alert.alertId = Ids.of("alert", RULE, a.eventId);
         alert.rule = RULE;
         alert.severity = s.severity();

@@ -3,10 +3,8 @@ package io.tourniquet.detect;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.RawRecord;
-import java.util.HashMap;
-import java.util.Map;
+import io.tourniquet.util.PipelineMetrics;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -20,9 +18,8 @@ public final class ParseFunction extends ProcessFunction<RawRecord, Event> {
 
     private final EventParser parser;
     private final SerializableClock clock;
-    private transient Counter valid;
-    private transient Map<String, Counter> rejectedByReason;
-    private transient MetricGroup rejectedGroup;
+    private transient PipelineMetrics.Labelled eventsIn;
+    private transient PipelineMetrics.Labelled deadLetters;
 
     public ParseFunction(EventParser parser, SerializableClock clock) {
         this.parser = parser;
@@ -31,9 +28,9 @@ public final class ParseFunction extends ProcessFunction<RawRecord, Event> {
 
     @Override
     public void open(OpenContext openContext) {
-        valid = getRuntimeContext().getMetricGroup().counter("eventsValid");
-        rejectedGroup = getRuntimeContext().getMetricGroup().addGroup("deadLetters");
-        rejectedByReason = new HashMap<>();
+        MetricGroup ours = PipelineMetrics.of(getRuntimeContext().getMetricGroup());
+        eventsIn = new PipelineMetrics.Labelled(ours, "topic", "events_in");
+        deadLetters = new PipelineMetrics.Labelled(ours, "reason", "dead_letters");
     }
 
     @Override
@@ -41,10 +38,10 @@ public final class ParseFunction extends ProcessFunction<RawRecord, Event> {
         try {
             Event ev = parser.parse(raw.topic, raw.partition, raw.offset, raw.value);
             ev.sourceTimestamp = Math.max(0L, raw.timestamp);
-            valid.inc();
+            eventsIn.get(raw.topic).inc();
             out.collect(ev);
         } catch (InvalidEventException e) {
-            rejectedByReason.computeIfAbsent(e.code(), code -> rejectedGroup.counter(code)).inc();
+            deadLetters.get(e.code()).inc();
             ctx.output(Tags.DEAD_LETTERS, DeadLetter.of(raw, e.code(), e.getMessage(), clock.getAsLong()));
         }
     }

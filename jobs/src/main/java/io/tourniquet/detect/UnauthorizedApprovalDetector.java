@@ -88,10 +88,21 @@ public final class UnauthorizedApprovalDetector
         approvalsUnauthorized = metrics.counter("approvalsUnauthorized");
         challengesEvicted = metrics.counter("challengesEvicted");
         decidedByWallClock = metrics.counter("decidedByWallClock");
+        lastWatermark = Long.MIN_VALUE;
+        // How far event time trails the wall clock, as of the last approval or 2FA event seen: a
+        // stalled or lagging watermark delays every decision that waits for event time.
+        io.tourniquet.util.PipelineMetrics.of(metrics).gauge("watermark_lag_ms", (org.apache.flink.metrics.Gauge<Long>) () -> {
+            long wm = lastWatermark;
+            return wm == Long.MIN_VALUE ? 0L : Math.max(0L, clock.getAsLong() - wm);
+        });
     }
+
+    /** The watermark as of the last element, for the lag gauge (read by the metric reporter's thread). */
+    private transient volatile long lastWatermark;
 
     @Override
     public void processElement(EnrichedEvent in, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        lastWatermark = ctx.timerService().currentWatermark();
         useRule(ctx);
         inputArrived(ctx);
         Event ev = in.event;
@@ -303,6 +314,7 @@ public final class UnauthorizedApprovalDetector
 
     static Alert alertFor(Event a, Verdict v, long now) {
         Alert alert = new Alert();
+        alert.triggerAppendedAt = a.sourceTimestamp;
         alert.alertId = Ids.of("alert", RULE, a.eventId);
         alert.rule = RULE;
         alert.severity = SEVERITY;

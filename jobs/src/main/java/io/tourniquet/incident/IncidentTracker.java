@@ -62,6 +62,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     private final SerializableClock clock;
 
     private transient MapState<String, IncidentState> incidents;
+    /** Incidents open now, for the gauge (written by the task thread, read by the metric reporter). */
+    private transient volatile int openIncidents;
     private transient ValueState<RuleVersion> gapRule;
     private transient Counter opened;
     private transient Counter suspensions;
@@ -86,6 +88,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         suspensions = metrics.counter("suspensionsIssued");
         suspensionsSuppressed = metrics.counter("suspensionsAlreadyInForce");
         rejectedRequests = metrics.counter("controlRequestsRejected");
+        io.tourniquet.util.PipelineMetrics.of(metrics).gauge("open_incidents",
+                (org.apache.flink.metrics.Gauge<Integer>) () -> openIncidents);
     }
 
     private RuleVersion rule() throws Exception {
@@ -175,6 +179,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                     if (!e.getValue().suspensionActive) continue;
                     e.getValue().suspensionActive = false;
                     incidents.put(e.getKey(), e.getValue());
+                    countOpen();
                 }
             }
             case ControlRequest.UPDATE_RULE -> {
@@ -203,6 +208,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         publish(st, ctx);
         // Resolved: later alerts open a new incident, so nothing more is needed from it.
         incidents.remove(signal.incidentId);
+        countOpen();
     }
 
     /** The open incident whose alerts are less than the gap away, else a new one. */
@@ -263,6 +269,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         inc.version++;
         inc.updatedAt = clock.getAsLong();
         if (!Incident.RESOLVED.equals(inc.status)) incidents.put(inc.incidentId, st);
+        countOpen();
         ctx.output(Tags.INCIDENTS, publishable(inc));
     }
 
@@ -315,6 +322,16 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
             ctx.output(Tags.INCIDENT_EVENTS, alert.trigger);
             alert.trigger = null;
         }
+    }
+
+    /**
+     * Refreshes the open-incidents gauge. Called where incidents change, with the (single,
+     * platform) key set: the metric thread must never read keyed state itself.
+     */
+    private void countOpen() throws Exception {
+        int n = 0;
+        for (String ignored : incidents.keys()) n++;
+        openIncidents = n;
     }
 
     private static Alert copyWithoutTrigger(Alert a) {

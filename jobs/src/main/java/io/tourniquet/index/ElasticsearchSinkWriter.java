@@ -120,13 +120,14 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
                 .maxConcurrentRequests(settings.maxConcurrentRequests())
                 .flushInterval(settings.flushInterval().toMillis(), TimeUnit.MILLISECONDS)
                 .listener(new Listener()));
-        metrics.counter("esDocsIndexed", docsIndexed);
-        metrics.counter("esRetries", retries);
-        metrics.counter("esPermanentFailures", permanentFailures);
-        metrics.counter("esSuperseded", superseded);
-        metrics.counter("esDeadLettered", deadLettered);
-        metrics.counter("esDeadLetterFailures", deadLetterFailures);
-        metrics.gauge("esPendingDocs", (Gauge<Long>) this::pendingDocuments);
+        MetricGroup ours = io.tourniquet.util.PipelineMetrics.of(metrics);
+        ours.counter("es_docs_indexed", docsIndexed);
+        ours.counter("es_retries", retries);
+        ours.counter("es_permanent_failures", permanentFailures);
+        ours.counter("es_superseded", superseded);
+        ours.counter("es_dead_lettered", deadLettered);
+        ours.counter("es_dead_letter_failures", deadLetterFailures);
+        ours.gauge("es_pending_docs", (Gauge<Long>) this::pendingDocuments);
     }
 
     @Override

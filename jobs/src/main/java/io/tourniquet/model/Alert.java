@@ -26,6 +26,13 @@ public class Alert {
      */
     @JsonIgnore
     public EnrichedEvent trigger;
+    /**
+     * Inside the job only: when the triggering input record was appended to Kafka (its record
+     * timestamp, ms; 0 when unknown or when no single record triggered the alert). The start of
+     * the freeze latency metric. Never published.
+     */
+    @JsonIgnore
+    public long triggerAppendedAt;
 
     public Alert() {}
 

@@ -4,6 +4,7 @@ import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import java.util.Optional;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
@@ -66,6 +67,14 @@ public final class JobEnvironments {
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");
         conf.set(RestOptions.BIND_PORT, cfg.get(Settings.REST_PORTS));
+        // Flink's own Prometheus reporter: Flink's metrics and ours (names in PipelineMetrics), on the
+        // first free port of the range (detect and index each run their own embedded cluster).
+        String prometheus = cfg.get(Settings.PROMETHEUS_PORTS);
+        if (!prometheus.equals("none")) {
+            conf.set(ConfigOptions.key("metrics.reporter.prom.factory.class").stringType().noDefaultValue(),
+                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            conf.set(ConfigOptions.key("metrics.reporter.prom.port").stringType().noDefaultValue(), prometheus);
+        }
         return conf;
     }
 
