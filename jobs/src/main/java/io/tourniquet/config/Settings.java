@@ -305,6 +305,13 @@ public final class Settings {
             "Embedded 'run' only: the port (range) where each job's Flink Prometheus reporter serves /metrics "
                     + "(every interface: firewall it); 'none' turns it off. On a cluster, Flink's own configuration "
                     + "decides (see infra/prometheus).");
+    public static final Setting<String> OTLP_ENDPOINT = Setting.optionalString("metrics.otlp-endpoint",
+            "Embedded 'run' only: an OTLP/HTTP metrics endpoint (e.g. http://collector:4318/v1/metrics) the jobs "
+                    + "export Flink's metrics and Tourniquet's to (runtime/OtlpMetricReporter); unset, no OTLP export.");
+    public static final Setting<Duration> OTLP_INTERVAL = Setting.duration("metrics.otlp-interval", "10 s",
+            Duration.ofSeconds(1), "How often the OTLP export sends.");
+    public static final Setting<String> DEPLOYMENT_ENVIRONMENT = Setting.string("metrics.environment", "local",
+            "The deployment.environment resource attribute of exported metrics (e.g. staging, production).");
     public static final Setting<String> REST_PORTS = Setting.matching("job.rest-ports", "8081-8180",
             "[0-9]{1,5}(-[0-9]{1,5})?", "a port or a range such as 8081-8180",
             "Embedded 'run' only: the port (range) of its Flink REST endpoint on 127.0.0.1, which 'savepoint' "
@@ -378,7 +385,7 @@ public final class Settings {
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
             CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,
-            PROMETHEUS_PORTS,
+            PROMETHEUS_PORTS, OTLP_ENDPOINT, OTLP_INTERVAL, DEPLOYMENT_ENVIRONMENT,
             DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,
             KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,

@@ -75,7 +75,19 @@ public final class JobEnvironments {
                     "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
             conf.set(ConfigOptions.key("metrics.reporter.prom.port").stringType().noDefaultValue(), prometheus);
         }
+        cfg.find(Settings.OTLP_ENDPOINT).ifPresent(endpoint -> {
+            otlp(conf, "factory.class", OtlpMetricReporterFactory.class.getName());
+            otlp(conf, "endpoint", endpoint);
+            otlp(conf, "interval", cfg.get(Settings.OTLP_INTERVAL).toMillis() + " ms");
+            // detect-replay and detect are the same service; the job name says which run it was.
+            otlp(conf, "service.name", "tourniquet-" + jobName.replace("-replay", ""));
+            otlp(conf, "deployment.environment", cfg.get(Settings.DEPLOYMENT_ENVIRONMENT));
+        });
         return conf;
+    }
+
+    private static void otlp(Configuration conf, String key, String value) {
+        conf.set(ConfigOptions.key("metrics.reporter.otlp." + key).stringType().noDefaultValue(), value);
     }
 
     /** {@code <job.checkpoint-dir>/<job>}, when a directory is configured. */
