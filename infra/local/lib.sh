@@ -72,6 +72,11 @@ FLINK_JM_LOG="$FLINK_LOGS_DIR/jobmanager.log"
 FLINK_JM_STDOUT_LOG="$FLINK_LOGS_DIR/jobmanager.out"
 FLINK_URL="http://$HOST:$FLINK_REST_PORT"
 
+# Prometheus and promtool from Debian's 'prometheus' package, unpacked, never installed (no
+# service, no system user): <state>/prometheus/usr/bin/{prometheus,promtool}. See prometheus_fetch.
+PROMETHEUS_DIR="$STATE_DIR/prometheus"
+PROMETHEUS_BIN="$PROMETHEUS_DIR/usr/bin"
+
 SERVICES_ENV="$STATE_DIR/services.env"
 
 # ---------------------------------------------------------------- output helpers
@@ -794,4 +799,63 @@ flink_down() {
     info "flink: JobManager not running"
   fi
   rm -f "$FLINK_JM_PID_FILE"
+}
+
+# ---------------------------------------------------------------- prometheus
+# Unpacks Debian's 'prometheus' package (Prometheus and promtool; one static binary each, needing
+# only libc) into PROMETHEUS_DIR with dpkg-deb -x, instead of installing it: an installed package
+# starts a system-wide service on :9090, which tests and a developer's machine must not get. The
+# .deb stays in PROMETHEUS_DIR/deb, so a later run needs no network; a .deb put there by hand is
+# used as it is (a machine without apt access). Idempotent: once unpacked, nothing is done.
+prometheus_fetch() {
+  if [[ -f "$PROMETHEUS_DIR/.complete" && -x "$PROMETHEUS_BIN/promtool" && -x "$PROMETHEUS_BIN/prometheus" ]]; then
+    return 0
+  fi
+  command -v dpkg-deb >/dev/null 2>&1 || die "prometheus: 'dpkg-deb' is required (a Debian or Ubuntu machine)"
+  mkdir -p "$PROMETHEUS_DIR/deb"
+  # One fetch at a time: a test and a developer's shell may both ask on a clean state dir.
+  exec {lock}>"$PROMETHEUS_DIR/.lock"
+  flock "$lock"
+  if [[ ! -f "$PROMETHEUS_DIR/.complete" ]]; then prometheus_unpack; fi
+  exec {lock}>&-
+}
+
+# Downloads the package unless a .deb is already in the cache, and unpacks it. Called under the lock.
+prometheus_unpack() {
+  local cache="$PROMETHEUS_DIR/deb" log="$PROMETHEUS_DIR/apt.log" debs tmp
+  debs=("$cache"/prometheus_*.deb)
+  if [[ ! -f "${debs[0]}" ]]; then
+    command -v apt-get >/dev/null 2>&1 || die "prometheus: 'apt-get' is required to download Debian's prometheus package (or put prometheus_*.deb into $cache)"
+    info "prometheus: downloading Debian's prometheus package into $cache"
+    # A missing or stale package list (a fresh machine; a point release since the last update)
+    # fails the download: update the lists once and try again, as the CI machine needs.
+    if ! prometheus_apt_download "$cache" >"$log" 2>&1; then
+      info "prometheus: 'apt-get download prometheus' failed; running 'apt-get update' once"
+      if ! { apt-get update && prometheus_apt_download "$cache"; } >>"$log" 2>&1; then
+        show_log_tail "$log" 20
+        die "prometheus: apt-get cannot download the 'prometheus' package (log: $log). It needs Debian's package registry and, for 'apt-get update', root; or put prometheus_*.deb into $cache"
+      fi
+    fi
+    debs=("$cache"/prometheus_*.deb)
+    [[ -f "${debs[0]}" ]] || die "prometheus: apt-get reported success but left no prometheus_*.deb in $cache (log: $log)"
+  fi
+  tmp="$(mktemp -d "$PROMETHEUS_DIR/unpack.XXXXXX")"
+  # A .deb that does not unpack (an interrupted download) would fail every later run: drop it.
+  dpkg-deb -x "${debs[-1]}" "$tmp" || { rm -rf "$tmp" "${debs[-1]}";
+    die "prometheus: 'dpkg-deb -x ${debs[-1]}' failed; the file is removed, run again to download it anew"; }
+  [[ -x "$tmp/usr/bin/promtool" && -x "$tmp/usr/bin/prometheus" ]] \
+    || { rm -rf "$tmp"; die "prometheus: ${debs[-1]} has no usr/bin/promtool and usr/bin/prometheus"; }
+  rm -rf "$PROMETHEUS_DIR/usr" "$PROMETHEUS_DIR/etc"
+  mv "$tmp/usr" "$tmp/etc" "$PROMETHEUS_DIR/"
+  rm -rf "$tmp"
+  "$PROMETHEUS_BIN/promtool" --version 2>&1 | head -1 >"$PROMETHEUS_DIR/.complete"
+  info "prometheus: $(cat "$PROMETHEUS_DIR/.complete") in $PROMETHEUS_BIN"
+}
+
+# apt-get download writes into the current directory. As root, apt would download as its '_apt'
+# user, who cannot write into a root-owned cache (apt then falls back, with a warning): download as root.
+prometheus_apt_download() {
+  local -a opts=()
+  if (( $(id -u) == 0 )); then opts=(-o APT::Sandbox::User=root); fi
+  (cd "$1" && apt-get "${opts[@]}" download prometheus)
 }
