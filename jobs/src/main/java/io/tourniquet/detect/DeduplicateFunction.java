@@ -41,7 +41,7 @@ public final class DeduplicateFunction extends KeyedProcessFunction<String, Even
     public void open(OpenContext openContext) {
         seen = getRuntimeContext().getMapState(SEEN);
         duplicates = getRuntimeContext().getMetricGroup().counter("duplicatesDropped");
-        late = getRuntimeContext().getMetricGroup().counter("lateEvents");
+        late = io.tourniquet.util.PipelineMetrics.of(getRuntimeContext().getMetricGroup()).counter("late_events");
     }
 
     @Override

@@ -9,10 +9,12 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
  * Where Tourniquet's own metrics live and how they are named: under one user group
- * {@code tourniquet}, snake_case names, and labels as Flink key-value groups, so that Flink's
- * Prometheus reporter exports e.g. {@code flink_taskmanager_job_task_operator_tourniquet_alerts}
- * with labels {@code rule} and {@code severity}. The names are a contract with the alert rules in
- * {@code infra/prometheus/} (listed in {@code infra/prometheus/metrics.txt}).
+ * {@code tourniquet}, snake_case names, and labels as Flink key-value groups. Flink's Prometheus
+ * reporter puts a label's key into the name and its value into the label (with '.', '-' and the
+ * like turned into '_'): {@code alerts} labelled by rule and severity is exported as
+ * {@code flink_taskmanager_job_task_operator_tourniquet_rule_severity_alerts{rule="...",severity="..."}}.
+ * The names are a contract with the alert rules in {@code infra/prometheus/} (listed in
+ * {@code infra/prometheus/metrics.txt}, checked by {@code PrometheusMetricsITCase}).
  */
 public final class PipelineMetrics {
     public static final String GROUP = "tourniquet";

@@ -57,29 +57,8 @@ class PrometheusRulesTest {
 
     @BeforeAll
     static void fetchPromtool() throws Exception {
-        Path out = Files.createTempFile("prometheus-fetch", ".out");
-        Path err = Files.createTempFile("prometheus-fetch", ".err");
-        try {
-            Process p = new ProcessBuilder("bash", DIR.resolve("fetch").toString())
-                    .redirectOutput(out.toFile()).redirectError(err.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            // A download of ~20 MB, and perhaps an 'apt-get update' first.
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                fail("infra/prometheus/fetch did not finish in 10 minutes:\n" + Files.readString(err));
-            }
-            String stdout = Files.readString(out).strip();
-            if (p.exitValue() != 0 || stdout.isEmpty()) {
-                fail("infra/prometheus/fetch could not provide promtool (exit " + p.exitValue() + "); this test "
-                        + "needs Debian's 'prometheus' package through apt-get (see infra/prometheus/README.md):\n"
-                        + Files.readString(err));
-            }
-            promtool = Path.of(stdout.lines().reduce((a, b) -> b).orElseThrow()).resolve("promtool");
-            assertThat(promtool).as("promtool from infra/prometheus/fetch").isExecutable();
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
+        promtool = io.tourniquet.testing.PrometheusDistribution.bin().resolve("promtool");
+        assertThat(promtool).as("promtool from infra/prometheus/fetch").isExecutable();
     }
 
     record Run(int exit, String output) {

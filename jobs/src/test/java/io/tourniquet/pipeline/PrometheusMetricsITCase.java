@@ -214,6 +214,64 @@ class PrometheusMetricsITCase {
                 .isBetween(0.0, (double) DEADLINE.toMillis()));
     }
 
+    /**
+     * A real Prometheus (Debian's, from infra/prometheus/fetch) scrapes the running job with the
+     * project's alert rules loaded: the alert counters are queryable over its HTTP API, and every
+     * rule evaluates without error against the job's real series.
+     */
+    @Test
+    void aRealPrometheusScrapesTheJobAndEvaluatesTheAlertRules() throws Exception {
+        Path bin = io.tourniquet.testing.PrometheusDistribution.bin();
+        Path config = dir.resolve("prometheus.yml");
+        String target = URI.create(endpoint).getAuthority();
+        Files.writeString(config, String.join("\n",
+                "global:", "  scrape_interval: 1s", "  evaluation_interval: 1s",
+                "rule_files:", "  - " + io.tourniquet.testing.PrometheusDistribution.infraDir().resolve("alerts.yml"),
+                "scrape_configs:", "  - job_name: tourniquet", "    static_configs:", "      - targets: ['" + target + "']",
+                ""));
+        String listen = "127.0.0.1:" + Integer.getInteger("tourniquet.test.prometheus.server.port", 19090);
+        Process prometheus = new ProcessBuilder(bin.resolve("prometheus").toString(), "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=" + listen)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        try {
+            String api = "http://" + listen + "/api/v1/";
+            String query = java.net.URLEncoder.encode("sum(" + OURS + "rule_severity_alerts{rule=\"unauthorized_approval\"})",
+                    java.nio.charset.StandardCharsets.UTF_8);
+            double expected = truth.unauthorizedApprovals().size();
+            long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            double seen = Double.NaN;
+            while (System.nanoTime() < end && seen != expected) {
+                assertThat(prometheus.isAlive()).as(Files.readString(dir.resolve("prometheus.log"))).isTrue();
+                String body = get(api + "query?query=" + query);
+                if (body != null) {
+                    var result = io.tourniquet.json.Json.MAPPER.readTree(body).path("data").path("result");
+                    if (result.size() == 1) seen = Double.parseDouble(result.get(0).path("value").get(1).asText());
+                }
+                if (seen != expected) Thread.sleep(250); // polling interval inside the deadline
+            }
+            assertThat(seen).as("unauthorized-approval alerts as Prometheus has them").isEqualTo(expected);
+
+            // Every rule group loaded and evaluated on the job's series without an error.
+            var groups = io.tourniquet.json.Json.MAPPER.readTree(get(api + "rules")).path("data").path("groups");
+            assertThat(groups.size()).isPositive();
+            List<String> broken = new ArrayList<>();
+            int rules = 0;
+            for (var g : groups) {
+                for (var r : g.path("rules")) {
+                    rules++;
+                    if (!"ok".equals(r.path("health").asText()) && !"unknown".equals(r.path("health").asText())) {
+                        broken.add(r.path("name").asText() + ": " + r.path("lastError").asText());
+                    }
+                }
+            }
+            assertThat(rules).isGreaterThanOrEqualTo(10);
+            assertThat(broken).isEmpty();
+        } finally {
+            prometheus.destroy();
+            if (!prometheus.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) prometheus.destroyForcibly();
+        }
+    }
+
     @Test
     void theWatermarkLagAndOpenIncidentsAreExported() {
         assertThat(samples.stream().map(Sample::name)).contains(OURS + "watermark_lag_ms", OURS + "open_incidents");
