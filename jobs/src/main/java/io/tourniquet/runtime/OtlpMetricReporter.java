@@ -57,8 +57,11 @@ public final class OtlpMetricReporter implements MetricReporter {
     private SdkMeterProvider provider;
     private io.opentelemetry.api.metrics.Meter meter;
 
-    /** One Flink metric as one series of an instrument. */
-    record Series(Metric metric, Attributes attributes) {}
+    /**
+     * One Flink metric as one series of an instrument; {@code last}: the metric is gone (its task
+     * ended), this is its final value, reported once more and then dropped.
+     */
+    record Series(Metric metric, Attributes attributes, boolean last) {}
 
     /** An SDK instrument and the Flink metrics it reports. */
     static final class Instrument {
@@ -113,13 +116,44 @@ public final class OtlpMetricReporter implements MetricReporter {
                     instrument.kind.getSimpleName());
             return;
         }
-        instrument.series.add(new Series(metric, attributes(group)));
+        instrument.series.add(new Series(metric, attributes(group), false));
     }
 
+    /**
+     * A metric goes when its task ends, before the SDK's next collection: its final value is kept
+     * for exactly one more export, so a job that finishes (a replay) still reports its totals.
+     */
     @Override
     public void notifyOfRemovedMetric(Metric metric, String metricName, MetricGroup group) {
         Instrument instrument = instruments.get(instrumentName(metricName, group));
-        if (instrument != null) instrument.series.removeIf(s -> s.metric() == metric);
+        if (instrument == null) return;
+        for (Series s : instrument.series) {
+            if (s.metric() != metric) continue;
+            instrument.series.remove(s);
+            if (metric instanceof Counter c) {
+                long last = c.getCount();
+                instrument.series.add(new Series(new FinalCounter(last), s.attributes(), true));
+            } else if (metric instanceof Gauge<?> g && g.getValue() instanceof Number n) {
+                double last = n.doubleValue();
+                instrument.series.add(new Series((Gauge<Double>) () -> last, s.attributes(), true));
+            }
+        }
+    }
+
+    /** A counter's value when its task ended. */
+    private record FinalCounter(long count) implements Counter {
+        @Override public void inc() {}
+        @Override public void inc(long n) {}
+        @Override public void dec() {}
+        @Override public void dec(long n) {}
+        @Override public long getCount() {
+            return count;
+        }
+    }
+
+    /** Drops the final values that have now been reported once. */
+    private static void forgetReported(List<Series> series) {
+        series.removeIf(Series::last);
     }
 
     private static Class<?> kindOf(Metric metric) {
@@ -136,6 +170,7 @@ public final class OtlpMetricReporter implements MetricReporter {
         if (kind == Counter.class) {
             meter.counterBuilder(name).buildWithCallback(m -> {
                 for (Series s : series) m.record(((Counter) s.metric()).getCount(), s.attributes());
+                forgetReported(series);
             });
         } else if (kind == Gauge.class) {
             meter.gaugeBuilder(name).buildWithCallback(m -> {
@@ -143,6 +178,7 @@ public final class OtlpMetricReporter implements MetricReporter {
                     Object v = ((Gauge<?>) s.metric()).getValue();
                     if (v instanceof Number n) m.record(n.doubleValue(), s.attributes());
                 }
+                forgetReported(series);
             });
         } else if (kind == Meter.class) {
             meter.gaugeBuilder(name + ".rate").buildWithCallback(m -> {
