@@ -113,7 +113,8 @@ public final class ForensicsCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             TourniquetConfig cfg = options.resolve();
-            try (Forensics forensics = Forensics.connect(cfg)) {
+            try (CliTracing tracing = CliTracing.start(cfg, "forensics " + spec.name());
+                 Forensics forensics = Forensics.connect(cfg).traced(tracing.openTelemetry())) {
                 ask(forensics, out);
                 out.flush();
                 return 0;

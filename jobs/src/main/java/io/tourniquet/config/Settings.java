@@ -312,6 +312,9 @@ public final class Settings {
             Duration.ofSeconds(1), "How often the OTLP export sends.");
     public static final Setting<String> DEPLOYMENT_ENVIRONMENT = Setting.string("metrics.environment", "local",
             "The deployment.environment resource attribute of exported metrics (e.g. staging, production).");
+    public static final Setting<String> FORENSICS_TRACES_ENDPOINT = Setting.optionalString(
+            "forensics.otlp-traces-endpoint", "An OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces): "
+                    + "each forensics command is then a trace whose Elasticsearch requests are client spans.");
     public static final Setting<String> REST_PORTS = Setting.matching("job.rest-ports", "8081-8180",
             "[0-9]{1,5}(-[0-9]{1,5})?", "a port or a range such as 8081-8180",
             "Embedded 'run' only: the port (range) of its Flink REST endpoint on 127.0.0.1, which 'savepoint' "
@@ -385,7 +388,7 @@ public final class Settings {
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
             CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,
-            PROMETHEUS_PORTS, OTLP_ENDPOINT, OTLP_INTERVAL, DEPLOYMENT_ENVIRONMENT,
+            PROMETHEUS_PORTS, OTLP_ENDPOINT, OTLP_INTERVAL, DEPLOYMENT_ENVIRONMENT, FORENSICS_TRACES_ENDPOINT,
             DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,
             KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,

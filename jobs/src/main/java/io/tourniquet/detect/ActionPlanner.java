@@ -8,6 +8,7 @@ import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import io.tourniquet.util.PipelineMetrics;
+import io.tourniquet.util.TraceParents;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.Collector;
@@ -65,6 +66,7 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
             a.eventTime = alert.eventTime;
             a.issuedAt = clock.getAsLong();
             a.expiresAt = expiry.of(a.action, a.issuedAt);
+            if (alert.traceparent != null) a.traceparent = TraceParents.child(alert.traceparent, "action", a.actionId);
             byte[] json = signer.sign(a);
             commands.get(a.action).inc();
             out.collect(new SignedAction(a, json));

@@ -72,6 +72,8 @@ public final class Forensics implements AutoCloseable {
     private final boolean ownsClient;
     private final String url;
     private final io.tourniquet.index.EsSecurity security;
+    private io.opentelemetry.api.trace.Tracer tracer =
+            io.opentelemetry.api.OpenTelemetry.noop().getTracer("io.tourniquet.forensics");
     private final String events;
     private final String alerts;
     private final String actions;
@@ -99,6 +101,12 @@ public final class Forensics implements AutoCloseable {
         this.lookback = cfg.get(Settings.FORENSICS_LOOKBACK);
         this.codeMinAge = cfg.get(Settings.APP_CODE_MIN_AGE);
         this.mfaTypes = mfaTypes(cfg.get(Settings.APP_MFA_TYPES));
+    }
+
+    /** Traces every Elasticsearch request as a client span of whatever span is current. */
+    public Forensics traced(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+        this.tracer = openTelemetry.getTracer("io.tourniquet.forensics");
+        return this;
     }
 
     /** A service with its own client for {@code elasticsearch.url}; closing it closes the client. */
@@ -638,7 +646,7 @@ public final class Forensics implements AutoCloseable {
             q = and(terms("user.id", inc.userIds()), window(inc).intersect(range).query("@timestamp"));
         } else {
             q = and(term("user.id", userId), range.query("@timestamp"));
-            long n = call(() -> es.count(c -> c.index(events).ignoreUnavailable(true).allowNoIndices(true).query(q)))
+            long n = call("count", () -> es.count(c -> c.index(events).ignoreUnavailable(true).allowNoIndices(true).query(q)))
                     .count();
             if (n == 0) {
                 throw new UnknownIdException("unknown user '" + userId + "': no events"
@@ -647,7 +655,7 @@ public final class Forensics implements AutoCloseable {
         }
         String pit;
         try {
-            pit = call(() -> es.openPointInTime(p -> p.index(events).ignoreUnavailable(true)
+            pit = call("open_point_in_time", () -> es.openPointInTime(p -> p.index(events).ignoreUnavailable(true)
                     .keepAlive(t -> t.time(EXPORT_KEEP_ALIVE)))).id();
         } catch (co.elastic.clients.elasticsearch._types.ElasticsearchException e) {
             if (e.status() == 404) return 0; // no events index at all
@@ -834,15 +842,29 @@ public final class Forensics implements AutoCloseable {
         T run() throws IOException;
     }
 
-    /** Runs a request; a transport failure means Elasticsearch is not there to answer. */
-    private <T> T call(EsCall<T> c) {
-        try {
+    /**
+     * Runs a request in a client span (OpenTelemetry database conventions: {@code db.system},
+     * {@code db.operation.name}, {@code server.address}); a transport failure means Elasticsearch
+     * is not there to answer. Without a configured endpoint the tracer is a no-op.
+     */
+    private <T> T call(String operation, EsCall<T> c) {
+        io.opentelemetry.api.trace.Span span = tracer.spanBuilder("elasticsearch " + operation)
+                .setSpanKind(io.opentelemetry.api.trace.SpanKind.CLIENT)
+                .setAttribute("db.system", "elasticsearch")
+                .setAttribute("db.operation.name", operation)
+                .setAttribute("server.address", url)
+                .startSpan();
+        try (io.opentelemetry.context.Scope ignored = span.makeCurrent()) {
             return c.run();
         } catch (IOException | RuntimeException e) {
+            span.recordException(e);
+            span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
             String explained = io.tourniquet.index.EsClients.explain(List.of(url), security, e);
             if (explained != null) throw ElasticsearchUnreachableException.explained(explained, e);
             if (e instanceof RuntimeException re) throw re;
             throw new ElasticsearchUnreachableException(url, e);
+        } finally {
+            span.end();
         }
     }
 
@@ -854,7 +876,7 @@ public final class Forensics implements AutoCloseable {
     /** A search over aliases that may not exist yet (then: no hits); with a point in time, no index is named. */
     private <T> SearchResponse<T> search(Function<SearchRequest.Builder, ObjectBuilder<SearchRequest>> request,
                                          Class<T> type, boolean tolerateMissing) {
-        return call(() -> es.search(s -> {
+        return call("search", () -> es.search(s -> {
             request.apply(s);
             if (tolerateMissing) s.ignoreUnavailable(true).allowNoIndices(true);
             return s;

@@ -99,6 +99,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
 
     @Override
     public void processElement1(Alert alert, Context ctx, Collector<Alert> out) throws Exception {
+        // Every alert passes here before it is published, notified or planned: its trace starts here.
+        alert.traceparent = io.tourniquet.util.TraceParents.forAlert(alert.alertId);
         if (!INCIDENT_RULES.contains(alert.rule)) {
             notifyUsers(alert, List.of(alert.userId), alert.rule, ctx);
             releaseTrigger(alert, ctx);

@@ -38,6 +38,9 @@ public class Action {
     /** Which command key signed it ({@code signing.key-id}), for enforcers rotating keys. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public String keyId;
+    /** W3C Trace Context: a span of the answered alert's trace (extension of the contract). Signed. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public String traceparent;
     /** {@code hmac-sha256:<hex>} over the canonical JSON of every other field. */
     public String signature;
 

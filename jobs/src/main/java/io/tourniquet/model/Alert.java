@@ -19,6 +19,11 @@ public class Alert {
     public String withdrawalId;
     public String incidentId;
     public String summary;
+    /**
+     * W3C Trace Context of the alert's span (extension of the contract): its commands and
+     * notifications carry spans of the same trace, so consumers that use OpenTelemetry continue it.
+     */
+    public String traceparent;
     public AlertEvidence evidence = new AlertEvidence();
     /**
      * Inside the job only: the triggering event, when the event must leave with the incident id

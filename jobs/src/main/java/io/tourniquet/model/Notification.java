@@ -19,6 +19,8 @@ public class Notification {
     public String antiPhishingCode;
     public String incidentId;
     public String alertId;
+    /** W3C Trace Context: a span of the alert's trace (absent for notices no alert caused). */
+    public String traceparent;
     /** Event time (ms) of what it is about, and wall-clock time (ms) it was composed. */
     public long eventTime;
     public long createdAt;

@@ -62,6 +62,9 @@ public final class NotificationComposer implements Serializable {
         n.antiPhishingCode = antiPhishingCode;
         n.incidentId = alert.incidentId;
         n.alertId = alert.alertId;
+        if (alert.traceparent != null) {
+            n.traceparent = io.tourniquet.util.TraceParents.child(alert.traceparent, "notification", n.notificationId);
+        }
         n.eventTime = alert.eventTime;
         n.createdAt = now;
 

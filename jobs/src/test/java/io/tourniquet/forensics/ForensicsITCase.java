@@ -208,6 +208,34 @@ class ForensicsITCase {
                 .hasMessageContaining("no-such-incident");
     }
 
+    // ------------------------------------------------------------------------------------ tracing
+
+    @Test
+    void withATracerEveryElasticsearchRequestIsAClientSpanOfTheCurrentSpan() {
+        var exported = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        try (var tracing = io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(exported)).build()) {
+            var otel = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(tracing).build();
+            Forensics traced = new Forensics(es, cfg).traced(otel);
+            var root = otel.getTracer("test").spanBuilder("forensics root-cause").startSpan();
+            try (var ignored = root.makeCurrent()) {
+                traced.rootCause(incident.id(), TimeRange.ALL);
+            } finally {
+                root.end();
+            }
+            var spans = exported.getFinishedSpanItems();
+            var requests = spans.stream().filter(sp -> sp.getName().startsWith("elasticsearch ")).toList();
+            assertThat(requests).isNotEmpty().allSatisfy(sp -> {
+                assertThat(sp.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.CLIENT);
+                assertThat(sp.getParentSpanId()).isEqualTo(root.getSpanContext().getSpanId());
+                assertThat(sp.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("db.system")))
+                        .isEqualTo("elasticsearch");
+                assertThat(sp.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("db.operation.name")))
+                        .isIn("search", "count", "open_point_in_time");
+            });
+        }
+    }
+
     // ------------------------------------------------------------------------------------ root cause
 
     @Test
