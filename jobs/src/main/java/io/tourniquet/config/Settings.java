@@ -308,7 +308,7 @@ public final class Settings {
     public static final Setting<String> REST_PORTS = Setting.matching("job.rest-ports", "8081-8180",
             "[0-9]{1,5}(-[0-9]{1,5})?", "a port or a range such as 8081-8180",
             "Embedded 'run' only: the port (range) of its Flink REST endpoint on 127.0.0.1, which 'savepoint' "
-                    + "finds it on (the first free port of the range is taken).");
+                    + "and 'status' find it on (the first free port of the range is taken).");
     public static final Setting<Duration> STATUS_CHECKPOINT_MAX_AGE = Setting.duration("status.checkpoint-max-age",
             "1 min", Duration.ofSeconds(1), "'status': a running job whose last completed checkpoint is older than "
                     + "this, or that has completed none this long after it started, is degraded: alerts become "
