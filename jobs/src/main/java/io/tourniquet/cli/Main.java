@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The launcher's Java entry point: {@code ./tourniquet <command>}. */
 @Command(name = "tourniquet", mixinStandardHelpOptions = true, version = "tourniquet 0.1.0",
         description = "Streaming security pipeline: detect 2FA-bypass withdrawals, freeze, index for forensics.",
-        subcommands = {DemoCommand.class, RunCommand.class, DeployCommand.class, SavepointCommand.class, SimulateCommand.class, BenchCommand.class, StateBenchCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, DeployCommand.class, SavepointCommand.class, StatusCommand.class, SimulateCommand.class, BenchCommand.class, StateBenchCommand.class,
                 SetupCommand.class, ConfigCommand.class, ControlCommand.class, ForensicsCommand.class,
                 ModelsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Launcher-only commands: './tourniquet test' runs every test; "
@@ -45,7 +45,9 @@ public final class Main {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (System.getenv("TOURNIQUET_DEBUG") != null) ex.printStackTrace();
             commandLine.getErr().println("error: " + rootMessage(ex));
-            return 2;
+            // 2, unless the command declares its own code (status: 3, since its 2 means "down").
+            int own = commandLine.getCommandSpec().exitCodeOnExecutionException();
+            return own == CommandLine.ExitCode.SOFTWARE ? 2 : own;
         });
         return cl;
     }

@@ -1,25 +1,21 @@
 package io.tourniquet.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.json.Json;
 import io.tourniquet.runtime.JobEnvironments;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,8 +24,8 @@ import picocli.CommandLine.Option;
 /**
  * Takes a savepoint of the running detect and/or index job through Flink's REST API: of a running
  * {@code tourniquet run} (found on 127.0.0.1 in {@code job.rest-ports}) or of any JobManager given
- * with {@code --rest}. Savepoints go where {@code run} looks for them, so the next start resumes
- * from the newest one. The JDK's HTTP client and Jackson are all it needs; no Flink client jar.
+ * with {@code --rest} ({@link FlinkRest}). Savepoints go where {@code run} looks for them, so the
+ * next start resumes from the newest one.
  */
 @Command(name = "savepoint", mixinStandardHelpOptions = true,
         description = {"Take a savepoint of the running detect and index jobs (for an upgrade, a move, a backup).",
@@ -59,51 +55,33 @@ public final class SavepointCommand implements Callable<Integer> {
             description = "Longest to wait for each savepoint (default: ${DEFAULT-VALUE}).")
     String timeout;
 
-    static final Duration CONNECT = Duration.ofMillis(500);
-
     @Override
     public Integer call() throws Exception {
         TourniquetConfig cfg = options.resolve(RunCommand.localDefaults());
         Duration wait = org.apache.flink.util.TimeUtils.parseDuration(timeout);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT).build();
+        HttpClient http = FlinkRest.client();
         Map<String, String> stateNames = new LinkedHashMap<>();
         if (job != RunCommand.Jobs.index) stateNames.put("tourniquet-detect", DetectJobRunner.stateName(!live));
         if (job != RunCommand.Jobs.detect) stateNames.put("tourniquet-index", IndexJobRunner.stateName(!live));
 
-        List<String> endpoints = rest != null ? List.of(rest.replaceAll("/+$", "")) : loopbackEndpoints(cfg);
         int done = 0;
         List<String> missing = new ArrayList<>(stateNames.keySet());
-        for (String endpoint : endpoints) {
-            Optional<JsonNode> overview = get(http, endpoint + "/jobs/overview");
-            if (overview.isEmpty()) continue;
-            for (JsonNode j : overview.get().path("jobs")) {
-                String name = j.path("name").asText();
-                if (!stateNames.containsKey(name) || !j.path("state").asText().equals("RUNNING")) continue;
-                String target = JobEnvironments.savepointDir(cfg, stateNames.get(name)).orElseThrow(() ->
-                        new IllegalArgumentException("no savepoint directory: set job.savepoint-dir or job.checkpoint-dir"));
-                String location = savepoint(http, endpoint, j.path("jid").asText(), target, wait);
-                System.out.println(name + (stop ? ": stopped with savepoint " : ": savepoint ") + location);
-                missing.remove(name);
-                done++;
-            }
+        for (FlinkRest.FoundJob j : FlinkRest.scan(http, FlinkRest.endpoints(cfg, rest)).jobs()) {
+            if (!stateNames.containsKey(j.name()) || !j.running()) continue;
+            String target = JobEnvironments.savepointDir(cfg, stateNames.get(j.name())).orElseThrow(() ->
+                    new IllegalArgumentException("no savepoint directory: set job.savepoint-dir or job.checkpoint-dir"));
+            String location = savepoint(http, j.endpoint(), j.jid(), target, wait);
+            System.out.println(j.name() + (stop ? ": stopped with savepoint " : ": savepoint ") + location);
+            missing.remove(j.name());
+            done++;
         }
         if (!missing.isEmpty()) {
-            String where = rest != null ? rest : "127.0.0.1 ports " + cfg.get(Settings.REST_PORTS);
-            throw new IllegalStateException("no running " + String.join(" or ", missing) + " found at " + where
+            throw new IllegalStateException("no running " + String.join(" or ", missing) + " found at "
+                    + FlinkRest.where(cfg, rest)
                     + (done > 0 ? " (the others were saved)" : "") + "; is 'tourniquet run' running"
                     + (live ? "" : " --bounded") + "?");
         }
         return 0;
-    }
-
-    /** Every port of the configured range on loopback (a refused connection costs well under a millisecond). */
-    static List<String> loopbackEndpoints(TourniquetConfig cfg) {
-        String[] range = cfg.get(Settings.REST_PORTS).split("-");
-        int from = Integer.parseInt(range[0]);
-        int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
-        List<String> out = new ArrayList<>();
-        for (int port = from; port <= to; port++) out.add("http://127.0.0.1:" + port);
-        return out;
     }
 
     /** Triggers the savepoint (or stop-with-savepoint) and waits for its location. */
@@ -124,7 +102,7 @@ public final class SavepointCommand implements Callable<Integer> {
         String requestId = Json.MAPPER.readTree(triggered.body()).path("request-id").asText();
         long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
-            JsonNode status = get(http, endpoint + "/jobs/" + jobId + "/savepoints/" + requestId).orElseThrow(() ->
+            JsonNode status = FlinkRest.get(http, endpoint + "/jobs/" + jobId + "/savepoints/" + requestId).orElseThrow(() ->
                     new IllegalStateException("lost the JobManager at " + endpoint + " while job " + jobId
                             + " took its savepoint"));
             if (status.path("status").path("id").asText().equals("COMPLETED")) {
@@ -137,19 +115,5 @@ public final class SavepointCommand implements Callable<Integer> {
             Thread.sleep(200);
         }
         throw new IllegalStateException("savepoint of job " + jobId + " not complete within " + wait);
-    }
-
-    /** GET as JSON; empty when nothing listens there (a free port of the range). */
-    static Optional<JsonNode> get(HttpClient http, String url) throws IOException, InterruptedException {
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                    .GET().build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() / 100 != 2) return Optional.empty();
-            return Optional.of(Json.MAPPER.readTree(r.body()));
-        } catch (ConnectException | HttpTimeoutException e) {
-            return Optional.empty();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return Optional.empty(); // something else listens on that port
-        }
     }
 }

@@ -318,7 +318,18 @@ public final class Settings {
     public static final Setting<String> REST_PORTS = Setting.matching("job.rest-ports", "8081-8180",
             "[0-9]{1,5}(-[0-9]{1,5})?", "a port or a range such as 8081-8180",
             "Embedded 'run' only: the port (range) of its Flink REST endpoint on 127.0.0.1, which 'savepoint' "
-                    + "finds it on (the first free port of the range is taken).");
+                    + "and 'status' find it on (the first free port of the range is taken).");
+    public static final Setting<Duration> STATUS_CHECKPOINT_MAX_AGE = Setting.duration("status.checkpoint-max-age",
+            "1 min", Duration.ofSeconds(1), "'status': a running job whose last completed checkpoint is older than "
+                    + "this, or that has completed none this long after it started, is degraded: alerts become "
+                    + "visible and input offsets are committed only on checkpoints (12 intervals of the default 5 s).");
+    public static final Setting<Integer> STATUS_CONSUMER_LAG_MAX = Setting.integer("status.consumer-lag-max", 10_000,
+            0, Integer.MAX_VALUE, "'status': a job's consumer group more records than this behind on any of its "
+                    + "input topics is degraded.");
+    public static final Setting<Duration> STATUS_WATERMARK_LAG_MAX = Setting.duration("status.watermark-lag-max",
+            "2 min", Duration.ofSeconds(1), "'status': the detect job's event time (watermark) further behind the "
+                    + "wall clock than this is degraded: decisions that wait for event time wait as long. The normal "
+                    + "lag includes input.max-out-of-orderness (30 s): keep this well above it.");
     public static final Setting<String> DEPLOY_JOBMANAGER = Setting.matching("deploy.jobmanager",
             "http://127.0.0.1:8081", "https?://[^\\s/]+(/.*)?", "an http(s) URL such as http://127.0.0.1:8081",
             "'deploy' only: the REST address of the Flink JobManager it submits the jobs to (infra/local/up --flink "
@@ -389,6 +400,7 @@ public final class Settings {
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
             CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,
             PROMETHEUS_PORTS, OTLP_ENDPOINT, OTLP_INTERVAL, DEPLOYMENT_ENVIRONMENT, FORENSICS_TRACES_ENDPOINT,
+            STATUS_CHECKPOINT_MAX_AGE, STATUS_CONSUMER_LAG_MAX, STATUS_WATERMARK_LAG_MAX,
             DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,
             KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,

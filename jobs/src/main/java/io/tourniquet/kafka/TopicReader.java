@@ -2,6 +2,7 @@ package io.tourniquet.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -9,6 +10,7 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -25,6 +27,20 @@ public final class TopicReader {
 
     /** Reads with the given client properties (bootstrap servers and security: {@link KafkaClientConfig}). */
     public static List<ConsumerRecord<byte[], byte[]>> readAll(Properties client, String topic, Duration timeout) {
+        return read(client, topic, null, timeout);
+    }
+
+    /**
+     * The records appended at or after {@code sinceMillis} (their Kafka timestamp, which the jobs'
+     * sinks leave to the producer: the append time), up to the end offsets taken when it starts.
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> readSince(Properties client, String topic, long sinceMillis,
+                                                                 Duration timeout) {
+        return read(client, topic, sinceMillis, timeout);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> read(Properties client, String topic, Long sinceMillis,
+                                                             Duration timeout) {
         Properties p = new Properties();
         p.putAll(client);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "tourniquet-reader-" + UUID.randomUUID());
@@ -37,14 +53,31 @@ public final class TopicReader {
             List<TopicPartition> parts = c.partitionsFor(topic, timeout).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).toList();
             c.assign(parts);
-            c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts, timeout);
+            if (sinceMillis == null) {
+                c.seekToBeginning(parts);
+            } else {
+                Map<TopicPartition, Long> query = new HashMap<>();
+                for (TopicPartition tp : parts) query.put(tp, sinceMillis);
+                Map<TopicPartition, OffsetAndTimestamp> first = c.offsetsForTimes(query, timeout);
+                for (TopicPartition tp : parts) {
+                    OffsetAndTimestamp o = first.get(tp);
+                    // None at or after that time: nothing of this partition is wanted.
+                    c.seek(tp, o == null ? end.get(tp) : Math.min(o.offset(), end.get(tp)));
+                }
+            }
             long deadline = System.nanoTime() + timeout.toNanos();
             while (!reachedEnd(c, end)) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("timed out reading " + topic + " after " + out.size() + " records");
                 }
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) out.add(r);
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    // A window's count stops at the end taken at the start: what was appended since is
+                    // left for the next look (a whole-topic read keeps it, as it always has).
+                    if (sinceMillis == null || r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+                        out.add(r);
+                    }
+                }
             }
         }
         return out;
