@@ -71,11 +71,13 @@ final class ManifestChecks {
 
     /**
      * Keys the job sets that the cluster does not have to: the job's name, the restore path (the
-     * operator passes its own), and the embedded REST endpoint (a cluster's own configuration
-     * decides it).
+     * operator passes its own), and the embedded cluster's REST endpoint and metric reporters (a
+     * cluster's own configuration decides them: reporters are set up when a process starts, never
+     * by a job).
      */
     static boolean jobOnlyKey(String key) {
-        return key.startsWith("rest.") || key.equals("pipeline.name") || key.equals("execution.state-recovery.path");
+        return key.startsWith("rest.") || key.startsWith("metrics.reporter.") || key.equals("pipeline.name")
+                || key.equals("execution.state-recovery.path");
     }
 
     static final Map<String, Setting<?>> BY_ENV = Settings.ALL.stream()
