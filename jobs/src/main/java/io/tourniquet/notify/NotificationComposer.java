@@ -63,7 +63,10 @@ public final class NotificationComposer implements Serializable {
         n.incidentId = alert.incidentId;
         n.alertId = alert.alertId;
         if (alert.traceparent != null) {
-            n.traceparent = io.tourniquet.util.TraceParents.child(alert.traceparent, "notification", n.notificationId);
+            // The span from what the notification answers (alert, user, kind), not from its id: the
+            // id names the incident, whose id depends on the order alerts were read.
+            n.traceparent = io.tourniquet.util.TraceParents.child(alert.traceparent, "notification",
+                    io.tourniquet.util.Ids.of(req.userId, n.kind));
         }
         n.eventTime = alert.eventTime;
         n.createdAt = now;

@@ -92,9 +92,16 @@ public final class OtlpMetricReporter implements MetricReporter {
         LOG.info("OTLP metrics to {} every {}", endpoint, TimeUtils.formatWithHighestUnit(interval));
     }
 
-    private static String version() {
-        String v = OtlpMetricReporter.class.getPackage().getImplementationVersion();
-        return v != null ? v : "dev";
+    /** The build's version (io/tourniquet/version.properties, filtered by Maven). */
+    static String version() {
+        try (var in = OtlpMetricReporter.class.getResourceAsStream("/io/tourniquet/version.properties")) {
+            if (in == null) return "unknown";
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     @Override

@@ -81,8 +81,16 @@ class PrometheusMetricsITCase {
         int expectedUa = truth.unauthorizedApprovals().size();
         // Everything read and decided: every record counted once (valid or dead-lettered), and
         // every unauthorized approval alerted.
-        samples = awaitSamples(s -> sum(s, "topic_events_in", Map.of()) + sum(s, "reason_dead_letters", Map.of()) == records
-                && sum(s, "rule_severity_alerts", Map.of("rule", "unauthorized_approval")) == expectedUa);
+        // ... and settled: the alert counter and the latency histogram are updated one after the
+        // other, so a scrape can fall between them; wait for two scrapes that agree.
+        double[] previous = {-1};
+        samples = awaitSamples(s -> {
+            double alerts = sum(s, "rule_severity_alerts", Map.of());
+            boolean settled = alerts == previous[0] && alerts == sum(s, "decision_latency_ms_count", Map.of());
+            previous[0] = alerts;
+            return settled && sum(s, "topic_events_in", Map.of()) + sum(s, "reason_dead_letters", Map.of()) == records
+                    && sum(s, "rule_severity_alerts", Map.of("rule", "unauthorized_approval")) == expectedUa;
+        });
     }
 
     @AfterAll
