@@ -76,6 +76,10 @@ FLINK_URL="http://$HOST:$FLINK_REST_PORT"
 # service, no system user): <state>/prometheus/usr/bin/{prometheus,promtool}. See prometheus_fetch.
 PROMETHEUS_DIR="$STATE_DIR/prometheus"
 PROMETHEUS_BIN="$PROMETHEUS_DIR/usr/bin"
+PROMETHEUS_PORT="${TOURNIQUET_PROMETHEUS_PORT:-9090}"
+PROMETHEUS_PID_FILE="$PROMETHEUS_DIR/prometheus.pid"
+PROMETHEUS_LOG="$PROMETHEUS_DIR/prometheus.log"
+PROMETHEUS_MARKER="infra/prometheus/prometheus.yml"
 
 SERVICES_ENV="$STATE_DIR/services.env"
 
@@ -91,13 +95,14 @@ now_s() { date +%s; }
 # Extra flags are returned in EXTRA_ARGS for the caller to interpret.
 parse_common_args() {
   local usage_fn="$1"; shift
-  WANT_KAFKA=1; WANT_ES=1; WANT_FLINK=0; EXTRA_ARGS=()
+  WANT_KAFKA=1; WANT_ES=1; WANT_FLINK=0; WANT_PROMETHEUS=0; EXTRA_ARGS=()
   while (($#)); do
     case "$1" in
       --kafka-only) WANT_KAFKA=1; WANT_ES=0; WANT_FLINK=0 ;;
       --es-only)    WANT_KAFKA=0; WANT_ES=1; WANT_FLINK=0 ;;
       --flink)      WANT_FLINK=1 ;;
       --flink-only) WANT_KAFKA=0; WANT_ES=0; WANT_FLINK=1 ;;
+      --prometheus) WANT_PROMETHEUS=1 ;;
       -h|--help)    "$usage_fn"; exit 0 ;;
       *)            EXTRA_ARGS+=("$1") ;;
     esac
@@ -120,6 +125,7 @@ Environment (defaults in brackets):
   TOURNIQUET_JAVA_HOME              JDK for both services [the JDK of 'java' on PATH]
   ES_JAVA_HOME                      JDK for Elasticsearch only [TOURNIQUET_JAVA_HOME]
   TOURNIQUET_ES_USER                user that runs Elasticsearch when invoked as root [tourniquet]
+  TOURNIQUET_PROMETHEUS_PORT        Prometheus (--prometheus) web UI and API on 127.0.0.1 [9090]
   TOURNIQUET_KAFKA_EXTRA_CONFIG     server.properties fragment appended (e.g. SASL_SSL/SSL listeners) [unset]
   TOURNIQUET_ES_SECURITY_DIR        dir with http.p12, ca.pem, keystore-password, elastic-password:
                                     Elasticsearch with TLS on HTTP and authentication [unset: security off]
@@ -858,4 +864,60 @@ prometheus_apt_download() {
   local -a opts=()
   if (( $(id -u) == 0 )); then opts=(-o APT::Sandbox::User=root); fi
   (cd "$1" && apt-get "${opts[@]}" download prometheus)
+}
+
+# ---------------------------------------------------------------- prometheus (up --prometheus)
+# Debian's Prometheus (unpacked by prometheus_fetch) with infra/prometheus/prometheus.yml: it scrapes
+# the jobs' reporters on 127.0.0.1:9249-9269 and evaluates the alert rules.
+prometheus_running_pid() {
+  local pid
+  pid="$(read_pid "$PROMETHEUS_PID_FILE")"
+  if pid_is "$pid" "$PROMETHEUS_MARKER"; then printf '%s\n' "$pid"; fi
+}
+
+prometheus_up() {
+  local pid start deadline
+  pid="$(prometheus_running_pid)"
+  if [[ -n "$pid" ]]; then
+    info "prometheus: already running (pid $pid) on http://$HOST:$PROMETHEUS_PORT"
+    return 0
+  fi
+  require_port_free "$PROMETHEUS_PORT" "TOURNIQUET_PROMETHEUS_PORT, Prometheus"
+  prometheus_fetch
+  mkdir -p "$PROMETHEUS_DIR/data"
+  (
+    exec setsid nohup "$PROMETHEUS_BIN/prometheus" \
+      --config.file="$REPO_ROOT/infra/prometheus/prometheus.yml" \
+      --storage.tsdb.path="$PROMETHEUS_DIR/data" --web.listen-address="$HOST:$PROMETHEUS_PORT" \
+      --web.local-assets="$PROMETHEUS_DIR/usr/share/prometheus/web/" >>"$PROMETHEUS_LOG" 2>&1 </dev/null
+  ) &
+  pid=$!
+  echo "$pid" >"$PROMETHEUS_PID_FILE"
+  start=$(now_s)
+  deadline=$(( start + START_TIMEOUT ))
+  until curl -fsS --max-time 5 "http://$HOST:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$PROMETHEUS_PID_FILE"
+      show_log_tail "$PROMETHEUS_LOG"
+      die "prometheus: process $pid exited during startup (log: $PROMETHEUS_LOG)"
+    fi
+    if (( $(now_s) >= deadline )); then
+      show_log_tail "$PROMETHEUS_LOG"
+      stop_pid "$pid" prometheus || true
+      rm -f "$PROMETHEUS_PID_FILE"
+      die "prometheus: not ready after ${START_TIMEOUT}s (log: $PROMETHEUS_LOG)"
+    fi
+    sleep 1
+  done
+  info "prometheus: ready after $(( $(now_s) - start ))s (pid $pid) on http://$HOST:$PROMETHEUS_PORT"
+}
+
+prometheus_down() {
+  local pid
+  pid="$(read_pid "$PROMETHEUS_PID_FILE")"
+  if pid_is "$pid" "$PROMETHEUS_MARKER"; then
+    info "prometheus: stopping pid $pid"
+    stop_pid "$pid" prometheus || die "prometheus: pid $pid could not be stopped"
+  fi
+  rm -f "$PROMETHEUS_PID_FILE"
 }

@@ -300,7 +300,11 @@ class PrometheusRulesTest {
         JsonNode groups = yaml(DIR.resolve("targets/local.yml"));
         List<String> targets = new ArrayList<>();
         groups.forEach(g -> g.path("targets").forEach(t -> targets.add(t.asText())));
+        // The embedded run's range (its setting's default) and the local cluster's (infra/local).
+        assertThat(io.tourniquet.config.Settings.PROMETHEUS_PORTS.defaultText()).isEqualTo("9249-9259");
+        assertThat(Files.readString(DIR.resolveSibling("local").resolve("lib.sh")))
+                .contains("TOURNIQUET_FLINK_PROMETHEUS_PORTS:-9260-9269");
         assertThat(targets).containsExactlyElementsOf(
-                IntStream.rangeClosed(9249, 9259).mapToObj(p -> "127.0.0.1:" + p).toList());
+                IntStream.rangeClosed(9249, 9269).mapToObj(p -> "127.0.0.1:" + p).toList());
     }
 }

@@ -91,9 +91,15 @@ class OtlpMetricsITCase {
         env.setParallelism(2);
         env.enableCheckpointing(cfg.get(Settings.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         DetectJobRunner.wire(env, cfg, true, DetectJob.replayWatermarks(cfg), KafkaConnectors.detectSinks(cfg));
-        // Returns once the job has finished and its cluster has shut down: the reporter's last
-        // export (on close) has been received by then.
         env.execute("tourniquet-detect");
+        // execute() returns with the job's result; the embedded cluster shuts down after that, and
+        // its reporter's last export (on close) arrives then: wait for it, with a deadline.
+        double expected = truth.unauthorizedApprovals().size();
+        long end = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        while (sum("tourniquet.alerts", Map.of("rule", "unauthorized_approval")) != expected
+                && System.nanoTime() < end) {
+            Thread.sleep(100); // polling interval inside the deadline
+        }
     }
 
     @AfterAll
