@@ -57,14 +57,8 @@ class TraceContextTest {
     }
 
     static Alert alert() {
-        Alert a = new Alert();
-        a.alertId = "0123456789abcdef0123456789abcdef";
-        a.rule = "unauthorized_approval";
-        a.ruleVersion = 1;
-        a.severity = "high";
-        a.eventTime = java.time.Instant.parse("2022-01-17T10:00:00Z").toEpochMilli();
-        a.userId = "u1";
-        a.withdrawalId = "w1";
+        Alert a = io.tourniquet.testing.TestAlerts.unauthorized("0123456789abcdef0123456789abcdef", "u1",
+                java.time.Instant.parse("2022-01-17T10:00:00Z").toEpochMilli());
         a.traceparent = TraceParents.forAlert(a.alertId);
         return a;
     }
