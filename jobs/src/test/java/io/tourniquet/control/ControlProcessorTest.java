@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -136,17 +135,11 @@ class ControlProcessorTest {
     }
 
     private List<SignedAction> actions() {
-        ConcurrentLinkedQueue<StreamRecord<SignedAction>> q = harness.getSideOutput(Tags.ANALYST_ACTIONS);
-        List<SignedAction> out = new ArrayList<>();
-        if (q != null) q.forEach(r -> out.add(r.getValue()));
-        return out;
+        return io.tourniquet.testing.BroadcastHarnesses.side(harness, Tags.ANALYST_ACTIONS);
     }
 
     private List<DeadLetter> deadLetters() {
-        ConcurrentLinkedQueue<StreamRecord<DeadLetter>> q = harness.getSideOutput(Tags.DEAD_LETTERS);
-        List<DeadLetter> out = new ArrayList<>();
-        if (q != null) q.forEach(r -> out.add(r.getValue()));
-        return out;
+        return io.tourniquet.testing.BroadcastHarnesses.side(harness, Tags.DEAD_LETTERS);
     }
 
     private void advanceTo(long wallClock) throws Exception {

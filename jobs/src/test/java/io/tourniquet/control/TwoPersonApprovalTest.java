@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -141,17 +140,11 @@ class TwoPersonApprovalTest {
     }
 
     private List<SignedAction> actions() {
-        ConcurrentLinkedQueue<StreamRecord<SignedAction>> q = harness.getSideOutput(Tags.ANALYST_ACTIONS);
-        List<SignedAction> out = new ArrayList<>();
-        if (q != null) q.forEach(r -> out.add(r.getValue()));
-        return out;
+        return io.tourniquet.testing.BroadcastHarnesses.side(harness, Tags.ANALYST_ACTIONS);
     }
 
     private List<DeadLetter> deadLetters() {
-        ConcurrentLinkedQueue<StreamRecord<DeadLetter>> q = harness.getSideOutput(Tags.DEAD_LETTERS);
-        List<DeadLetter> out = new ArrayList<>();
-        if (q != null) q.forEach(r -> out.add(r.getValue()));
-        return out;
+        return io.tourniquet.testing.BroadcastHarnesses.side(harness, Tags.DEAD_LETTERS);
     }
 
     private List<String> rejections() {
