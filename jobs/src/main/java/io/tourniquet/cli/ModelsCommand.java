@@ -1,6 +1,5 @@
 package io.tourniquet.cli;
 
-import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._types.FieldValue;
 import co.elastic.clients.elasticsearch._types.SortOrder;
 import co.elastic.clients.elasticsearch.core.SearchResponse;
@@ -16,7 +15,6 @@ import io.tourniquet.models.ModelsCli;
 import io.tourniquet.models.WithdrawalFeatures;
 import io.tourniquet.util.Times;
 import java.io.BufferedWriter;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,54 +113,56 @@ public final class ModelsCommand implements Callable<Integer> {
         @Option(names = "--out", required = true, paramLabel = "ROWS.ndjson") Path out;
         @Option(names = "--truth", paramLabel = "ground-truth.json") Path truth;
 
+        /** What an export wrote. */
+        private record Written(int rows, int skipped, int labeledAttacks) {}
+
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws Exception {
             TourniquetConfig cfg = options.resolve();
             Set<String> attacks = truth == null ? null : attackWithdrawalIds(Json.MAPPER.readTree(truth.toFile()));
             String index = cfg.get(Settings.INDEX_EVENTS);
-            int written = 0;
-            int skipped = 0;
-            int labeledAttacks = 0;
             if (out.toAbsolutePath().getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
-            try (ElasticsearchClient client = EsClients.create(cfg);
-                 BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-                client.indices().refresh(r -> r.index(index));
-                List<FieldValue> after = null;
-                while (true) {
-                    final List<FieldValue> from = after;
-                    SearchResponse<JsonNode> page = client.search(s -> {
-                        s.index(index).size(PAGE)
-                                .query(q -> q.bool(b -> b
-                                        .filter(f -> f.term(t -> t.field("event.action").value("withdrawal_approved")))
-                                        .filter(f -> f.exists(e -> e.field("exchange.anomaly.schema_hash")))))
-                                .sort(o -> o.field(f -> f.field("@timestamp").order(SortOrder.Asc)))
-                                .sort(o -> o.field(f -> f.field("event.id").order(SortOrder.Asc)));
-                        if (from != null) s.searchAfter(from);
-                        return s;
-                    }, JsonNode.class);
-                    List<Hit<JsonNode>> hits = page.hits().hits();
-                    for (Hit<JsonNode> h : hits) {
-                        FeatureRow row = rowOf(h.source(), attacks);
-                        if (row == null) {
-                            skipped++;
-                            continue;
+            // EsClients.with: refused credentials, TLS or an unreachable node end in one sentence.
+            Written result = EsClients.with(cfg, client -> {
+                int written = 0;
+                int skipped = 0;
+                int labeledAttacks = 0;
+                try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+                    client.indices().refresh(r -> r.index(index));
+                    List<FieldValue> after = null;
+                    while (true) {
+                        final List<FieldValue> from = after;
+                        SearchResponse<JsonNode> page = client.search(s -> {
+                            s.index(index).size(PAGE)
+                                    .query(q -> q.bool(b -> b
+                                            .filter(f -> f.term(t -> t.field("event.action").value("withdrawal_approved")))
+                                            .filter(f -> f.exists(e -> e.field("exchange.anomaly.schema_hash")))))
+                                    .sort(o -> o.field(f -> f.field("@timestamp").order(SortOrder.Asc)))
+                                    .sort(o -> o.field(f -> f.field("event.id").order(SortOrder.Asc)));
+                            if (from != null) s.searchAfter(from);
+                            return s;
+                        }, JsonNode.class);
+                        List<Hit<JsonNode>> hits = page.hits().hits();
+                        for (Hit<JsonNode> h : hits) {
+                            FeatureRow row = rowOf(h.source(), attacks);
+                            if (row == null) {
+                                skipped++;
+                                continue;
+                            }
+                            if (row.isAttack()) labeledAttacks++;
+                            w.write(FeatureRows.toJson(row));
+                            w.write('\n');
+                            written++;
                         }
-                        if (row.isAttack()) labeledAttacks++;
-                        w.write(FeatureRows.toJson(row));
-                        w.write('\n');
-                        written++;
+                        if (hits.size() < PAGE) break;
+                        after = hits.get(hits.size() - 1).sort();
                     }
-                    if (hits.size() < PAGE) break;
-                    after = hits.get(hits.size() - 1).sort();
                 }
-            } catch (IOException | RuntimeException e) {
-                String explained = EsClients.explain(EsClients.urls(cfg.get(Settings.ES_URL)),
-                        io.tourniquet.index.EsSecurity.from(cfg), e);
-                if (explained != null) throw new IllegalStateException(explained, e);
-                throw e;
-            }
-            System.out.printf("wrote %d rows to %s%s; skipped %d of another feature schema%n", written, out,
-                    attacks == null ? " (unlabeled)" : " (" + labeledAttacks + " labeled attack)", skipped);
+                return new Written(written, skipped, labeledAttacks);
+            });
+            System.out.printf("wrote %d rows to %s%s; skipped %d of another feature schema%n", result.rows(), out,
+                    attacks == null ? " (unlabeled)" : " (" + result.labeledAttacks() + " labeled attack)",
+                    result.skipped());
             return 0;
         }
     }
