@@ -8,7 +8,6 @@ import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.CommandSigner;
 import io.tourniquet.detect.EventKeys;
-import io.tourniquet.detect.SerializableClock;
 import io.tourniquet.detect.SignedAction;
 import io.tourniquet.detect.Tags;
 import io.tourniquet.json.Json;
@@ -59,18 +58,8 @@ class TwoPersonApprovalTest {
     private static final String CAROL = "carol@exchange.example";
     private static final String TOPIC = "tourniquet.control";
 
-    /** A wall clock the test moves together with the harness's processing time (one clock in the job). */
-    private static final class TestClock implements SerializableClock {
-        private static final long serialVersionUID = 1L;
-        long now = NOW;
-
-        @Override
-        public long getAsLong() {
-            return now;
-        }
-    }
-
-    private final TestClock clock = new TestClock();
+    /** The wall clock, moved together with the harness's processing time (one clock in the job). */
+    private final io.tourniquet.testing.ManualClock clock = new io.tourniquet.testing.ManualClock(NOW);
     private KeyedOneInputStreamOperatorTestHarness<String, RawRecord, ControlSignal> harness;
     private long offset;
 
