@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
@@ -58,10 +59,15 @@ public final class OtlpMetricReporter implements MetricReporter {
     private io.opentelemetry.api.metrics.Meter meter;
 
     /**
-     * One Flink metric as one series of an instrument; {@code last}: the metric is gone (its task
-     * ended), this is its final value, reported once more and then dropped.
+     * One Flink metric as one series of an instrument. {@code reportsLeft} is null while the metric
+     * lives; once it is gone (its task ended) the series holds its final value and counts down the
+     * callbacks still to report it (a histogram has two: quantiles and count), then is dropped.
      */
-    record Series(Metric metric, Attributes attributes, boolean last) {}
+    record Series(Metric metric, Attributes attributes, AtomicInteger reportsLeft) {
+        boolean reportedForTheLastTime() {
+            return reportsLeft != null && reportsLeft.decrementAndGet() <= 0;
+        }
+    }
 
     /** An SDK instrument and the Flink metrics it reports. */
     static final class Instrument {
@@ -123,7 +129,7 @@ public final class OtlpMetricReporter implements MetricReporter {
                     instrument.kind.getSimpleName());
             return;
         }
-        instrument.series.add(new Series(metric, attributes(group), false));
+        instrument.series.add(new Series(metric, attributes(group), null));
     }
 
     /**
@@ -139,10 +145,13 @@ public final class OtlpMetricReporter implements MetricReporter {
             instrument.series.remove(s);
             if (metric instanceof Counter c) {
                 long last = c.getCount();
-                instrument.series.add(new Series(new FinalCounter(last), s.attributes(), true));
+                instrument.series.add(new Series(new FinalCounter(last), s.attributes(), new AtomicInteger(1)));
             } else if (metric instanceof Gauge<?> g && g.getValue() instanceof Number n) {
                 double last = n.doubleValue();
-                instrument.series.add(new Series((Gauge<Double>) () -> last, s.attributes(), true));
+                instrument.series.add(new Series((Gauge<Double>) () -> last, s.attributes(), new AtomicInteger(1)));
+            } else if (metric instanceof Histogram h) {
+                instrument.series.add(new Series(new FinalHistogram(h.getCount(), h.getStatistics()), s.attributes(),
+                        new AtomicInteger(2)));
             }
         }
     }
@@ -158,9 +167,20 @@ public final class OtlpMetricReporter implements MetricReporter {
         }
     }
 
-    /** Drops the final values that have now been reported once. */
+    /** A histogram's count and statistics when its task ended. */
+    private record FinalHistogram(long count, HistogramStatistics statistics) implements Histogram {
+        @Override public void update(long value) {}
+        @Override public long getCount() {
+            return count;
+        }
+        @Override public HistogramStatistics getStatistics() {
+            return statistics;
+        }
+    }
+
+    /** Called at the end of each callback: drops the final values every callback has now reported. */
     private static void forgetReported(List<Series> series) {
-        series.removeIf(Series::last);
+        series.removeIf(Series::reportedForTheLastTime);
     }
 
     private static Class<?> kindOf(Metric metric) {
@@ -200,9 +220,11 @@ public final class OtlpMetricReporter implements MetricReporter {
                         m.record(stats.getQuantile(q), s.attributes().toBuilder().put("quantile", q).build());
                     }
                 }
+                forgetReported(series);
             });
             meter.counterBuilder(name + ".count").buildWithCallback(m -> {
                 for (Series s : series) m.record(((Histogram) s.metric()).getCount(), s.attributes());
+                forgetReported(series);
             });
         }
         return instrument;

@@ -96,8 +96,10 @@ class OtlpMetricsITCase {
         // its reporter's last export (on close) arrives then: wait for it, with a deadline.
         double expected = truth.unauthorizedApprovals().size();
         long end = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
-        while (sum("tourniquet.alerts", Map.of("rule", "unauthorized_approval")) != expected
-                && System.nanoTime() < end) {
+        // Alerts are counted before their freezes are timed: wait for both, so no export taken
+        // between the two is mistaken for the last.
+        while ((sum("tourniquet.alerts", Map.of("rule", "unauthorized_approval")) != expected
+                || sum("tourniquet.freeze_latency_ms.count", Map.of()) < expected) && System.nanoTime() < end) {
             Thread.sleep(100); // polling interval inside the deadline
         }
     }
