@@ -56,6 +56,8 @@ public final class Settings {
             "Output: incidents, one record per change (key: incident id; the highest version is current).");
     public static final Setting<String> TOPIC_CONTROL = Setting.string("topic.control", "tourniquet.control",
             "Input: analysts' signed requests (release, resume, resolve, rule changes, approvals).");
+    public static final Setting<String> TOPIC_CLAIMS = Setting.string("topic.claims", "tourniquet.claims",
+            "Output: Account Protection Programme claims, one record per change (key: user id; the highest version is current).");
     public static final Setting<String> TOPIC_ENRICHED = Setting.string("topic.enriched",
             "tourniquet.events.enriched", "Internal: enriched events, from the detect job to the index job.");
     public static final Setting<Integer> TOPIC_PARTITIONS = Setting.integer("topic.partitions", 2, 1, 10_000,
@@ -70,6 +72,8 @@ public final class Settings {
             "Alias of the action (audit trail) indices.");
     public static final Setting<String> INDEX_INCIDENTS = Setting.string("index.incidents", "tourniquet-incidents",
             "Alias of the incident index.");
+    public static final Setting<String> INDEX_CLAIMS = Setting.string("index.claims", "tourniquet-claims",
+            "Alias of the claim index (one document per claim, updated in place).");
     public static final Setting<String> INDEX_DEAD_LETTERS = Setting.string("index.dead-letters",
             "tourniquet-dead-letters", "Alias of the index of documents Elasticsearch refused for good (with why).");
 
@@ -369,10 +373,17 @@ public final class Settings {
             "withdrawal,whitelist_address,settings,login", "Account Protection Program: transaction types whose 2FA "
                     + "the account's policy must require (comma-separated: login, withdrawal, whitelist_address, settings).");
 
+    // Account Protection Programme claims (opened in the detect job; conditions as forensics.app.*).
+    public static final Setting<java.math.BigDecimal> CLAIMS_LIMIT_USD = Setting.decimal("claims.limit-usd", "250000",
+            "0", "1000000000", "Account Protection Programme: the most one claim pays, in US$ (the loss above it is not paid).");
+    public static final Setting<Duration> CLAIMS_LOGIN_RETENTION = Setting.duration("claims.jailbroken-login-retention",
+            "90 d", Duration.ofHours(1), "How long (event time) a login from a jailbroken device is remembered for a "
+                    + "later claim's no_jailbroken_device condition; older ones leave that condition to manual review.");
+
     /** Every topic the pipeline reads or writes. */
     public static final List<Setting<String>> TOPICS = List.of(TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS,
             TOPIC_ACCOUNT_CHANGES, TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED,
-            TOPIC_INCIDENTS, TOPIC_CONTROL);
+            TOPIC_INCIDENTS, TOPIC_CONTROL, TOPIC_CLAIMS);
 
     /** Every index alias the pipeline writes. */
     public static final List<Setting<String>> INDEX_ALIASES = List.of(INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS,
@@ -387,8 +398,8 @@ public final class Settings {
             ES_CA_FINGERPRINT, KAFKA_GROUP_PREFIX,
             TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS, TOPIC_ACCOUNT_CHANGES,
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
-            TOPIC_CONTROL, TOPIC_PARTITIONS,
-            INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS, INDEX_DEAD_LETTERS,
+            TOPIC_CONTROL, TOPIC_CLAIMS, TOPIC_PARTITIONS,
+            INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS, INDEX_CLAIMS, INDEX_DEAD_LETTERS,
             MAX_RECORD_BYTES, MAX_FUTURE, MAX_AGE, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
@@ -404,5 +415,5 @@ public final class Settings {
             DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,
             KAFKA_TRANSACTION_TIMEOUT,
             ES_BULK_ACTIONS, ES_BULK_FLUSH, ES_BULK_CONCURRENCY, ES_RETRY_INITIAL, ES_RETRY_MAX,
-            FORENSICS_LOOKBACK, APP_CODE_MIN_AGE, APP_MFA_TYPES);
+            FORENSICS_LOOKBACK, APP_CODE_MIN_AGE, APP_MFA_TYPES, CLAIMS_LIMIT_USD, CLAIMS_LOGIN_RETENTION);
 }
