@@ -296,6 +296,8 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     private String whyApprovalNeeded(ControlRequest request, RuleVersion current, RuleVersion next) {
         return switch (request.type) {
             case ControlRequest.RESUME_WITHDRAWALS -> "resume_withdrawals lifts the platform-wide suspension";
+            case ControlRequest.CLAIM_DECISION -> ControlRequest.APPROVE_CLAIM.equals(request.decision)
+                    ? "approving a claim pays the user out of the Account Protection Programme" : null;
             case ControlRequest.UPDATE_RULE -> {
                 List<String> weakened = RuleCatalog.weakenings(current, next, config);
                 yield weakened.isEmpty() ? null : "weakens rule " + next.rule + ": " + String.join(", ", weakened);
@@ -422,6 +424,8 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         signal.approvedBy = approvedBy;
         signal.userId = request.userId;
         signal.incidentId = request.incidentId;
+        signal.document = request.document;
+        signal.decision = request.decision;
         signal.ruleVersion = next;
         signal.raw = raw;
         out.collect(signal);

@@ -21,7 +21,8 @@ public final class ControlRequests {
 
     public static final List<String> TYPES = List.of(ControlRequest.RELEASE_ACCOUNT,
             ControlRequest.RESUME_WITHDRAWALS, ControlRequest.RESOLVE_INCIDENT, ControlRequest.UPDATE_RULE,
-            ControlRequest.APPROVE);
+            ControlRequest.APPROVE, ControlRequest.OPEN_CLAIM, ControlRequest.CLAIM_DOCUMENT,
+            ControlRequest.CLAIM_DECISION);
 
     /**
      * The signer for the control key ({@code signing.control-key}), or a clear error naming the
@@ -81,6 +82,20 @@ public final class ControlRequests {
                 for (Map.Entry<String, String> p : r.params.entrySet()) {
                     // A null value would unset the setting rather than change it.
                     if (p.getValue() == null) return "params." + p.getKey() + ": missing value";
+                }
+            }
+            case ControlRequest.OPEN_CLAIM, ControlRequest.CLAIM_DOCUMENT, ControlRequest.CLAIM_DECISION -> {
+                if (blank(r.userId)) return "user_id: missing (" + r.type + " names the claimant)";
+                if (blank(r.incidentId)) return "incident_id: missing (" + r.type + " names the incident claimed for)";
+                if (ControlRequest.CLAIM_DOCUMENT.equals(r.type) && !io.tourniquet.model.Claim.DOCUMENTS.contains(r.document)) {
+                    return "document: expected one of " + io.tourniquet.model.Claim.DOCUMENTS + ", got " + r.document;
+                }
+                if (ControlRequest.CLAIM_DECISION.equals(r.type)) {
+                    if (!List.of(ControlRequest.APPROVE_CLAIM, ControlRequest.DENY_CLAIM).contains(r.decision)) {
+                        return "decision: expected approve or deny, got " + r.decision;
+                    }
+                    // The user is told why, and the audit trail keeps it.
+                    if (blank(r.reason)) return "reason: missing (a claim decision says why)";
                 }
             }
             case ControlRequest.APPROVE -> {

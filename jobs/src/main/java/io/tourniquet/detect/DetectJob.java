@@ -1,11 +1,15 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.claims.ClaimFunction;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.control.ControlProcessor;
 import io.tourniquet.control.RuleUpdates;
 import io.tourniquet.incident.IncidentTracker;
 import io.tourniquet.model.Alert;
+import io.tourniquet.model.Claim;
+import io.tourniquet.model.NotificationRequest;
+import io.tourniquet.notify.WithdrawalWatch;
 import io.tourniquet.model.ControlSignal;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
@@ -120,10 +124,27 @@ public final class DetectJob {
                 .sinkTo(sinks.actions()).uid("sink-actions").name("Command sink");
         alerts.getSideOutput(Tags.INCIDENTS).sinkTo(sinks.incidents()).uid("sink-incidents").name("Incident sink");
 
+        // After the alerts, until resolved: who has a withdrawal the platform suspension holds up,
+        // and the Account Protection Programme's claims. Neither is on the path of a freeze.
+        SingleOutputStreamOperator<NotificationRequest> suspended = unique
+                .filter(new KindIs(Event.Kind.WITHDRAWAL)).uid("withdrawals").name("Withdrawals")
+                .keyBy(EventKeys.USER_ID)
+                .connect(alerts.getSideOutput(Tags.PLATFORM_NOTICES).broadcast(WithdrawalWatch.SUSPENSIONS))
+                .process(WithdrawalWatch.from(cfg))
+                .uid("watch-withdrawals").name("Watch pending withdrawals");
+        SingleOutputStreamOperator<Claim> claims = unique
+                .filter(new KindIs(Event.Kind.LOGIN, Event.Kind.ACCOUNT_CHANGE)).uid("claim-facts").name("Claim facts")
+                .keyBy(EventKeys.USER_ID)
+                .connect(alerts.getSideOutput(Tags.CLAIMS).keyBy(EventKeys.CLAIM_USER))
+                .process(ClaimFunction.from(cfg, clock))
+                .uid("claims").name("Account Protection Programme claims");
+        claims.sinkTo(sinks.claims()).uid("sink-claims").name("Claim sink");
+
         DataStream<Notification> notifications = unique
                 .filter(new KindIs(Event.Kind.ACCOUNT_CHANGE)).uid("account-changes").name("Account changes")
                 .keyBy(EventKeys.USER_ID)
-                .connect(alerts.getSideOutput(Tags.NOTIFY).keyBy(EventKeys.NOTIFY_USER))
+                .connect(alerts.getSideOutput(Tags.NOTIFY).union(suspended, claims.getSideOutput(Tags.NOTIFY))
+                        .keyBy(EventKeys.NOTIFY_USER))
                 .process(NotificationFunction.from(cfg, clock))
                 .uid("notify").name("Compose notifications");
         notifications.sinkTo(sinks.notifications()).uid("sink-notifications").name("Notification sink");
@@ -136,7 +157,8 @@ public final class DetectJob {
                 .sinkTo(sinks.enriched()).uid("sink-enriched").name("Enriched-event sink");
 
         DataStream<DeadLetter> deadLetters = parsed.getSideOutput(Tags.DEAD_LETTERS)
-                .union(control.getSideOutput(Tags.DEAD_LETTERS), alerts.getSideOutput(Tags.DEAD_LETTERS));
+                .union(control.getSideOutput(Tags.DEAD_LETTERS), alerts.getSideOutput(Tags.DEAD_LETTERS),
+                        claims.getSideOutput(Tags.DEAD_LETTERS));
         deadLetters.sinkTo(sinks.deadLetters()).uid("sink-dlq").name("Dead-letter sink");
     }
 
@@ -210,15 +232,15 @@ public final class DetectJob {
 
     static final class KindIs implements FilterFunction<Event> {
         private static final long serialVersionUID = 1L;
-        private final Event.Kind kind;
+        private final java.util.EnumSet<Event.Kind> kinds;
 
-        KindIs(Event.Kind kind) {
-            this.kind = kind;
+        KindIs(Event.Kind kind, Event.Kind... more) {
+            this.kinds = java.util.EnumSet.of(kind, more);
         }
 
         @Override
         public boolean filter(Event e) {
-            return e.kind == kind;
+            return kinds.contains(e.kind);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.model.Alert;
+import io.tourniquet.model.Claim;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Incident;
@@ -10,4 +11,12 @@ import org.apache.flink.api.connector.sink2.Sink;
 /** Where the detect job writes: real Kafka sinks in production, collecting sinks in tests. */
 public record DetectSinks(Sink<Alert> alerts, Sink<SignedAction> actions, Sink<EnrichedEvent> enriched,
                           Sink<DeadLetter> deadLetters, Sink<Incident> incidents,
-                          Sink<Notification> notifications) {}
+                          Sink<Notification> notifications, Sink<Claim> claims) {
+
+    /** For tests that do not look at claims: they are discarded. */
+    public DetectSinks(Sink<Alert> alerts, Sink<SignedAction> actions, Sink<EnrichedEvent> enriched,
+                       Sink<DeadLetter> deadLetters, Sink<Incident> incidents, Sink<Notification> notifications) {
+        this(alerts, actions, enriched, deadLetters, incidents, notifications,
+                new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>());
+    }
+}

@@ -18,6 +18,7 @@ public final class EventKeys {
     public static final KeySelector<EnrichedEvent, String> ENRICHED_USER_ID = new ByEnrichedUserId();
     public static final KeySelector<Alert, String> ALERT_DESTINATION = new ByAlertDestination();
     public static final KeySelector<NotificationRequest, String> NOTIFY_USER = new ByNotifyUser();
+    public static final KeySelector<io.tourniquet.model.ClaimSignal, String> CLAIM_USER = new ByClaimUser();
 
     /** Every element to the platform key: a global count stays global at any parallelism. */
     public static <T> KeySelector<T, String> platform() {
@@ -57,6 +58,15 @@ public final class EventKeys {
         @Override
         public String getKey(Alert a) {
             return a.evidence.destinationAddress;
+        }
+    }
+
+    private static final class ByClaimUser implements KeySelector<io.tourniquet.model.ClaimSignal, String> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getKey(io.tourniquet.model.ClaimSignal c) {
+            return c.userId;
         }
     }
 

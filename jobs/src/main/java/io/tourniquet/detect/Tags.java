@@ -22,4 +22,9 @@ public final class Tags {
     public static final OutputTag<EnrichedEvent> INCIDENT_EVENTS = new OutputTag<>("incident-events") {};
     /** Users to tell about an alert, from the incident tracker. */
     public static final OutputTag<NotificationRequest> NOTIFY = new OutputTag<>("notify") {};
+    /** Claims to open and analysts' claim requests, from the incident tracker. */
+    public static final OutputTag<io.tourniquet.model.ClaimSignal> CLAIMS = new OutputTag<>("claims") {};
+    /** Platform suspensions and resumptions, from the incident tracker. */
+    public static final OutputTag<io.tourniquet.model.PlatformNotice> PLATFORM_NOTICES =
+            new OutputTag<>("platform-notices") {};
 }

@@ -6,6 +6,10 @@ import io.tourniquet.detect.SerializableClock;
 import io.tourniquet.detect.Tags;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Alert;
+import io.tourniquet.model.Claim;
+import io.tourniquet.model.ClaimSignal;
+import io.tourniquet.model.PlatformNotice;
+import io.tourniquet.notify.NotificationComposer;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.ControlSignal;
 import io.tourniquet.model.DeadLetter;
@@ -60,6 +64,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
 
     private final RuleVersion initialRule;
     private final SerializableClock clock;
+    /** forensics.lookback: the incident's window for the claims' no-jailbroken-device condition. */
+    private final long lookbackMillis;
 
     private transient MapState<String, IncidentState> incidents;
     /** Incidents open now, for the gauge (written by the task thread, read by the metric reporter). */
@@ -70,13 +76,15 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     private transient Counter suspensionsSuppressed;
     private transient Counter rejectedRequests;
 
-    public IncidentTracker(RuleVersion initialRule, SerializableClock clock) {
+    public IncidentTracker(RuleVersion initialRule, SerializableClock clock, long lookbackMillis) {
         this.initialRule = initialRule;
         this.clock = clock;
+        this.lookbackMillis = lookbackMillis;
     }
 
     public static IncidentTracker from(TourniquetConfig cfg, SerializableClock clock) {
-        return new IncidentTracker(RuleCatalog.initial(RuleCatalog.INCIDENT, cfg), clock);
+        return new IncidentTracker(RuleCatalog.initial(RuleCatalog.INCIDENT, cfg), clock,
+                cfg.get(Settings.FORENSICS_LOOKBACK).toMillis());
     }
 
     @Override
@@ -128,6 +136,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         switch (alert.rule) {
             case RuleCatalog.UNAUTHORIZED_APPROVAL -> {
                 notifyUsers(alert, List.of(alert.userId), alert.rule, ctx);
+                // Its playbook revokes the user's 2FA tokens: they need to know how to enrol again.
+                notifyUsers(alert, List.of(alert.userId), NotificationComposer.MFA_TOKENS_REVOKED, ctx);
                 // A victim after the suspension learns why withdrawals are suspended, too.
                 if (st.suspensionAlert != null) notifyUsers(st.suspensionAlert, List.of(alert.userId),
                         RuleCatalog.BULK_DRAIN, ctx);
@@ -149,6 +159,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                         inc.usdAfterContainment = Impact.usdTotal(inc.impactAfterContainment);
                     }
                     suspensions.inc();
+                    ctx.output(Tags.PLATFORM_NOTICES,
+                            new PlatformNotice(PlatformNotice.SUSPENDED, inc.incidentId, alert.eventTime, listed(inc)));
                 }
                 Set<String> affected = new LinkedHashSet<>();
                 if (alert.evidence.userIds != null) affected.addAll(alert.evidence.userIds);
@@ -177,37 +189,180 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         switch (signal.type) {
             case ControlRequest.RESOLVE_INCIDENT -> resolve(signal, ctx);
             case ControlRequest.RESUME_WITHDRAWALS -> {
+                List<IncidentState> resumed = new ArrayList<>();
                 for (Map.Entry<String, IncidentState> e : incidents.entries()) {
                     if (!e.getValue().suspensionActive) continue;
                     e.getValue().suspensionActive = false;
                     incidents.put(e.getKey(), e.getValue());
-                    countOpen();
+                    resumed.add(e.getValue());
+                }
+                countOpen();
+                for (IncidentState st : resumed) {
+                    long at = noticeTime(st, ctx);
+                    ctx.output(Tags.PLATFORM_NOTICES, new PlatformNotice(PlatformNotice.RESUMED, st.incident.incidentId, at, listed(st.incident)));
+                    notifyUsers(update(st.incident, at), victims(st), NotificationComposer.WITHDRAWALS_RESUMED, ctx);
                 }
             }
+            case ControlRequest.RELEASE_ACCOUNT -> released(signal, ctx);
+            case ControlRequest.OPEN_CLAIM -> openClaim(signal, ctx);
+            case ControlRequest.CLAIM_DOCUMENT, ControlRequest.CLAIM_DECISION ->
+                    ctx.output(Tags.CLAIMS, claimRequest(signal, ctx));
             case ControlRequest.UPDATE_RULE -> {
                 if (signal.ruleVersion != null && RuleCatalog.INCIDENT.equals(signal.ruleVersion.rule)
                         && signal.ruleVersion.version > rule().version) {
                     gapRule.update(signal.ruleVersion);
                 }
             }
-            default -> { } // release_account concerns enforcers only
+            default -> { }
         }
+    }
+
+    /** The user hears that an analyst released their account, with what was checked (the request's reason). */
+    private void released(ControlSignal signal, Context ctx) throws Exception {
+        IncidentState in = null;
+        for (IncidentState st : incidents.values()) {
+            if (st.userIdSet().contains(signal.userId) && (in == null || st.incident.startedAt < in.incident.startedAt)) in = st;
+        }
+        Alert about;
+        if (in != null) {
+            about = update(in.incident, noticeTime(in, ctx));
+        } else {
+            // Not (or no longer) in an open incident: the release is its own update.
+            about = new Alert();
+            about.rule = NotificationComposer.ACCOUNT_RELEASED;
+            about.alertId = Ids.of("release", signal.requestId);
+            about.eventTime = Math.max(0, ctx.timerService().currentWatermark());
+        }
+        NotificationRequest req = new NotificationRequest(signal.userId, NotificationComposer.ACCOUNT_RELEASED, about);
+        req.subject = signal.requestId; // each release is news, even the second one in an incident
+        req.note = signal.reason;
+        ctx.output(Tags.NOTIFY, req);
+    }
+
+    /** An analyst opens a claim before resolution: only for a victim of an incident still in state. */
+    private void openClaim(ControlSignal signal, Context ctx) throws Exception {
+        IncidentState st = signal.incidentId == null ? null : incidents.get(signal.incidentId);
+        List<IncidentState.ImpactEntry> own = st == null ? List.of() : approvalsOf(st, signal.userId);
+        if (own.isEmpty()) {
+            refuse(signal, st == null ? "unknown_incident" : "not_a_victim", st == null
+                    ? "request " + signal.requestId + " opens a claim in incident " + signal.incidentId
+                            + ", which is not open (a resolved incident's claims opened when it was resolved)"
+                    : "request " + signal.requestId + " opens a claim for " + signal.userId + ", who has no"
+                            + " unauthorized withdrawal in incident " + signal.incidentId, ctx);
+            return;
+        }
+        ClaimSignal open = claimRequest(signal, ctx);
+        open.type = ClaimSignal.OPEN;
+        fillOpening(open, st, own, ctx);
+        ctx.output(Tags.CLAIMS, open);
+    }
+
+    private ClaimSignal claimRequest(ControlSignal signal, Context ctx) {
+        ClaimSignal c = new ClaimSignal();
+        c.type = ControlRequest.CLAIM_DOCUMENT.equals(signal.type) ? ClaimSignal.DOCUMENT : ClaimSignal.DECISION;
+        c.userId = signal.userId;
+        c.incidentId = signal.incidentId;
+        c.by = signal.requestedBy;
+        c.approvedBy = signal.approvedBy;
+        c.at = signal.requestedAt;
+        c.requestId = signal.requestId;
+        c.reason = signal.reason;
+        c.document = signal.document;
+        c.decision = signal.decision;
+        c.eventTime = Math.max(0, ctx.timerService().currentWatermark());
+        c.raw = signal.raw;
+        return c;
+    }
+
+    private void fillOpening(ClaimSignal c, IncidentState st, List<IncidentState.ImpactEntry> own, Context ctx) {
+        for (IncidentState.ImpactEntry e : own) {
+            Claim.ClaimWithdrawal w = new Claim.ClaimWithdrawal();
+            w.withdrawalId = e.withdrawalId;
+            w.alertId = e.alertId;
+            w.asset = e.asset;
+            w.amount = e.amount;
+            w.usdValue = Impact.usd(e.usdValue);
+            w.eventTime = e.eventTime;
+            c.withdrawals.add(w);
+        }
+        c.windowStart = st.incident.startedAt - lookbackMillis;
+        c.windowEnd = st.incident.lastAlertAt + lookbackMillis;
+        c.eventTime = noticeTime(st, ctx);
+    }
+
+    private static List<IncidentState.ImpactEntry> approvalsOf(IncidentState st, String userId) {
+        List<IncidentState.ImpactEntry> own = new ArrayList<>();
+        for (IncidentState.ImpactEntry e : st.approvals) {
+            if (e.userId != null && e.userId.equals(userId)) own.add(e);
+        }
+        own.sort(java.util.Comparator.comparingLong((IncidentState.ImpactEntry e) -> e.eventTime)
+                .thenComparing(e -> e.withdrawalId == null ? "" : e.withdrawalId));
+        return own;
+    }
+
+    private static List<String> listed(Incident inc) {
+        return inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size()));
+    }
+
+    /** The incident's victims: users with an unauthorized approval in it, in order of their first. */
+    private static List<String> victims(IncidentState st) {
+        return new ArrayList<>(st.incident.userIds);
+    }
+
+    /**
+     * Event time for an update the incident's alerts did not cause (a request's effect): where
+     * event time is now, and never before the incident's last alert, so it is composed as soon as
+     * the notification step has seen what the incident's alerts told the user.
+     */
+    private static long noticeTime(IncidentState st, Context ctx) {
+        return Math.max(st.incident.lastAlertAt, ctx.timerService().currentWatermark());
+    }
+
+    /** An alert-shaped record for an update about {@code inc}: no alert id of its own, the incident's id. */
+    private static Alert update(Incident inc, long eventTime) {
+        Alert a = new Alert();
+        a.incidentId = inc.incidentId;
+        a.eventTime = eventTime;
+        return a;
+    }
+
+    private void refuse(ControlSignal signal, String code, String why, Context ctx) {
+        rejectedRequests.inc();
+        RawRecord raw = signal.raw != null ? signal.raw : new RawRecord();
+        if (raw.value == null) raw.value = Json.toBytes(signal);
+        ctx.output(Tags.DEAD_LETTERS, DeadLetter.of(raw, code, why, clock.getAsLong()));
     }
 
     private void resolve(ControlSignal signal, Context ctx) throws Exception {
         IncidentState st = signal.incidentId == null ? null : incidents.get(signal.incidentId);
         if (st == null) {
-            rejectedRequests.inc();
-            RawRecord raw = signal.raw != null ? signal.raw : new RawRecord();
-            if (raw.value == null) raw.value = Json.toBytes(signal);
-            ctx.output(Tags.DEAD_LETTERS, DeadLetter.of(raw, "unknown_incident", "request " + signal.requestId
-                    + " asks to resolve incident " + signal.incidentId + ", which is not open", clock.getAsLong()));
+            refuse(signal, "unknown_incident", "request " + signal.requestId + " asks to resolve incident "
+                    + signal.incidentId + ", which is not open", ctx);
             return;
         }
         st.incident.status = Incident.RESOLVED;
         st.incident.resolvedAt = signal.requestedAt;
         st.incident.resolvedBy = signal.requestedBy;
         publish(st, ctx);
+        // Every victim hears how it ended for them, and gets a claim under the programme.
+        long at = noticeTime(st, ctx);
+        for (String user : victims(st)) {
+            List<IncidentState.ImpactEntry> own = approvalsOf(st, user);
+            NotificationRequest req = new NotificationRequest(user, NotificationComposer.INCIDENT_RESOLVED,
+                    update(st.incident, at));
+            ClaimSignal open = new ClaimSignal();
+            open.type = ClaimSignal.OPEN;
+            open.userId = user;
+            open.incidentId = st.incident.incidentId;
+            open.by = ClaimSignal.BY_TOURNIQUET;
+            open.at = signal.requestedAt;
+            open.requestId = signal.requestId;
+            open.reason = "incident resolved by " + signal.requestedBy;
+            fillOpening(open, st, own, ctx);
+            req.withdrawals = open.withdrawals;
+            ctx.output(Tags.NOTIFY, req);
+            ctx.output(Tags.CLAIMS, open);
+        }
         // Resolved: later alerts open a new incident, so nothing more is needed from it.
         incidents.remove(signal.incidentId);
         countOpen();

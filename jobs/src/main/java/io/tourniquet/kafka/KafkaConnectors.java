@@ -6,6 +6,8 @@ import io.tourniquet.detect.DetectSinks;
 import io.tourniquet.detect.SignedAction;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Alert;
+import io.tourniquet.model.Claim;
+import io.tourniquet.config.Setting;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Incident;
@@ -52,7 +54,7 @@ public final class KafkaConnectors {
 
     public static DetectSinks detectSinks(TourniquetConfig cfg) {
         return new DetectSinks(alertSink(cfg), actionSink(cfg), enrichedSink(cfg), deadLetterSink(cfg),
-                incidentSink(cfg), notificationSink(cfg));
+                incidentSink(cfg), notificationSink(cfg), claimSink(cfg));
     }
 
     /** Every change of an incident; the key keeps one incident's versions in order on one partition. */
@@ -61,22 +63,34 @@ public final class KafkaConnectors {
                 new IncidentKey(), new JsonValue<>()));
     }
 
-    /** At least once; notification ids are deterministic so the messaging service can de-duplicate. */
+    /**
+     * Exactly once: a user never gets the same update twice, even across restarts (a replay from
+     * a checkpoint recomputes the update numbers, and only committed messages are read). Ids are
+     * deterministic as well, for the messaging service. A message is visible at its checkpoint.
+     */
     static KafkaSink<Notification> notificationSink(TourniquetConfig cfg) {
-        return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_NOTIFICATIONS),
-                new NotificationKey(), new JsonValue<>()));
+        return exactlyOnce(cfg, "notifications", Settings.TOPIC_NOTIFICATIONS, new NotificationKey());
+    }
+
+    /** Exactly once, like notifications: every claim version once, in order per user (the key). */
+    static KafkaSink<Claim> claimSink(TourniquetConfig cfg) {
+        return exactlyOnce(cfg, "claims", Settings.TOPIC_CLAIMS, new ClaimKey());
     }
 
     /** Exactly once: an alert becomes visible to read_committed readers when its checkpoint completes. */
     static KafkaSink<Alert> alertSink(TourniquetConfig cfg) {
-        return KafkaSink.<Alert>builder()
+        return exactlyOnce(cfg, "alerts", Settings.TOPIC_ALERTS, new AlertKey());
+    }
+
+    private static <T> KafkaSink<T> exactlyOnce(TourniquetConfig cfg, String name, Setting<String> topic,
+                                                JsonRecordSerializer.KeyOf<T> key) {
+        return KafkaSink.<T>builder()
                 .setKafkaProducerConfig(KafkaClientConfig.base(cfg))
                 .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
-                .setRecordSerializer(new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ALERTS),
-                        new AlertKey(), new JsonValue<>()))
+                .setRecordSerializer(new JsonRecordSerializer<>(cfg.get(topic), key, new JsonValue<>()))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(cfg.get(Settings.KAFKA_GROUP_PREFIX) + "-alerts-"
-                        + Integer.toHexString(cfg.get(Settings.TOPIC_ALERTS).hashCode()))
+                .setTransactionalIdPrefix(cfg.get(Settings.KAFKA_GROUP_PREFIX) + "-" + name + "-"
+                        + Integer.toHexString(cfg.get(topic).hashCode()))
                 .setProperty("transaction.timeout.ms",
                         Long.toString(cfg.get(Settings.KAFKA_TRANSACTION_TIMEOUT).toMillis()))
                 .build();
@@ -139,6 +153,15 @@ public final class KafkaConnectors {
         @Override
         public String key(EnrichedEvent e) {
             return e.event.userId;
+        }
+    }
+
+    static final class ClaimKey implements JsonRecordSerializer.KeyOf<Claim> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(Claim c) {
+            return c.userId;
         }
     }
 

@@ -16,6 +16,14 @@ public class ControlRequest {
     public static final String UPDATE_RULE = "update_rule";
     /** A second analyst's approval of a held request ({@code control.two-person}), named by {@link #approves}. */
     public static final String APPROVE = "approve";
+    /** Opens an Account Protection Programme claim for {@link #userId} in {@link #incidentId} (else one opens at resolution). */
+    public static final String OPEN_CLAIM = "open_claim";
+    /** Records that the user sent one of a claim's documents ({@link #document}). */
+    public static final String CLAIM_DOCUMENT = "claim_document";
+    /** Decides a claim: {@link #decision} approve or deny, with the reason. */
+    public static final String CLAIM_DECISION = "claim_decision";
+    public static final String APPROVE_CLAIM = "approve";
+    public static final String DENY_CLAIM = "deny";
 
     /** Unique per request; a request id seen before is a replay. */
     public String requestId;
@@ -33,6 +41,10 @@ public class ControlRequest {
     public Map<String, String> params;
     /** For {@code approve}: the {@code request_id} of the held request it approves. */
     public String approves;
+    /** For {@code claim_document}: {@code police_report} or {@code questionnaire}. */
+    public String document;
+    /** For {@code claim_decision}: {@code approve} or {@code deny}. */
+    public String decision;
     /** Which analyst key signed it, when the job verifies each analyst's own key ({@code signing.analyst-keys-file}). */
     public String keyId;
     public String signature;

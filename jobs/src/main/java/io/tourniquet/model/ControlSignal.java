@@ -14,6 +14,9 @@ public class ControlSignal {
     public String approvedBy;
     public String userId;
     public String incidentId;
+    /** For claim requests: the document received, or the decision. */
+    public String document;
+    public String decision;
     /** For {@code update_rule}: the new version (already validated and numbered). */
     public RuleVersion ruleVersion;
     /** The request as received, so a later step that refuses it can dead-letter the original. */

@@ -19,6 +19,14 @@ public class Notification {
     public String antiPhishingCode;
     public String incidentId;
     public String alertId;
+    /**
+     * The how-manieth update this user has had about this incident (1, 2, ...), so a client can show
+     * "update 3 of this incident"; absent outside incidents. Kept in the job's state, so a restart
+     * neither repeats nor skips a number.
+     */
+    public Integer updateSequence;
+    /** For claim notices: the claim. */
+    public String claimId;
     /** W3C Trace Context: a span of the alert's trace (absent for notices no alert caused). */
     public String traceparent;
     /** Event time (ms) of what it is about, and wall-clock time (ms) it was composed. */

@@ -36,6 +36,17 @@ public final class NotificationComposer implements Serializable {
     /** The security notice sent for every address added to a user's whitelist. */
     public static final String WHITELIST_ADDRESS_ADDED = "whitelist_address_added";
 
+    // Updates through an incident's life (and its claim), after the alert that started it.
+    public static final String ACCOUNT_RELEASED = "account_released";
+    public static final String WITHDRAWALS_SUSPENDED = "withdrawals_suspended";
+    public static final String WITHDRAWALS_RESUMED = "withdrawals_resumed";
+    public static final String MFA_TOKENS_REVOKED = "mfa_tokens_revoked";
+    public static final String INCIDENT_RESOLVED = "incident_resolved";
+    public static final String CLAIM_OPENED = "claim_opened";
+    public static final String CLAIM_DOCUMENT_RECEIVED = "claim_document_received";
+    public static final String CLAIM_APPROVED = "claim_approved";
+    public static final String CLAIM_DENIED = "claim_denied";
+
     private static final DateTimeFormatter HUMAN_TIME =
             DateTimeFormatter.ofPattern("d MMMM yyyy 'at' HH:mm 'UTC'", Locale.ENGLISH).withZone(ZoneOffset.UTC);
     private static final String PARAGRAPH = "\n\n";
@@ -70,6 +81,7 @@ public final class NotificationComposer implements Serializable {
         }
         n.eventTime = alert.eventTime;
         n.createdAt = now;
+        if (req.claim != null) n.claimId = req.claim.claimId;
 
         Message m = switch (n.kind) {
             case RuleCatalog.UNAUTHORIZED_APPROVAL -> unauthorizedApproval(f);
@@ -78,6 +90,15 @@ public final class NotificationComposer implements Serializable {
             case RuleCatalog.DESTINATION_CONCENTRATION -> destinationConcentration(f);
             case RuleCatalog.BULK_DRAIN -> bulkDrain(f);
             case WHITELIST_ADDRESS_ADDED -> whitelistAddressAdded(f);
+            case ACCOUNT_RELEASED -> Updates.accountReleased(req);
+            case WITHDRAWALS_SUSPENDED -> Updates.withdrawalsSuspended(f.onPrefix());
+            case WITHDRAWALS_RESUMED -> Updates.withdrawalsResumed();
+            case MFA_TOKENS_REVOKED -> Updates.mfaTokensRevoked(f.onPrefix());
+            case INCIDENT_RESOLVED -> Updates.incidentResolved(req);
+            case CLAIM_OPENED -> Updates.claimOpened(req.claim);
+            case CLAIM_DOCUMENT_RECEIVED -> Updates.claimDocumentReceived(req.claim, req.subject);
+            case CLAIM_APPROVED -> Updates.claimApproved(req.claim);
+            case CLAIM_DENIED -> Updates.claimDenied(req.claim, req.note);
             default -> generic(f);
         };
         n.title = m.title;
@@ -111,7 +132,8 @@ public final class NotificationComposer implements Serializable {
 
     /** One per user (the state's key), reference and kind: a repeat of it is never sent. */
     public static String dedupKey(NotificationRequest req) {
-        return kindOf(req) + "/" + reference(req);
+        String key = kindOf(req) + "/" + reference(req);
+        return req.subject == null ? key : key + "/" + req.subject;
     }
 
     /**
@@ -380,9 +402,9 @@ public final class NotificationComposer implements Serializable {
         }
     }
 
-    private record Message(String title, String happened, String impact, String todo) {}
+    record Message(String title, String happened, String impact, String todo) {}
 
-    private static String usd(Double value) {
+    static String usd(Double value) {
         return "US$" + String.format(Locale.ROOT, "%,.2f", BigDecimal.valueOf(value));
     }
 

@@ -42,7 +42,11 @@ import org.apache.flink.util.Collector;
  * happened to be read (a replay reads a whole topic ahead of another). Until then it waits in
  * state, at most the watermark's lag.
  *
- * <p>State per user: the remembered and the waiting notifications, which drain; and the anti-phishing code with
+ * <p>Every notification about an incident carries {@code update_sequence}: 1 for the user's first
+ * message about it, then 2, 3, ... (alerts, suspension, release, resolution, claim), counted in
+ * state so that a restart continues the count; it is forgotten with the memory of the last message.
+ *
+ * <p>State per user: the remembered and the waiting notifications and the update counts, which drain; and the anti-phishing code with
  * the event time that set it. The code is profile state kept for the account's life (the contract
  * requires the code as last set, however long ago), so it never drains: one small entry per user
  * who ever set a code. Only a later (or equal) event time replaces it, so changes arriving out of
@@ -59,6 +63,9 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             new MapStateDescriptor<>("notifications-sent", String.class, Long.class);
     static final MapStateDescriptor<String, PendingNotice> WAITING =
             new MapStateDescriptor<>("notifications-waiting", String.class, PendingNotice.class);
+    /** Incident id → updates sent about it: the sequence numbers (forgotten with the last of them). */
+    static final MapStateDescriptor<String, UpdateCount> UPDATES =
+            new MapStateDescriptor<>("notifications-per-incident", String.class, UpdateCount.class);
 
     private final ArrayList<String> channels;
     private final long retentionMillis;
@@ -68,6 +75,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
     private transient ValueState<CodeHistory> code;
     private transient MapState<String, Long> sent;
     private transient MapState<String, PendingNotice> waiting;
+    private transient MapState<String, UpdateCount> updates;
     private transient Counter notificationsSent;
     private transient Counter notificationsSuppressed;
 
@@ -102,6 +110,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
         code = getRuntimeContext().getState(CODE);
         sent = getRuntimeContext().getMapState(SENT);
         waiting = getRuntimeContext().getMapState(WAITING);
+        updates = getRuntimeContext().getMapState(UPDATES);
         var metrics = getRuntimeContext().getMetricGroup();
         notificationsSent = metrics.counter("notificationsSent");
         notificationsSuppressed = metrics.counter("notificationsSuppressed");
@@ -155,7 +164,15 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
         remember(key, eventTime, ctx);
         CodeHistory history = code.value();
         String current = history == null ? null : history.asOf(eventTime);
-        out.collect(composer.compose(req, current, channels, clock.getAsLong()));
+        Notification n = composer.compose(req, current, channels, clock.getAsLong());
+        if (n.incidentId != null) {
+            UpdateCount count = updates.get(n.incidentId);
+            count = count == null ? new UpdateCount(1, eventTime)
+                    : new UpdateCount(count.sent + 1, Math.max(count.lastEventTime, eventTime));
+            updates.put(n.incidentId, count);
+            n.updateSequence = count.sent;
+        }
+        out.collect(n);
         notificationsSent.inc();
     }
 
@@ -184,5 +201,11 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             if (forgetAt(e.getValue()) <= timestamp) expired.add(e.getKey());
         }
         for (String key : expired) sent.remove(key);
+        // Numbering ends with the memory of the incident's last notice (its timer is this one or later).
+        List<String> done = new ArrayList<>();
+        for (Map.Entry<String, UpdateCount> e : updates.entries()) {
+            if (forgetAt(e.getValue().lastEventTime) <= timestamp) done.add(e.getKey());
+        }
+        for (String incident : done) updates.remove(incident);
     }
 }

@@ -144,7 +144,7 @@ class IncidentTrackerTest {
             assertThat(e.event.eventId).isEqualTo("e-a1");
         });
         assertThat(side(Tags.NOTIFY)).extracting(r -> r.userId + "/" + r.kind)
-                .containsExactly("u1/unauthorized_approval");
+                .containsExactly("u1/unauthorized_approval", "u1/mfa_tokens_revoked");
     }
 
     @Test

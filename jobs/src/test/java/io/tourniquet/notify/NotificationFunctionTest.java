@@ -269,8 +269,8 @@ class NotificationFunctionTest {
         push(whitelistAdded("acct-7", "u1", "TXyzNewAddress", T0));
         push(request("u3", RuleCatalog.ACCOUNT_DRAIN, null, "a3", T0)); // u3 never set a code
         assertThat(sent()).hasSize(4);
-        // Codes of u1 and u2; what was sent to u1 (one map), u2 and u3.
-        assertThat(harness.numKeyedStateEntries()).isEqualTo(5);
+        // Codes of u1 and u2; what was sent to u1 (one map), u2 and u3; u1's and u2's update counts of inc-1.
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(7);
         assertThat(harness.numEventTimeTimers()).as("one per user: u1's two are at the same time").isEqualTo(3);
 
         watermark(T0 + RETENTION - 1); // still remembered: a repeat is suppressed
