@@ -68,7 +68,8 @@ public final class NotificationComposer implements Serializable {
         Notification n = new Notification();
         n.kind = kindOf(req);
         n.userId = req.userId;
-        n.notificationId = Ids.of("notification", req.userId, reference(req), n.kind);
+        n.notificationId = req.subject == null ? Ids.of("notification", req.userId, reference(req), n.kind)
+                : Ids.of("notification", req.userId, reference(req), n.kind, req.subject);
         n.channels = new ArrayList<>(channels);
         n.antiPhishingCode = antiPhishingCode;
         n.incidentId = alert.incidentId;

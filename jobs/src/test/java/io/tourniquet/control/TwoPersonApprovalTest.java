@@ -452,4 +452,49 @@ class TwoPersonApprovalTest {
         // Checkpoints and savepoints keep it with Flink's POJO serializer, which can evolve it.
         PojoTestUtils.assertSerializedAsPojoWithoutKryo(HeldRequest.class);
     }
+
+    // ---------------------------------------------------------------- claims
+
+    private ControlRequest claimDecision(String requestId, String decision, String by) {
+        ControlRequest r = request(ControlRequest.CLAIM_DECISION, requestId, by);
+        r.userId = "u1";
+        r.incidentId = "inc-1";
+        r.decision = decision;
+        return r;
+    }
+
+    @Test
+    void approvingAClaimPaysOutSoItWaitsForASecondAnalystDenyingDoesNot() throws Exception {
+        open();
+        send(claimDecision("deny-1", ControlRequest.DENY_CLAIM, ALICE));
+        send(claimDecision("pay-1", ControlRequest.APPROVE_CLAIM, ALICE));
+        assertThat(signals()).extracting(x -> x.requestId + "/" + x.decision).containsExactly("deny-1/deny");
+
+        send(approval("approve-pay-1", "pay-1", ALICE));
+        assertThat(rejections()).singleElement().asString().startsWith("self_approval");
+        send(approval("approve-pay-2", "pay-1", BOB));
+        assertThat(signals()).extracting(x -> x.requestId + "/" + x.decision + "/" + x.approvedBy + "/" + x.userId)
+                .containsExactly("deny-1/deny/null/u1", "pay-1/approve/" + BOB + "/u1");
+    }
+
+    @Test
+    void claimRequestsMustNameTheClaimTheDocumentAndTheDecisionsReason() throws Exception {
+        open();
+        ControlRequest noUser = claimDecision("c1", ControlRequest.DENY_CLAIM, ALICE);
+        noUser.userId = null;
+        ControlRequest noReason = claimDecision("c2", ControlRequest.DENY_CLAIM, ALICE);
+        noReason.reason = " ";
+        ControlRequest badDecision = claimDecision("c3", "pay_double", ALICE);
+        ControlRequest badDocument = request(ControlRequest.CLAIM_DOCUMENT, "c4", ALICE);
+        badDocument.userId = "u1";
+        badDocument.incidentId = "inc-1";
+        badDocument.document = "selfie";
+        for (ControlRequest r : List.of(noUser, noReason, badDecision, badDocument)) send(r);
+        assertThat(signals()).isEmpty();
+        assertThat(rejections()).containsExactly(
+                "malformed: user_id: missing (claim_decision names the claimant)",
+                "malformed: reason: missing (a claim decision says why)",
+                "malformed: decision: expected approve or deny, got pay_double",
+                "malformed: document: expected one of [police_report, questionnaire], got selfie");
+    }
 }

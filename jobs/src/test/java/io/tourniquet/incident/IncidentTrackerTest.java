@@ -316,4 +316,93 @@ class IncidentTrackerTest {
         assertThat(io.tourniquet.json.Json.MAPPER.writeValueAsBytes(last).length)
                 .as("one incident record, well under the producer's 1 MB").isLessThan(128 * 1024);
     }
+
+    // ---- updates through the incident's life, and claims ---------------------------------------
+
+    private ControlSignal signal(String type, String requestId, String user, String incidentId) {
+        ControlSignal s = new ControlSignal();
+        s.type = type;
+        s.requestId = requestId;
+        s.requestedBy = "alice@security";
+        s.requestedAt = NOW + 5 * MIN;
+        s.userId = user;
+        s.incidentId = incidentId;
+        return s;
+    }
+
+    private void control(ControlSignal s) throws Exception {
+        harness.processElement2(new StreamRecord<>(s, 0L));
+    }
+
+    @Test
+    void resolvingTellsEachVictimTheirOwnLossAndOpensTheirClaim() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1.5", 60_000, T0));
+        push(unauthorized("a2", "u2", "ETH", "10", 30_000, T0 + MIN));
+        push(unauthorized("a3", "u1", "ETH", "2", 6_000, T0 + 2 * MIN));
+        String id = latest().incidentId;
+        int before = side(Tags.NOTIFY).size();
+        control(ControlRequest.RESOLVE_INCIDENT, id, null);
+
+        List<NotificationRequest> resolved = side(Tags.NOTIFY).subList(before, side(Tags.NOTIFY).size());
+        assertThat(resolved).extracting(r -> r.userId + "/" + r.kind).containsExactly("u1/incident_resolved",
+                "u2/incident_resolved");
+        assertThat(resolved.get(0).withdrawals).extracting(w -> w.withdrawalId).containsExactly("w-a1", "w-a3");
+        assertThat(resolved.get(1).withdrawals).extracting(w -> w.withdrawalId + " " + w.amount + " " + w.asset)
+                .containsExactly("w-a2 10 ETH");
+        assertThat(resolved).allSatisfy(r -> {
+            assertThat(r.alert.incidentId).isEqualTo(id);
+            assertThat(r.alert.eventTime).isEqualTo(T0 + 2 * MIN);
+        });
+        assertThat(side(Tags.CLAIMS)).extracting(c -> c.type + "/" + c.userId + "/" + c.by + "/" + c.withdrawals.size())
+                .containsExactly("open/u1/tourniquet/2", "open/u2/tourniquet/1");
+        assertThat(side(Tags.CLAIMS).get(0).windowStart).isEqualTo(T0 - 24 * 60 * MIN);
+        assertThat(side(Tags.CLAIMS).get(0).windowEnd).isEqualTo(T0 + 2 * MIN + 24 * 60 * MIN);
+        assertThat(side(Tags.CLAIMS).get(0).withdrawals.get(0).usdValue).isEqualByComparingTo("60000");
+    }
+
+    @Test
+    void aReleaseTellsTheUserWithTheAnalystsWordsUnderTheirIncident() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        String id = latest().incidentId;
+        ControlSignal release = signal(ControlRequest.RELEASE_ACCOUNT, "rel-1", "u1", null);
+        release.reason = "identity verified by video call";
+        control(release);
+        control(signal(ControlRequest.RELEASE_ACCOUNT, "rel-2", "u9", null)); // in no incident
+
+        assertThat(side(Tags.NOTIFY)).filteredOn(r -> r.kind.equals("account_released"))
+                .extracting(r -> r.userId + "/" + r.alert.incidentId + "/" + r.subject + "/" + r.note)
+                .containsExactly("u1/" + id + "/rel-1/identity verified by video call", "u9/null/rel-2/null");
+    }
+
+    @Test
+    void resumingTellsTheSuspendedIncidentsVictimsAndBroadcastsTheResumption() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        push(unauthorized("a2", "u2", "BTC", "1", 100, T0 + SEC));
+        push(bulk("b1", T0 + 2 * SEC, "u1", "u2", "u3", "u4", "u5"));
+        String id = latest().incidentId;
+        control(ControlRequest.RESUME_WITHDRAWALS, null, null);
+        control(ControlRequest.RESUME_WITHDRAWALS, null, null); // nothing suspended any more: nothing to say
+
+        assertThat(side(Tags.PLATFORM_NOTICES)).extracting(n -> n.type + "/" + n.incidentId + "/" + n.victims)
+                .containsExactly("suspended/" + id + "/[u1, u2]", "resumed/" + id + "/[u1, u2]");
+        assertThat(side(Tags.NOTIFY)).filteredOn(r -> r.kind.equals("withdrawals_resumed"))
+                .extracting(r -> r.userId).containsExactly("u1", "u2");
+    }
+
+    @Test
+    void anAnalystOpensAClaimOnlyForAVictimOfAnIncidentStillOpen() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        String id = latest().incidentId;
+        control(signal(ControlRequest.OPEN_CLAIM, "oc-1", "u1", id));
+        control(signal(ControlRequest.OPEN_CLAIM, "oc-2", "u2", id));
+        control(signal(ControlRequest.OPEN_CLAIM, "oc-3", "u1", "no-such-incident"));
+        ControlSignal doc = signal(ControlRequest.CLAIM_DOCUMENT, "cd-1", "u1", id);
+        doc.document = "police_report";
+        control(doc);
+
+        assertThat(side(Tags.CLAIMS)).extracting(c -> c.type + "/" + c.userId + "/" + c.by + "/" + c.document)
+                .containsExactly("open/u1/alice@security/null", "document/u1/alice@security/police_report");
+        assertThat(side(Tags.DEAD_LETTERS)).extracting(d -> d.reasonCode).containsExactly("not_a_victim",
+                "unknown_incident");
+    }
 }

@@ -307,4 +307,54 @@ class NotificationFunctionTest {
         assertThat(sent()).singleElement().satisfies(n -> assertThat(n.channels).containsExactly("sms", "email"));
         assertOnlyCodesLeft(0);
     }
+
+    // ---- updates through an incident's life -----------------------------------------------------
+
+    @Test
+    void everyUpdateAboutAnIncidentIsNumberedPerUserAndEachSubjectIsSentOnce() throws Exception {
+        push(codeSet("c1", "u1", "Heron", T0 - DAY));
+        push(request("u1", RuleCatalog.UNAUTHORIZED_APPROVAL, "inc-1", "a1", T0));
+        push(request("u1", NotificationComposer.MFA_TOKENS_REVOKED, "inc-1", "a1", T0));
+        push(request("u2", RuleCatalog.UNAUTHORIZED_APPROVAL, "inc-1", "a2", T0)); // another user: own count
+        push(request("u1", RuleCatalog.ACCOUNT_DRAIN, null, "a3", T0)); // no incident: no number
+        NotificationRequest doc1 = request("u1", NotificationComposer.CLAIM_DOCUMENT_RECEIVED, "inc-1", null, T0 + MIN);
+        doc1.subject = "police_report";
+        NotificationRequest doc2 = request("u1", NotificationComposer.CLAIM_DOCUMENT_RECEIVED, "inc-1", null, T0 + MIN);
+        doc2.subject = "questionnaire";
+        push(doc1);
+        push(doc2);
+        push(doc1); // a repeat of one subject is not news
+        push(request("u1", NotificationComposer.INCIDENT_RESOLVED, "inc-2", null, T0 + MIN)); // another incident
+
+        assertThat(sent()).extracting(n -> n.userId + "/" + n.kind + "/" + n.incidentId + "#" + n.updateSequence)
+                .containsExactly(
+                        "u1/unauthorized_approval/inc-1#1",
+                        "u1/mfa_tokens_revoked/inc-1#2",
+                        "u2/unauthorized_approval/inc-1#1",
+                        "u1/account_drain/null#null",
+                        "u1/claim_document_received/inc-1#3",
+                        "u1/claim_document_received/inc-1#4",
+                        "u1/incident_resolved/inc-2#1");
+        assertThat(sent()).extracting(n -> n.notificationId).doesNotHaveDuplicates();
+        assertThat(sent()).allSatisfy(n -> {
+            if (n.userId.equals("u1")) assertThat(n.antiPhishingCode).isEqualTo("Heron");
+        });
+        assertOnlyCodesLeft(1);
+    }
+
+    @Test
+    void theUpdateCountSurvivesARestoreSoNoNumberRepeats() throws Exception {
+        push(request("u1", RuleCatalog.UNAUTHORIZED_APPROVAL, "inc-1", "a1", T0));
+        var snapshot = harness.snapshot(1L, 1L);
+        harness.close();
+        harness = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(
+                NotificationFunction.from(TourniquetConfig.defaults(), SerializableClock.fixed(NOW))),
+                EventKeys.USER_ID, EventKeys.NOTIFY_USER, Types.STRING);
+        harness.setProcessingTime(0);
+        harness.initializeState(snapshot);
+        harness.open();
+        push(request("u1", RuleCatalog.UNAUTHORIZED_APPROVAL, "inc-1", "a1", T0)); // the same update again: not sent
+        push(request("u1", NotificationComposer.INCIDENT_RESOLVED, "inc-1", null, T0 + MIN));
+        assertThat(sent()).extracting(n -> n.kind + "#" + n.updateSequence).containsExactly("incident_resolved#2");
+    }
 }
