@@ -75,7 +75,7 @@ final class Updates {
                         + " devices), so that whoever may hold one cannot use it.",
                 "What this means for you: you will be asked to set up 2FA again the next time you log in, and you"
                         + " cannot confirm withdrawals, new whitelist addresses or settings changes until you have.",
-                "How to set up 2FA again:\n"
+                "What to do now, to set up 2FA again:\n"
                         + "- Open the app or type our address yourself (never through a link in a message) and log in.\n"
                         + "- Follow the 2FA set-up steps on a device only you use; remove the old entry for our"
                         + " platform from your authenticator app first.\n"
@@ -108,7 +108,7 @@ final class Updates {
                         + " two-factor (2FA) confirmation their owners had to give. Our security team has stopped it,"
                         + " investigated it and resolved the incident.",
                 impact.toString(),
-                "What comes next:\n"
+                "What to do now, and what comes next:\n"
                         + "- If your account is still frozen, our team will contact you to release it.\n"
                         + "- Keep your 2FA set up on a device only you use, and your anti-phishing code as it is.\n"
                         + "- Beware of anyone who offers to recover funds for a fee: we never ask for payment.");
@@ -118,12 +118,13 @@ final class Updates {
         Claim claim = c != null ? c : new Claim();
         return new Message(
                 "Your Account Protection Programme claim is open",
-                "What happened: we opened a claim for you under our Account Protection Programme (claim "
-                        + claim.claimId + "), for the unauthorized withdrawals from your account worth "
+                "What happened: we opened a claim for you under our Account Protection Programme" + ref(claim)
+                        + ", for the unauthorized withdrawals from your account worth "
                         + usd(claim.lossUsd) + ": " + assets(claim.loss) + ".",
                 "What this means for you: eligible losses are reimbursed up to " + usd(claim.limitUsd)
                         + " per claim. We decide once we have the documents below; we will tell you the decision.",
-                "What to send us (through the app or our website, in the claim's page; never by replying to a message):\n"
+                "What to do now: send us the following through the app or our website, in the claim's page (never by"
+                        + " replying to a message):\n"
                         + documentList(claim.outstanding));
     }
 
@@ -133,9 +134,9 @@ final class Updates {
                 ? "We have everything we need and are reviewing your claim; we will tell you the decision."
                 : "We still need:\n" + documentList(claim.outstanding);
         return new Message(
-                "We received your " + documentName(document) + " for claim " + claim.claimId,
-                "What happened: your " + documentName(document) + " for your Account Protection Programme claim "
-                        + claim.claimId + " has been received.",
+                "We received your " + documentName(document) + " for your claim",
+                "What happened: your " + documentName(document) + " for your Account Protection Programme claim"
+                        + ref(claim) + " has been received.",
                 "What this means for you: " + still,
                 "What to do now: nothing more than what is listed above. We will never ask you to pay anything to"
                         + " receive a reimbursement.");
@@ -146,7 +147,7 @@ final class Updates {
         boolean capped = claim.lossUsd != null && claim.payoutUsd != null && claim.payoutUsd.compareTo(claim.lossUsd) < 0;
         return new Message(
                 "Your claim is approved: we will reimburse " + usd(claim.payoutUsd),
-                "What happened: we approved your Account Protection Programme claim " + claim.claimId + ".",
+                "What happened: we approved your Account Protection Programme claim" + ref(claim) + ".",
                 "What this means for you: we will credit your account with " + assets(claim.payout) + ", worth "
                         + usd(claim.payoutUsd) + " at the time of the withdrawals"
                         + (capped ? " (your loss was " + usd(claim.lossUsd) + "; the programme pays at most "
@@ -160,13 +161,18 @@ final class Updates {
         String why = present(reason) ? reason.strip() : "the claim does not meet the programme's conditions";
         return new Message(
                 "Your claim was not approved",
-                "What happened: we reviewed your Account Protection Programme claim " + claim.claimId
+                "What happened: we reviewed your Account Protection Programme claim" + ref(claim)
                         + " and could not approve it. The reason: " + why + (why.endsWith(".") ? "" : "."),
                 "What this means for you: the programme does not reimburse this loss. Your account itself is not"
                         + " affected by this decision.",
-                "How to appeal: reply within 30 days through the app or our website (never through a link in a"
-                        + " message), citing claim " + claim.claimId + " and anything our team did not have when it"
+                "What to do now, if you disagree: appeal within 30 days through the app or our website (never through a link in a"
+                        + " message), citing your claim" + ref(claim) + " and anything our team did not have when it"
                         + " decided. A different member of our team reviews every appeal.");
+    }
+
+    /** " (claim c-1)", or nothing when the claim's id is not known. */
+    private static String ref(Claim c) {
+        return present(c.claimId) ? " (claim " + c.claimId + ")" : "";
     }
 
     private static String documentList(List<String> outstanding) {

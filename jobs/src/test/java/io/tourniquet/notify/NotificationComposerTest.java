@@ -30,7 +30,12 @@ class NotificationComposerTest {
     static Stream<String> kinds() {
         return Stream.of(RuleCatalog.UNAUTHORIZED_APPROVAL, RuleCatalog.ACCOUNT_DRAIN,
                 RuleCatalog.NEW_ADDRESS_WITHDRAWAL, RuleCatalog.DESTINATION_CONCENTRATION, RuleCatalog.BULK_DRAIN,
-                NotificationComposer.WHITELIST_ADDRESS_ADDED, "mfa_policy_changed");
+                NotificationComposer.WHITELIST_ADDRESS_ADDED, "mfa_policy_changed",
+                NotificationComposer.ACCOUNT_RELEASED, NotificationComposer.WITHDRAWALS_SUSPENDED,
+                NotificationComposer.WITHDRAWALS_RESUMED, NotificationComposer.MFA_TOKENS_REVOKED,
+                NotificationComposer.INCIDENT_RESOLVED, NotificationComposer.CLAIM_OPENED,
+                NotificationComposer.CLAIM_DOCUMENT_RECEIVED, NotificationComposer.CLAIM_APPROVED,
+                NotificationComposer.CLAIM_DENIED);
     }
 
     /** Every fact an alert of this kind can carry, for user u1. */
@@ -260,5 +265,89 @@ class NotificationComposerTest {
     void composingIsPure() {
         Alert a = fullAlert(RuleCatalog.NEW_ADDRESS_WITHDRAWAL);
         assertThat(Json.toString(compose(a, ODD_CODE))).isEqualTo(Json.toString(compose(a, ODD_CODE)));
+    }
+
+    // ---- updates through the incident's life, and the claim ------------------------------------
+
+    private static io.tourniquet.model.Claim claim() {
+        var c = new io.tourniquet.model.Claim();
+        c.claimId = "claim-7";
+        c.lossUsd = new java.math.BigDecimal("300000");
+        c.limitUsd = new java.math.BigDecimal("250000");
+        c.loss = List.of(new io.tourniquet.model.AssetImpact("BTC", "4", new java.math.BigDecimal("200000"), 1),
+                new io.tourniquet.model.AssetImpact("ETH", "30", new java.math.BigDecimal("100000"), 1));
+        c.payout = List.of(new io.tourniquet.model.AssetImpact("BTC", "3.3333332", new java.math.BigDecimal("166666.66"), 1),
+                new io.tourniquet.model.AssetImpact("ETH", "25.000002", new java.math.BigDecimal("83333.34"), 1));
+        c.payoutUsd = new java.math.BigDecimal("250000");
+        c.outstanding = List.of("police_report", "questionnaire");
+        return c;
+    }
+
+    private Notification update(String kind, java.util.function.Consumer<NotificationRequest> with) {
+        Alert about = new Alert();
+        about.incidentId = "inc-9";
+        about.eventTime = T0;
+        NotificationRequest r = new NotificationRequest("u1", kind, about);
+        with.accept(r);
+        Notification n = composer.compose(r, CODE, CHANNELS, NOW);
+        assertNoNull(n);
+        assertThat(n.body).contains("Your code is: " + CODE, "incident inc-9");
+        return n;
+    }
+
+    @Test
+    void aReleaseSaysWhatWasCheckedAndWhatToDoBeforeWithdrawing() {
+        Notification n = update(NotificationComposer.ACCOUNT_RELEASED, r -> r.note = "identity verified by video call");
+        assertThat(n.title).isEqualTo("Your account has been released");
+        assertThat(n.body).contains("What our security team checked: identity verified by video call.",
+                "Log in again", "Reset your 2FA", "whitelist");
+    }
+
+    @Test
+    void theResolutionListsOnlyTheRecipientsOwnWithdrawalsAndTheirTotal() {
+        var w1 = new io.tourniquet.model.Claim.ClaimWithdrawal();
+        w1.withdrawalId = "w-1";
+        w1.asset = "BTC";
+        w1.amount = "1.5";
+        w1.usdValue = new java.math.BigDecimal("60000");
+        var w2 = new io.tourniquet.model.Claim.ClaimWithdrawal();
+        w2.withdrawalId = "w-3";
+        w2.asset = "ETH";
+        w2.amount = "2";
+        w2.usdValue = new java.math.BigDecimal("6000.5");
+        Notification n = update(NotificationComposer.INCIDENT_RESOLVED, r -> r.withdrawals = List.of(w1, w2));
+        assertThat(n.body).contains("2 withdrawals from your account were approved without your 2FA confirmation",
+                "- 1.5 BTC (US$60,000.00 when requested), withdrawal ID w-1",
+                "- 2 ETH (US$6,000.50 when requested), withdrawal ID w-3", "Together: US$66,000.50",
+                "Account Protection Programme");
+    }
+
+    @Test
+    void claimMessagesSayWhatToSendWhatWasReceivedAndTheDecision() {
+        Notification opened = update(NotificationComposer.CLAIM_OPENED, r -> r.claim = claim());
+        assertThat(opened.claimId).isEqualTo("claim-7");
+        assertThat(opened.body).contains("(claim claim-7)", "worth US$300,000.00: 4 BTC, 30 ETH",
+                "up to US$250,000.00", "A police report", "claim questionnaire");
+
+        var oneLeft = claim();
+        oneLeft.outstanding = List.of("questionnaire");
+        Notification received = update(NotificationComposer.CLAIM_DOCUMENT_RECEIVED, r -> {
+            r.claim = oneLeft;
+            r.subject = "police_report";
+        });
+        assertThat(received.title).isEqualTo("We received your police report for your claim");
+        assertThat(received.body).contains("We still need:", "claim questionnaire").doesNotContain("A police report");
+
+        Notification approved = update(NotificationComposer.CLAIM_APPROVED, r -> r.claim = claim());
+        assertThat(approved.title).isEqualTo("Your claim is approved: we will reimburse US$250,000.00");
+        assertThat(approved.body).contains("3.3333332 BTC, 25.000002 ETH", "your loss was US$300,000.00",
+                "the programme pays at most US$250,000.00 per claim");
+
+        Notification denied = update(NotificationComposer.CLAIM_DENIED, r -> {
+            r.claim = claim();
+            r.note = "anti-phishing code set 10 days before the theft";
+        });
+        assertThat(denied.body).contains("The reason: anti-phishing code set 10 days before the theft.",
+                "appeal within 30 days", "A different member of our team");
     }
 }
