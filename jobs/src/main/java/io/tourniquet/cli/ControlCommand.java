@@ -48,10 +48,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "control", mixinStandardHelpOptions = true,
         description = {"Send an analyst's signed control request to the detect job.",
                 "The request goes to topic.control; it releases an account, resumes withdrawals, resolves an "
-                        + "incident, changes a rule's thresholds, or approves another analyst's held request.",
+                        + "incident, changes a rule's thresholds, approves another analyst's held request, or works "
+                        + "an Account Protection Programme claim (open, documents received, decision).",
                 "The control key comes from TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes)."},
         subcommands = {ControlCommand.Release.class, ControlCommand.Resume.class, ControlCommand.Resolve.class,
-                ControlCommand.Rule.class, ControlCommand.Approve.class})
+                ControlCommand.Rule.class, ControlCommand.Approve.class, ControlCommand.OpenClaim.class,
+                ControlCommand.ClaimDocument.class, ControlCommand.ClaimDecision.class})
 public final class ControlCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -59,7 +61,7 @@ public final class ControlCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing subcommand: release, resume, resolve, rule or approve");
+                "missing subcommand: release, resume, resolve, rule, approve, open-claim, claim-document or claim-decision");
     }
 
     /** Options every request has. */
@@ -224,6 +226,60 @@ public final class ControlCommand implements Runnable {
         }
     }
 
+    /** The claim a claim request is about: one per user and incident. */
+    abstract static class ClaimRequest extends Request {
+        @Option(names = "--user", required = true, paramLabel = "USER_ID", description = "The claimant.")
+        String user;
+
+        @Option(names = "--incident", required = true, paramLabel = "INCIDENT_ID", description = "The incident claimed for.")
+        String incident;
+
+        void claim(ControlRequest r, String type) {
+            r.type = type;
+            r.userId = user;
+            r.incidentId = incident;
+        }
+    }
+
+    @Command(name = "open-claim", mixinStandardHelpOptions = true,
+            description = {"Open an Account Protection Programme claim for a victim of an incident that is still open.",
+                    "Claims open by themselves for every victim when their incident is resolved."})
+    static final class OpenClaim extends ClaimRequest {
+        @Override
+        void fill(ControlRequest r) {
+            claim(r, ControlRequest.OPEN_CLAIM);
+        }
+    }
+
+    @Command(name = "claim-document", mixinStandardHelpOptions = true,
+            description = "Record that the claimant sent one of the claim's documents; the user is told.")
+    static final class ClaimDocument extends ClaimRequest {
+        @Option(names = "--document", required = true, paramLabel = "NAME",
+                description = "police_report or questionnaire.")
+        String document;
+
+        @Override
+        void fill(ControlRequest r) {
+            claim(r, ControlRequest.CLAIM_DOCUMENT);
+            r.document = document;
+        }
+    }
+
+    @Command(name = "claim-decision", mixinStandardHelpOptions = true,
+            description = {"Approve or deny a claim; --reason is what the user is told when it is denied.",
+                    "An approval pays the loss up to claims.limit-usd; it needs every document, no failed condition, "
+                            + "and under control.two-person a second analyst's 'approve'."})
+    static final class ClaimDecision extends ClaimRequest {
+        @Option(names = "--decision", required = true, paramLabel = "approve|deny", description = "approve or deny.")
+        String decision;
+
+        @Override
+        void fill(ControlRequest r) {
+            claim(r, ControlRequest.CLAIM_DECISION);
+            r.decision = decision;
+        }
+    }
+
     /**
      * What to tell the sender of a request the job will hold, or null. Only what this machine's
      * configuration can tell: whether a rule change weakens depends on the thresholds in force,
@@ -238,6 +294,8 @@ public final class ControlCommand implements Runnable {
                     "held by the job until a second analyst approves it: " + approve;
             case ControlRequest.UPDATE_RULE ->
                     "if it weakens the rule, held by the job until a second analyst approves it: " + approve;
+            case ControlRequest.CLAIM_DECISION -> ControlRequest.APPROVE_CLAIM.equals(r.decision)
+                    ? "held by the job until a second analyst approves the payout: " + approve : null;
             default -> null;
         };
     }

@@ -220,4 +220,29 @@ class ControlCommandTest {
         assertThat(run("control")).isEqualTo(2);
         assertThat(err.toString()).contains("missing subcommand");
     }
+
+    @Test
+    void claimSubcommandsNameTheClaimAndAreCheckedBeforeSigning() throws Exception {
+        ControlCommand.Signed doc = prepare(CFG, "claim-document", "--user", "u1", "--incident", "inc-7",
+                "--document", "police_report", "--by", "bob", "--reason", "received by post");
+        assertThat(doc.request().type).isEqualTo(ControlRequest.CLAIM_DOCUMENT);
+        assertThat(doc.request().document).isEqualTo("police_report");
+        ControlCommand.Signed decision = prepare(CFG, "claim-decision", "--user", "u1", "--incident", "inc-7",
+                "--decision", "approve", "--by", "bob", "--reason", "all conditions met");
+        assertThat(decision.request().decision).isEqualTo("approve");
+        assertThat(ControlCommand.heldNote(CFG, decision.request())).contains("second analyst approves the payout");
+        ControlCommand.Signed open = prepare(CFG, "open-claim", "--user", "u1", "--incident", "inc-7",
+                "--by", "bob", "--reason", "victim asked before resolution");
+        assertThat(open.request().type).isEqualTo(ControlRequest.OPEN_CLAIM);
+        for (ControlCommand.Signed s : new ControlCommand.Signed[] {doc, decision, open}) {
+            assertThat(new CommandSigner(KEY).verify(Json.MAPPER.readTree(s.text()))).isTrue();
+            assertThat(s.request().userId).isEqualTo("u1");
+            assertThat(s.request().incidentId).isEqualTo("inc-7");
+        }
+
+        assertThat(run("control", "claim-document", "--user", "u1", "--incident", "inc-7", "--document", "selfie",
+                "--by", "bob", "--reason", "x", "--print", "-s", "signing.control-key=" + KEY)).isEqualTo(2);
+        assertThat(err.toString()).contains("document: expected one of [police_report, questionnaire], got selfie");
+        assertThat(out.toString()).isEmpty();
+    }
 }
