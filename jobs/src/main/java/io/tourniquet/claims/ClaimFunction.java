@@ -172,7 +172,10 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
     public void processElement2(ClaimSignal s, Context ctx, Collector<Claim> out) throws Exception {
         List<ClaimSignal> queue = waiting.value();
         boolean behindAnOpening = queue != null && queue.stream().anyMatch(w -> w.incidentId.equals(s.incidentId));
-        if (ClaimSignal.OPEN.equals(s.type) || behindAnOpening) {
+        // A timer at or before the watermark would fire only at the next watermark, which a quiet
+        // input may not send for a long time: what event time has already reached is done now.
+        boolean due = s.eventTime <= ctx.timerService().currentWatermark();
+        if ((ClaimSignal.OPEN.equals(s.type) && !due) || behindAnOpening) {
             if (queue == null) queue = new ArrayList<>();
             queue.add(s);
             waiting.update(queue);
@@ -346,6 +349,7 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
         about.incidentId = c.incidentId;
         about.eventTime = noticeTime(s, ctx);
         NotificationRequest req = new NotificationRequest(c.userId, kind, about);
+        req.immediate = true;
         req.claim = copy(c);
         req.subject = subject;
         req.note = c.decisionReason;

@@ -200,7 +200,12 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                 for (IncidentState st : resumed) {
                     long at = noticeTime(st, ctx);
                     ctx.output(Tags.PLATFORM_NOTICES, new PlatformNotice(PlatformNotice.RESUMED, st.incident.incidentId, at, listed(st.incident)));
-                    notifyUsers(update(st.incident, at), victims(st), NotificationComposer.WITHDRAWALS_RESUMED, ctx);
+                    for (String user : victims(st)) {
+                        NotificationRequest req = new NotificationRequest(user, NotificationComposer.WITHDRAWALS_RESUMED,
+                                update(st.incident, at));
+                        req.immediate = true;
+                        ctx.output(Tags.NOTIFY, req);
+                    }
                 }
             }
             case ControlRequest.RELEASE_ACCOUNT -> released(signal, ctx);
@@ -236,6 +241,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         NotificationRequest req = new NotificationRequest(signal.userId, NotificationComposer.ACCOUNT_RELEASED, about);
         req.subject = signal.requestId; // each release is news, even the second one in an incident
         req.note = signal.reason;
+        req.immediate = true;
         ctx.output(Tags.NOTIFY, req);
     }
 
@@ -350,6 +356,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
             List<IncidentState.ImpactEntry> own = approvalsOf(st, user);
             NotificationRequest req = new NotificationRequest(user, NotificationComposer.INCIDENT_RESOLVED,
                     update(st.incident, at));
+            req.immediate = true;
             ClaimSignal open = new ClaimSignal();
             open.type = ClaimSignal.OPEN;
             open.userId = user;

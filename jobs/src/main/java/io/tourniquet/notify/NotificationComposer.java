@@ -108,6 +108,15 @@ public final class NotificationComposer implements Serializable {
         return n;
     }
 
+    private static final java.util.Set<String> UPDATES = java.util.Set.of(ACCOUNT_RELEASED, WITHDRAWALS_SUSPENDED,
+            WITHDRAWALS_RESUMED, MFA_TOKENS_REVOKED, INCIDENT_RESOLVED, CLAIM_OPENED, CLAIM_DOCUMENT_RECEIVED,
+            CLAIM_APPROVED, CLAIM_DENIED);
+
+    /** An update that follows an alert (as opposed to the alert's own message). */
+    public static boolean isUpdate(String kind) {
+        return UPDATES.contains(kind);
+    }
+
     /** The request's kind, or its alert's rule when the request names none. */
     public static String kindOf(NotificationRequest req) {
         if (present(req.kind)) return req.kind;

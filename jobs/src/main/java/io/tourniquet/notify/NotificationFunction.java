@@ -42,6 +42,9 @@ import org.apache.flink.util.Collector;
  * happened to be read (a replay reads a whole topic ahead of another). Until then it waits in
  * state, at most the watermark's lag.
  *
+ * <p>Updates an analyst's request caused ({@link NotificationRequest#immediate}) are composed on
+ * arrival, with the code the user has set by then.
+ *
  * <p>Every notification about an incident carries {@code update_sequence}: 1 for the user's first
  * message about it, then 2, 3, ... (alerts, suspension, release, resolution, claim), counted in
  * state so that a restart continues the count; it is forgotten with the memory of the last message.
@@ -151,7 +154,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             if (eventTime > seen) remember(key, eventTime, ctx);
             return;
         }
-        if (eventTime > ctx.timerService().currentWatermark()) {
+        if (!req.immediate && eventTime > ctx.timerService().currentWatermark()) {
             PendingNotice already = waiting.get(key);
             if (already != null) {
                 notificationsSuppressed.inc();
@@ -163,7 +166,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
         }
         remember(key, eventTime, ctx);
         CodeHistory history = code.value();
-        String current = history == null ? null : history.asOf(eventTime);
+        String current = history == null ? null : history.asOf(req.immediate ? Long.MAX_VALUE : eventTime);
         Notification n = composer.compose(req, current, channels, clock.getAsLong());
         if (n.incidentId != null) {
             UpdateCount count = updates.get(n.incidentId);
@@ -191,7 +194,12 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
         for (PendingNotice p : waiting.values()) {
             if (p.eventTime <= timestamp) due.add(p);
         }
-        due.sort(java.util.Comparator.comparingLong((PendingNotice p) -> p.eventTime));
+        // Same event time: the alert's own message before the updates it brings (e.g. revoked 2FA
+        // tokens after the unauthorized approval), then by key, so the order never depends on
+        // how the state backend iterates.
+        due.sort(java.util.Comparator.comparingLong((PendingNotice p) -> p.eventTime)
+                .thenComparing(p -> NotificationComposer.isUpdate(NotificationComposer.kindOf(p.request)))
+                .thenComparing(p -> NotificationComposer.dedupKey(p.request)));
         for (PendingNotice p : due) {
             waiting.remove(NotificationComposer.dedupKey(p.request));
             notify(p.request, p.eventTime, ctx, out);
