@@ -222,7 +222,9 @@ public final class EcsDocuments {
         for (JsonNode c : tree.path("conditions")) {
             String name = c.path("name").asText(null);
             String outcome = c.path("outcome").asText(null);
-            if (name != null && outcome != null) outcomes.put(name, outcome);
+            // Elasticsearch refuses an empty field name: a nameless condition (an upstream bug) must not
+            // send the whole claim to the dead letters over this convenience copy; it stays in 'conditions'.
+            if (name != null && !name.isBlank() && outcome != null) outcomes.put(name, outcome);
         }
         Doc d = Doc.of(tree);
         d.put("@timestamp", Times.format(claim.openedAt));

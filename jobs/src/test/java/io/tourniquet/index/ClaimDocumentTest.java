@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Claim;
 import io.tourniquet.testing.TestClaims;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ClaimDocumentTest {
@@ -62,6 +63,16 @@ class ClaimDocumentTest {
         assertThat(d.has("payout_usd")).isFalse();
         assertThat(d.has("decision")).isFalse();
         assertThat(d.at("/outstanding")).extracting(JsonNode::asText).containsExactly("police_report", "questionnaire");
+    }
+
+    @Test
+    void aNamelessConditionStaysInConditionsButNotInTheFlatCopy() throws Exception {
+        Claim c = TestClaims.opened("inc-1", "u-3", "BTC", "1", "40000", "needs_manual_review",
+                List.of(new Claim.Condition(" ", "review", "no name"), new Claim.Condition("mfa_all_types", "pass", "ok")));
+        JsonNode d = Json.MAPPER.readTree(EcsDocuments.claim(c, "tourniquet-claims").source);
+        assertThat(d.at("/conditions")).hasSize(2);
+        assertThat(d.at("/condition_outcome").size()).as("Elasticsearch refuses a blank field name").isEqualTo(1);
+        assertThat(d.at("/condition_outcome/mfa_all_types").asText()).isEqualTo("pass");
     }
 
     @Test
