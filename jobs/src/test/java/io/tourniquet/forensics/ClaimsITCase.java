@@ -122,10 +122,11 @@ class ClaimsITCase {
     @AfterAll
     void cleanUp() throws Exception {
         if (es != null) es.close();
+        if (http != null) http.close();
         if (cfg == null) return;
-        if (http != null) {
-            http.deleteAliasesAndTemplates(Settings.INDEX_ALIASES.stream().map(cfg::get).toList());
-            http.close();
+        // Its own connection: the set-up may have failed before 'http' was made, after indices were.
+        try (EsHttp cleaner = new EsHttp(cfg.get(Settings.ES_URL))) {
+            cleaner.deleteAliasesAndTemplates(Settings.INDEX_ALIASES.stream().map(cfg::get).toList());
         }
         try (var admin = KafkaTopics.admin(cfg)) {
             admin.deleteTopics(KafkaTopics.all(cfg)).all().get();
