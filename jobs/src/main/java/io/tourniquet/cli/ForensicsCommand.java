@@ -9,7 +9,11 @@ import io.tourniquet.forensics.Forensics.AssetAmount;
 import io.tourniquet.forensics.Forensics.AttackerInfra;
 import io.tourniquet.forensics.Forensics.BackendGroup;
 import io.tourniquet.forensics.Forensics.ChannelGroup;
+import io.tourniquet.forensics.Forensics.ClaimCondition;
+import io.tourniquet.forensics.Forensics.ClaimTotals;
+import io.tourniquet.forensics.Forensics.ClaimView;
 import io.tourniquet.forensics.Forensics.ConditionCheck;
+import io.tourniquet.forensics.Forensics.IncidentClaims;
 import io.tourniquet.forensics.Forensics.IncidentView;
 import io.tourniquet.forensics.Forensics.Indicator;
 import io.tourniquet.forensics.Forensics.RootCause;
@@ -55,12 +59,13 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "forensics", mixinStandardHelpOptions = true,
         description = "Answer an analyst's questions from the forensic indexes in Elasticsearch: incidents, one "
-                + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, export "
-                + "of the events, and an incident report as one HTML page.",
+                + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, the "
+                + "incident's Account Protection Programme claims, export of the events, and an incident report "
+                + "as one HTML page.",
         subcommands = {ForensicsCommand.Incidents.class, ForensicsCommand.IncidentCmd.class,
                 ForensicsCommand.TimelineCmd.class, ForensicsCommand.RootCauseCmd.class,
                 ForensicsCommand.AttackerInfraCmd.class, ForensicsCommand.AppEligibilityCmd.class,
-                ForensicsCommand.ExportCmd.class, ForensicsCommand.ReportCmd.class},
+                ForensicsCommand.ClaimsCmd.class, ForensicsCommand.ExportCmd.class, ForensicsCommand.ReportCmd.class},
         footer = {"", "Exit codes: 0 answered, 2 unknown incident or user (or bad arguments), "
                 + "3 Elasticsearch unreachable."})
 public final class ForensicsCommand implements Runnable {
@@ -73,7 +78,7 @@ public final class ForensicsCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: incidents, incident, "
-                + "timeline, root-cause, attacker-infra, app-eligibility, export or report");
+                + "timeline, root-cause, attacker-infra, app-eligibility, claims, export or report");
     }
 
     /** RFC 3339 timestamps for --since and --until. */
@@ -282,6 +287,26 @@ public final class ForensicsCommand implements Runnable {
         }
     }
 
+    @Command(name = "claims", mixinStandardHelpOptions = true,
+            description = {"The incident's Account Protection Programme claims, as the claims index holds them (each "
+                    + "claim's latest version): per user the status, the eligibility and each condition's outcome, "
+                    + "the documents still outstanding, the loss and the payout in US$, and who decided; then the "
+                    + "totals (claims, eligible, approved and paid US$, pending)."})
+    static final class ClaimsCmd extends Answer<IncidentClaims> {
+        @Option(names = "--incident", required = true, paramLabel = "ID", description = "The incident.")
+        String incident;
+
+        @Override
+        IncidentClaims answer(Forensics f) {
+            return f.claims(incident);
+        }
+
+        @Override
+        void render(IncidentClaims c, PrintWriter out) {
+            renderClaims(c, out);
+        }
+    }
+
     enum Format { ndjson, csv }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
@@ -346,8 +371,8 @@ public final class ForensicsCommand implements Runnable {
     @Command(name = "report", mixinStandardHelpOptions = true,
             description = {"One incident as a self-contained HTML page (inline CSS and SVG, nothing fetched when "
                     + "opened): summary, a chart of approvals and alerts over time with the start and containment "
-                    + "marked, per-asset impact, root cause and attacker infrastructure, from the same queries as "
-                    + "incident, root-cause and attacker-infra."})
+                    + "marked, per-asset impact, root cause, attacker infrastructure and the claims, from the same "
+                    + "queries as incident, root-cause, attacker-infra and claims."})
     static final class ReportCmd extends Question {
         @Option(names = "--incident", required = true, paramLabel = "ID", description = "The incident.")
         String incident;
@@ -518,6 +543,48 @@ public final class ForensicsCommand implements Runnable {
         }
         out.println();
         out.println("Outstanding for every user (manual): " + String.join("; ", Forensics.APP_MANUAL_INPUTS));
+    }
+
+    static void renderClaims(IncidentClaims c, PrintWriter out) {
+        if (c.claims().isEmpty()) {
+            out.println("no claims for incident " + c.incidentId());
+            return;
+        }
+        out.println("Account Protection Programme claims of incident " + c.incidentId()
+                + " (each claim's latest version; US$ at request time)");
+        out.println();
+        TextTable t = new TextTable("USER", "STATUS", "ELIGIBILITY", "CONDITIONS", "OUTSTANDING", "LOSS US$>",
+                "PAYOUT US$>", "DECIDED BY");
+        for (ClaimView v : c.claims()) {
+            t.row(v.userId(), v.status(), v.eligibility() == null ? "-" : v.eligibility(), conditions(v.conditions()),
+                    v.outstanding().isEmpty() ? "-" : String.join(", ", v.outstanding()), usd(v.lossUsd()),
+                    usd(v.payoutUsd()), decidedBy(v));
+        }
+        t.print(out);
+        out.println();
+        out.println("Conditions:");
+        for (ClaimView v : c.claims()) {
+            for (ClaimCondition k : v.conditions()) {
+                out.println("  " + v.userId() + "  " + k.name() + " " + k.outcome()
+                        + (k.detail() == null ? "" : ": " + k.detail()));
+            }
+        }
+        ClaimTotals s = c.totals();
+        out.println();
+        out.println("Totals: " + s.claims() + " claims, " + s.eligible() + " eligible; " + s.approved()
+                + " approved, US$ " + usd(s.paidUsd()) + " paid; " + s.denied() + " denied; " + s.pending()
+                + " pending (loss US$ " + usd(s.pendingLossUsd()) + "); loss of all claims US$ " + usd(s.lossUsd()));
+    }
+
+    static String conditions(List<ClaimCondition> list) {
+        return list.isEmpty() ? "-" : list.stream().map(k -> k.name() + "=" + k.outcome())
+                .collect(Collectors.joining(", "));
+    }
+
+    /** Who decided, and the second analyst who approved the decision when it needed one. */
+    static String decidedBy(ClaimView v) {
+        if (v.decidedBy() == null) return "-";
+        return v.decidedBy() + (v.decisionApprovedBy() == null ? "" : " (approved by " + v.decisionApprovedBy() + ")");
     }
 
     private static String outcome(ConditionCheck c) {

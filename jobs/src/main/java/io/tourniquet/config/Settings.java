@@ -387,7 +387,7 @@ public final class Settings {
 
     /** Every index alias the pipeline writes. */
     public static final List<Setting<String>> INDEX_ALIASES = List.of(INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS,
-            INDEX_INCIDENTS, INDEX_DEAD_LETTERS);
+            INDEX_INCIDENTS, INDEX_CLAIMS, INDEX_DEAD_LETTERS);
 
     /** Settings whose values are secrets: {@code config} and the logs show only that they are set. */
     public static final java.util.Set<Setting<?>> SECRETS = java.util.Set.of(SIGNING_KEY, CONTROL_KEY, ES_API_KEY,

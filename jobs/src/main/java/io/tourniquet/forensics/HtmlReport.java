@@ -6,6 +6,10 @@ import io.tourniquet.forensics.Forensics.AssetAmount;
 import io.tourniquet.forensics.Forensics.AttackerInfra;
 import io.tourniquet.forensics.Forensics.BackendGroup;
 import io.tourniquet.forensics.Forensics.ChannelGroup;
+import io.tourniquet.forensics.Forensics.ClaimCondition;
+import io.tourniquet.forensics.Forensics.ClaimTotals;
+import io.tourniquet.forensics.Forensics.ClaimView;
+import io.tourniquet.forensics.Forensics.IncidentClaims;
 import io.tourniquet.forensics.Forensics.IncidentView;
 import io.tourniquet.forensics.Forensics.Indicator;
 import io.tourniquet.forensics.Forensics.RootCause;
@@ -109,9 +113,10 @@ public final class HtmlReport {
         rootCause(h, d.rootCause());
         attackerInfra(h, d.attackerInfra());
         users(h, i);
+        claims(h, d.claims());
         h.append("<footer>Generated ").append(esc(time(d.generatedAt())))
                 .append(" by <code>tourniquet forensics report</code> from the forensic indexes, with the same queries "
-                        + "as <code>tourniquet forensics incident | root-cause | attacker-infra</code>. All times are "
+                        + "as <code>tourniquet forensics incident | root-cause | attacker-infra | claims</code>. All times are "
                         + "UTC (RFC 3339); amounts are exact; US$ values at request time.</footer>\n");
         h.append("</main>\n</body>\n</html>\n");
         return h.toString();
@@ -423,6 +428,56 @@ public final class HtmlReport {
             h.append("<code>").append(esc(i.userIds().get(n))).append("</code>");
         }
         h.append("</p>\n</details>\n</section>\n");
+    }
+
+    // ------------------------------------------------------------------------------------ claims
+
+    /** The incident's Account Protection Programme claims: the totals, then one row per claim. */
+    private static void claims(StringBuilder h, IncidentClaims c) {
+        h.append("<section id=\"claims\">\n<h2>Account Protection Programme claims</h2>\n");
+        if (c.claims().isEmpty()) {
+            h.append("<p class=\"note\" data-field=\"claims-none\">No claims have been opened for this incident.</p>\n"
+                    + "</section>\n");
+            return;
+        }
+        ClaimTotals t = c.totals();
+        h.append("<p class=\"note\">Each claim as last changed; loss and payout in US$ at request time, the payout "
+                + "capped by the programme limit.</p>\n");
+        h.append("<div class=\"cards\">\n");
+        card(h, "claims-count", String.valueOf(t.claims()), "claims");
+        card(h, "claims-eligible", String.valueOf(t.eligible()), "eligible on the record");
+        card(h, "claims-paid-usd", "US$ " + usd(t.paidUsd()), t.approved() + " approved: paid");
+        card(h, "claims-pending", String.valueOf(t.pending()), "pending (loss US$ " + usd(t.pendingLossUsd()) + ")");
+        h.append("</div>\n");
+        h.append("<table id=\"claims-table\">\n<thead><tr><th>User</th><th>Status</th><th>Eligibility</th>"
+                + "<th>Conditions</th><th>Outstanding</th><th class=\"num\">Loss US$</th>"
+                + "<th class=\"num\">Payout US$</th><th>Decided by</th></tr></thead>\n<tbody>\n");
+        for (ClaimView v : c.claims()) {
+            h.append("<tr data-claim=\"").append(esc(v.claimId())).append("\"><td><code>").append(esc(v.userId()))
+                    .append("</code></td><td>").append(esc(v.status())).append("</td><td>").append(esc(v.eligibility()))
+                    .append("</td><td>");
+            for (int k = 0; k < v.conditions().size(); k++) {
+                ClaimCondition cond = v.conditions().get(k);
+                if (k > 0) h.append("<br>");
+                h.append("<span class=\"condition\" data-condition=\"").append(esc(cond.name())).append("\" title=\"")
+                        .append(esc(cond.detail())).append("\">").append(esc(cond.name() + "=" + cond.outcome()))
+                        .append("</span>");
+            }
+            if (v.conditions().isEmpty()) h.append("-");
+            h.append("</td><td>").append(v.outstanding().isEmpty() ? "-" : esc(String.join(", ", v.outstanding())))
+                    .append("</td><td class=\"num\">").append(esc(usd(v.lossUsd()))).append("</td><td class=\"num\">")
+                    .append(esc(usd(v.payoutUsd()))).append("</td><td>").append(esc(decidedBy(v))).append("</td></tr>\n");
+        }
+        h.append("</tbody>\n<tfoot><tr><td>Total</td><td>").append(t.approved()).append(" approved, ").append(t.denied())
+                .append(" denied, ").append(t.pending()).append(" pending</td><td>").append(t.eligible())
+                .append(" eligible</td><td></td><td></td><td class=\"num\" data-field=\"claims-loss-usd\">")
+                .append(esc(usd(t.lossUsd()))).append("</td><td class=\"num\" data-field=\"claims-paid-usd-total\">")
+                .append(esc(usd(t.paidUsd()))).append("</td><td></td></tr></tfoot>\n</table>\n</section>\n");
+    }
+
+    private static String decidedBy(ClaimView v) {
+        if (v.decidedBy() == null) return "-";
+        return v.decidedBy() + (v.decisionApprovedBy() == null ? "" : " (approved by " + v.decisionApprovedBy() + ")");
     }
 
     // ------------------------------------------------------------------------------------ formatting

@@ -2,6 +2,7 @@ package io.tourniquet.forensics;
 
 import io.tourniquet.forensics.Forensics.Activity;
 import io.tourniquet.forensics.Forensics.AttackerInfra;
+import io.tourniquet.forensics.Forensics.IncidentClaims;
 import io.tourniquet.forensics.Forensics.IncidentView;
 import io.tourniquet.forensics.Forensics.RootCause;
 import java.time.Duration;
@@ -11,7 +12,7 @@ import java.util.List;
 /**
  * Everything an incident report shows, each part the answer of the same {@link Forensics} method
  * the CLI calls ({@code incident}, {@code root-cause --incident}, {@code attacker-infra --incident}
- * with its default limit), plus the activity histogram behind the chart. {@link HtmlReport} renders
+ * with its default limit, {@code claims --incident}), plus the activity histogram behind the chart. {@link HtmlReport} renders
  * it without asking anything else.
  *
  * @param generatedAt when the report was made (wall clock), shown in its footer
@@ -19,7 +20,7 @@ import java.util.List;
  *                    last alert or its containment, whichever is later, with a margin
  */
 public record ReportData(Instant generatedAt, IncidentView incident, TimeRange window, RootCause rootCause,
-                         AttackerInfra attackerInfra, Activity activity, TimeRange chart) {
+                         AttackerInfra attackerInfra, Activity activity, TimeRange chart, IncidentClaims claims) {
 
     /** As many values of each kind of attacker infrastructure as {@code forensics attacker-infra} shows. */
     public static final int INFRA_LIMIT = 20;
@@ -44,7 +45,7 @@ public record ReportData(Instant generatedAt, IncidentView incident, TimeRange w
         return new ReportData(now, incident, forensics.window(incident),
                 forensics.rootCause(incidentId, TimeRange.ALL),
                 forensics.attackerInfra(incidentId, TimeRange.ALL, false, INFRA_LIMIT),
-                forensics.activity(incidentId, chart, step), chart);
+                forensics.activity(incidentId, chart, step), chart, forensics.claims(incidentId));
     }
 
     /** From the start to the later of the last alert and containment, widened by a tenth (at least 2 min) each side. */

@@ -8,6 +8,7 @@ import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.Anomaly;
+import io.tourniquet.model.Claim;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.models.WithdrawalFeatures;
 import java.util.LinkedHashMap;
@@ -192,6 +193,56 @@ public final class EcsDocuments {
         d.put("incident.id", incident.incidentId);
         d.put("event.kind", "incident");
         return new IndexDoc(IndexTemplates.incidentsIndex(alias), incident.incidentId, d.json(), incident.version);
+    }
+
+    /**
+     * A {@code tourniquet-claims} document, one per claim (id = claim id) in the single claims
+     * index, versioned externally by the claim's version: versions may arrive in any order (a
+     * replay, a retry, two partitions), and Elasticsearch keeps the highest.
+     *
+     * <p>The record's fields as they are, with its times as RFC 3339 (whatever the wire carries:
+     * epoch millis or already a string), {@code amount_value} beside each exact amount, ECS
+     * {@code user.id} and {@code incident.id} so the claim joins the other indexes by the same
+     * names, and {@code condition_outcome.<name>}: the nested conditions flattened to one keyword
+     * each, so "claims failing no_jailbroken_device" is a plain term query or Lens breakdown.
+     */
+    public static IndexDoc claim(Claim claim, String alias) {
+        ObjectNode tree = (ObjectNode) Json.MAPPER.valueToTree(claim);
+        for (String field : List.of("opened_at", "decided_at", "updated_at")) rfc3339(tree, field);
+        for (JsonNode w : tree.path("withdrawals")) {
+            rfc3339((ObjectNode) w, "event_time");
+            amountValue((ObjectNode) w);
+        }
+        for (JsonNode d : tree.path("documents")) rfc3339((ObjectNode) d, "received_at");
+        for (JsonNode h : tree.path("history")) rfc3339((ObjectNode) h, "at");
+        for (String list : List.of("loss", "payout")) {
+            for (JsonNode item : tree.path(list)) amountValue((ObjectNode) item);
+        }
+        ObjectNode outcomes = Json.MAPPER.createObjectNode();
+        for (JsonNode c : tree.path("conditions")) {
+            String name = c.path("name").asText(null);
+            String outcome = c.path("outcome").asText(null);
+            // Elasticsearch refuses an empty field name: a nameless condition (an upstream bug) must not
+            // send the whole claim to the dead letters over this convenience copy; it stays in 'conditions'.
+            if (name != null && !name.isBlank() && outcome != null) outcomes.put(name, outcome);
+        }
+        Doc d = Doc.of(tree);
+        d.put("@timestamp", Times.format(claim.openedAt));
+        d.put("user.id", claim.userId);
+        d.put("incident.id", claim.incidentId);
+        if (!outcomes.isEmpty()) d.put("condition_outcome", outcomes);
+        return new IndexDoc(IndexTemplates.claimsIndex(alias), claim.claimId, d.json(), claim.version);
+    }
+
+    /** An epoch-millis field as RFC 3339; a string (already formatted) or a null is left as it is. */
+    private static void rfc3339(ObjectNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v != null && v.isNumber()) node.put(field, Times.format(v.asLong()));
+    }
+
+    private static void amountValue(ObjectNode item) {
+        Double v = decimalValue(item.path("amount").asText(null));
+        if (v != null) item.put("amount_value", v);
     }
 
     static List<String> category(Event e) {

@@ -20,7 +20,7 @@ public class IndexDoc implements Serializable {
     /** The document, as a JSON object. */
     public String source;
     /**
-     * For documents updated in place (incidents): an increasing version of the document's state,
+     * For documents updated in place (incidents, claims): an increasing version of the document's state,
      * sent as an external version, so a late retry or replay of an older state never overwrites a
      * newer one (Elasticsearch keeps the highest; an equal one is rewritten). Null for documents
      * that never change (events, alerts, actions).

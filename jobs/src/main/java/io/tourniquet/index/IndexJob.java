@@ -9,8 +9,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
 /**
- * The forensic path: the detect job's enriched events, alerts and commands → ECS documents →
- * Elasticsearch. Its checkpoints wait for Elasticsearch to acknowledge every document, which is
+ * The forensic path: the detect job's enriched events, alerts, commands, incidents and claims → ECS
+ * documents → Elasticsearch. Its checkpoints wait for Elasticsearch to acknowledge every document, which is
  * why it is a job of its own: an outage here delays indexing and nothing else.
  */
 public final class IndexJob {

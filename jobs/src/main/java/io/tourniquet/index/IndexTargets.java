@@ -7,16 +7,18 @@ import java.util.List;
 
 /** Which topic feeds which index alias. */
 public record IndexTargets(String enrichedTopic, String alertsTopic, String actionsTopic, String incidentsTopic,
-                           String eventsAlias, String alertsAlias, String actionsAlias, String incidentsAlias)
+                           String claimsTopic, String eventsAlias, String alertsAlias, String actionsAlias,
+                           String incidentsAlias, String claimsAlias)
         implements Serializable {
 
     public static IndexTargets from(TourniquetConfig cfg) {
         return new IndexTargets(cfg.get(Settings.TOPIC_ENRICHED), cfg.get(Settings.TOPIC_ALERTS),
-                cfg.get(Settings.TOPIC_ACTIONS), cfg.get(Settings.TOPIC_INCIDENTS), cfg.get(Settings.INDEX_EVENTS),
-                cfg.get(Settings.INDEX_ALERTS), cfg.get(Settings.INDEX_ACTIONS), cfg.get(Settings.INDEX_INCIDENTS));
+                cfg.get(Settings.TOPIC_ACTIONS), cfg.get(Settings.TOPIC_INCIDENTS), cfg.get(Settings.TOPIC_CLAIMS),
+                cfg.get(Settings.INDEX_EVENTS), cfg.get(Settings.INDEX_ALERTS), cfg.get(Settings.INDEX_ACTIONS),
+                cfg.get(Settings.INDEX_INCIDENTS), cfg.get(Settings.INDEX_CLAIMS));
     }
 
     public List<String> topics() {
-        return List.of(enrichedTopic, alertsTopic, actionsTopic, incidentsTopic);
+        return List.of(enrichedTopic, alertsTopic, actionsTopic, incidentsTopic, claimsTopic);
     }
 }

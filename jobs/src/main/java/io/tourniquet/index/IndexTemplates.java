@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each resource {@code index-templates/<name>.json} holds a template's settings and mappings;
  * {@link #apply} wraps it with the configured alias: index pattern {@code <alias>-*}, the alias
  * itself (every matching index joins it), a priority and a version. Events, alerts and actions
- * are written to monthly indices {@code <alias>-yyyy.MM} (see {@link EcsDocuments}); incidents, updated in place, live in
- * the single index {@code <alias>-v1}, created here if absent.
+ * are written to monthly indices {@code <alias>-yyyy.MM} (see {@link EcsDocuments}); incidents and claims, updated
+ * in place, each live in the single index {@code <alias>-v1}, created here if absent.
  *
  * <p>Idempotent: applying twice changes nothing; a template with a higher version (a newer
  * release) is left alone. Mapping additions are also pushed to the indices already behind the
@@ -32,7 +32,7 @@ public final class IndexTemplates {
     private static final Logger LOG = LoggerFactory.getLogger(IndexTemplates.class);
 
     /** Bump when any template resource changes. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** Above the built-in templates of a full distribution (100), so patterns never tie with them. */
     public static final int BASE_PRIORITY = 500;
 
@@ -44,6 +44,7 @@ public final class IndexTemplates {
         ALERTS("alerts", Settings.INDEX_ALERTS),
         ACTIONS("actions", Settings.INDEX_ACTIONS),
         INCIDENTS("incidents", Settings.INDEX_INCIDENTS),
+        CLAIMS("claims", Settings.INDEX_CLAIMS),
         DEAD_LETTERS("dead-letters", Settings.INDEX_DEAD_LETTERS);
 
         final String resource;
@@ -66,6 +67,11 @@ public final class IndexTemplates {
         return alias + "-v1";
     }
 
+    /** The single claims index behind the claims alias (claims are updated in place, like incidents). */
+    public static String claimsIndex(String alias) {
+        return alias + "-v1";
+    }
+
     /**
      * The template's priority: the base plus the alias length. Two patterns {@code <a>-*} and
      * {@code <b>-*} can only overlap when one alias extends the other (e.g. {@code tourniquet} and
@@ -76,7 +82,10 @@ public final class IndexTemplates {
         return BASE_PRIORITY + alias.length();
     }
 
-    /** Puts the four templates (named after their aliases) and creates the incidents index if absent. */
+    /**
+     * Puts every template (named after its alias) and creates the single indices (incidents, claims,
+     * dead letters) if absent.
+     */
     public static void apply(ElasticsearchClient client, TourniquetConfig config) throws IOException {
         for (Kind kind : Kind.values()) {
             String alias = kind.alias(config);
@@ -85,6 +94,7 @@ public final class IndexTemplates {
             }
         }
         createIfAbsent(client, incidentsIndex(Kind.INCIDENTS.alias(config)));
+        createIfAbsent(client, claimsIndex(Kind.CLAIMS.alias(config)));
         createIfAbsent(client, deadLettersIndex(Kind.DEAD_LETTERS.alias(config)));
     }
 

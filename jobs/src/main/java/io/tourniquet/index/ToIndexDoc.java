@@ -4,6 +4,7 @@ import io.tourniquet.detect.SerializableClock;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.Alert;
+import io.tourniquet.model.Claim;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Incident;
@@ -49,6 +50,8 @@ public final class ToIndexDoc extends ProcessFunction<RawRecord, IndexDoc> {
                 out.collect(EcsDocuments.action(Json.fromBytes(r.value, Action.class), targets.actionsAlias()));
             } else if (r.topic.equals(targets.incidentsTopic())) {
                 out.collect(EcsDocuments.incident(Json.fromBytes(r.value, Incident.class), targets.incidentsAlias()));
+            } else if (r.topic.equals(targets.claimsTopic())) {
+                out.collect(EcsDocuments.claim(Json.fromBytes(r.value, Claim.class), targets.claimsAlias()));
             } else {
                 throw new IllegalArgumentException("record from unconfigured topic " + r.topic);
             }

@@ -16,6 +16,9 @@
  *       audit trail of every command, signature included.</li>
  *   <li>{@code tourniquet-incidents}: one document per incident, updated in place in the single
  *       index {@code <alias>-v1}.</li>
+ *   <li>{@code tourniquet-claims}: one document per Account Protection Programme claim (id = claim
+ *       id), updated in place in the single index {@code <alias>-v1}
+ *       ({@link io.tourniquet.index.EcsDocuments#claim}).</li>
  * </ul>
  * Mappings come from composable index templates ({@link io.tourniquet.index.IndexTemplates},
  * resources {@code index-templates/*.json}), applied idempotently at job start and by the setup
@@ -28,7 +31,7 @@
  * (the UTC day of its event time), and is written with an {@code index} operation: writing it
  * again, after a retry or a replay from a checkpoint, overwrites the same document. At-least-once
  * delivery therefore yields exactly one document per record. Documents updated in place
- * (incidents) carry an increasing {@link io.tourniquet.index.IndexDoc#version}, sent as an external
+ * (incidents, claims) carry an increasing {@link io.tourniquet.index.IndexDoc#version}, sent as an external
  * version, so a late re-send of an older state never overwrites a newer one.
  *
  * <h2>Retries</h2>

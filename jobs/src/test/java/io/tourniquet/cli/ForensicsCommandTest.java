@@ -98,7 +98,8 @@ class ForensicsCommandTest {
     void unreachableElasticsearchExitsWith3AndSaysWhere() {
         List<List<String>> commands = List.of(List.of("incidents"), List.of("incident", "inc-1"),
                 List.of("timeline", "u-1"), List.of("root-cause"), List.of("attacker-infra"),
-                List.of("app-eligibility", "--incident", "inc-1"), List.of("export", "--user", "u-1"),
+                List.of("app-eligibility", "--incident", "inc-1"), List.of("claims", "--incident", "inc-1"),
+                List.of("export", "--user", "u-1"),
                 List.of("report", "--incident", "inc-1", "--out", reportFile.toString()));
         for (List<String> c : commands) {
             List<String> args = new ArrayList<>(List.of("forensics"));
@@ -119,6 +120,8 @@ class ForensicsCommandTest {
         cases.put(List.of("root-cause", "--incident", "inc-x"), "unknown incident 'inc-x'");
         cases.put(List.of("attacker-infra", "--incident", "inc-x"), "unknown incident 'inc-x'");
         cases.put(List.of("app-eligibility", "--incident", "inc-x"), "unknown incident 'inc-x'");
+        cases.put(List.of("claims", "--incident", "inc-x"), "unknown incident 'inc-x'");
+        cases.put(List.of("claims", "--incident", "inc-x", "--json"), "unknown incident 'inc-x'");
         cases.put(List.of("export", "--incident", "inc-x"), "unknown incident 'inc-x'");
         cases.put(List.of("report", "--incident", "inc-x", "--out", reportFile.toString()), "unknown incident 'inc-x'");
         cases.put(List.of("timeline", "u-x"), "unknown user 'u-x': no events, alerts or actions");
@@ -167,6 +170,9 @@ class ForensicsCommandTest {
         Run noIncident = run("forensics", "app-eligibility", "--es", UNREACHABLE);
         assertThat(noIncident.code).isEqualTo(2);
         assertThat(noIncident.err).contains("--incident");
+        Run noClaimsIncident = run("forensics", "claims", "--es", UNREACHABLE);
+        assertThat(noClaimsIncident.code).isEqualTo(2);
+        assertThat(noClaimsIncident.err).contains("--incident");
         Run noOut = run("forensics", "report", "--incident", "inc-1", "--es", UNREACHABLE);
         assertThat(noOut.code).isEqualTo(2);
         assertThat(noOut.err).contains("--out");
@@ -264,5 +270,40 @@ class ForensicsCommandTest {
         assertThat(text).contains("u-1   not eligible  2022-01-17T02:00:00.000Z  pass           fail",
                 "u-1  anti_phishing_code fail: never set",
                 "at least 21 d before", "police report");
+    }
+
+    @Test
+    void claimsTableGivesEachClaimItsConditionsAndTheTotals() {
+        List<Forensics.ClaimCondition> pass = List.of(new Forensics.ClaimCondition("mfa_all_types", "pass", "2FA on"),
+                new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
+        List<Forensics.ClaimCondition> review = List.of(new Forensics.ClaimCondition("mfa_all_types", "review",
+                "no policy on record"), new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
+        List<AssetAmount> btc = List.of(new AssetAmount("BTC", "1.5", new BigDecimal("63000.0004"), 1));
+        List<AssetAmount> eth = List.of(new AssetAmount("ETH", "20", new BigDecimal("64200"), 1));
+        List<Forensics.ClaimView> list = List.of(
+                new Forensics.ClaimView("c-1", "u-1", "approved", "eligible", pass, List.of(), btc,
+                        new BigDecimal("63000.0004"), btc, new BigDecimal("63000.0004"), "approve", "ok", "alice@sec",
+                        "bob@sec", T0, T0, "tourniquet", 4, T0),
+                new Forensics.ClaimView("c-2", "u-2", "awaiting_documents", "needs_manual_review", review,
+                        List.of("police_report"), eth, new BigDecimal("64200"), List.of(), null, null, null, null, null,
+                        null, T0, "tourniquet", 2, T0));
+        var claims = new Forensics.IncidentClaims("inc-1", list, Forensics.totals(list));
+        assertThat(render(w -> ForensicsCommand.renderClaims(claims, w))).isEqualTo("""
+                Account Protection Programme claims of incident inc-1 (each claim's latest version; US$ at request time)
+
+                USER  STATUS              ELIGIBILITY          CONDITIONS                                       OUTSTANDING    LOSS US$  PAYOUT US$  DECIDED BY
+                u-1   approved            eligible             mfa_all_types=pass, no_jailbroken_device=pass    -              63000.00    63000.00  alice@sec (approved by bob@sec)
+                u-2   awaiting_documents  needs_manual_review  mfa_all_types=review, no_jailbroken_device=pass  police_report  64200.00           -  -
+
+                Conditions:
+                  u-1  mfa_all_types pass: 2FA on
+                  u-1  no_jailbroken_device pass: none
+                  u-2  mfa_all_types review: no policy on record
+                  u-2  no_jailbroken_device pass: none
+
+                Totals: 2 claims, 1 eligible; 1 approved, US$ 63000.00 paid; 0 denied; 1 pending (loss US$ 64200.00); loss of all claims US$ 127200.00
+                """);
+        var none = new Forensics.IncidentClaims("inc-2", List.of(), Forensics.totals(List.of()));
+        assertThat(render(w -> ForensicsCommand.renderClaims(none, w))).isEqualTo("no claims for incident inc-2\n");
     }
 }

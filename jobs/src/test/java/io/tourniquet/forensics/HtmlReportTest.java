@@ -42,6 +42,26 @@ class HtmlReportTest {
     static final long[] UNAUTHORIZED = {0, 0, 3, 5, 2, 1, 1, 0, 0, 0};
     static final long[] APPROVALS = {1, 0, 4, 6, 2, 1, 3, 2, 0, 1};
 
+    /** Two claims of the incident: one approved (paid), one of the odd user awaiting documents. */
+    static Forensics.IncidentClaims claims() {
+        List<Forensics.ClaimCondition> pass = List.of(new Forensics.ClaimCondition("mfa_all_types", "pass", "2FA on"),
+                new Forensics.ClaimCondition("anti_phishing_code", "pass", "set 40 d before"),
+                new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
+        List<Forensics.ClaimCondition> odd = List.of(new Forensics.ClaimCondition("mfa_all_types", "fail", "<i>off</i>"),
+                new Forensics.ClaimCondition("anti_phishing_code", "review", "record starts late"),
+                new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
+        List<AssetAmount> btc = List.of(new AssetAmount("BTC", "1.23456789", new BigDecimal("52345.678"), 7));
+        List<AssetAmount> eth = List.of(new AssetAmount("ETH", "10.000000000000000001", new BigDecimal("31000.004"), 5));
+        List<Forensics.ClaimView> list = List.of(
+                new Forensics.ClaimView("claim-a", "u-a", "approved", "eligible", pass, List.of(), btc,
+                        new BigDecimal("52345.678"), btc, new BigDecimal("52345.678"), "approve", "ok", "alice@sec",
+                        "bob@sec", at(30, 0), at(20, 0), "tourniquet", 4, at(30, 0)),
+                new Forensics.ClaimView("claim-odd", ODD_USER, "awaiting_documents", "not_eligible", odd,
+                        List.of("police_report", "questionnaire"), eth, new BigDecimal("31000.004"), List.of(), null,
+                        null, null, null, null, null, at(20, 0), "tourniquet", 1, at(20, 0)));
+        return new Forensics.IncidentClaims("inc-42", list, Forensics.totals(list));
+    }
+
     static ReportData data(Instant containedAt) {
         List<AssetAmount> impact = List.of(new AssetAmount("BTC", "1.23456789", new BigDecimal("52345.678"), 7),
                 new AssetAmount("ETH", "10.000000000000000001", new BigDecimal("31000.004"), 5));
@@ -74,7 +94,8 @@ class HtmlReportTest {
         TimeRange chart = new TimeRange(T0, at(10, 0));
         Activity activity = new Activity("inc-42", chart, Duration.ofMinutes(1), buckets,
                 List.of(ODD_RULE, "unauthorized_approval"));
-        return new ReportData(Instant.parse("2022-01-18T09:00:00Z"), incident, window, rootCause, infra, activity, chart);
+        return new ReportData(Instant.parse("2022-01-18T09:00:00Z"), incident, window, rootCause, infra, activity, chart,
+                claims());
     }
 
     static final ReportData DATA = data(at(4, 0));
@@ -97,7 +118,7 @@ class HtmlReportTest {
         assertThat(doc.title()).contains("inc-42");
         assertThat(doc.selectFirst("meta[charset]").attr("charset")).isEqualToIgnoringCase("utf-8");
         for (String id : List.of("summary", "timeline", "impact", "response", "root-cause", "attacker-infra", "users",
-                "chart", "impact-table", "after-containment-table", "root-cause-backends", "root-cause-channels",
+                "claims", "claims-table", "chart", "impact-table", "after-containment-table", "root-cause-backends", "root-cause-channels",
                 "infra-ips", "infra-devices", "infra-addresses", "alerts-table", "actions-table")) {
             assertThat(doc.getElementById(id)).as("#" + id).isNotNull();
         }
@@ -149,6 +170,41 @@ class HtmlReportTest {
                 "bc1qxeqzjm25esjk7cphsjplfumjmf0kj4zk7exuqn");
         assertThat(column(doc.getElementById("alerts-table"), 0)).containsExactly("unauthorized_approval", ODD_RULE);
         assertThat(doc.select("#user-ids code").eachText()).containsExactly("u-a", "u-b", ODD_USER);
+    }
+
+    @Test
+    void theClaimsSectionGivesTheTotalsAndARowPerClaim() {
+        Document doc = parse(HTML);
+        assertThat(doc.selectFirst("[data-field=claims-count]").text()).isEqualTo("2");
+        assertThat(doc.selectFirst("[data-field=claims-eligible]").text()).isEqualTo("1");
+        assertThat(doc.selectFirst("[data-field=claims-paid-usd]").text()).isEqualTo("US$ 52,345.68");
+        assertThat(doc.selectFirst("[data-field=claims-pending]").text()).isEqualTo("1");
+        Element table = doc.getElementById("claims-table");
+        assertThat(table.select("tbody tr").eachAttr("data-claim")).containsExactly("claim-a", "claim-odd");
+        assertThat(column(table, 0)).containsExactly("u-a", ODD_USER);
+        assertThat(column(table, 1)).containsExactly("approved", "awaiting_documents");
+        assertThat(column(table, 2)).containsExactly("eligible", "not_eligible");
+        assertThat(table.select("tbody tr").get(1).select("span.condition").eachText()).containsExactly(
+                "mfa_all_types=fail", "anti_phishing_code=review", "no_jailbroken_device=pass");
+        assertThat(table.select("tbody tr").get(1).selectFirst("span.condition").attr("title")).isEqualTo("<i>off</i>");
+        assertThat(column(table, 4)).containsExactly("-", "police_report, questionnaire");
+        assertThat(column(table, 5)).containsExactly("52,345.68", "31,000.00");
+        assertThat(column(table, 6)).containsExactly("52,345.68", "-");
+        assertThat(column(table, 7)).containsExactly("alice@sec (approved by bob@sec)", "-");
+        assertThat(doc.selectFirst("[data-field=claims-loss-usd]").text()).isEqualTo("83,345.68");
+        assertThat(doc.select("[data-field=claims-none]")).isEmpty();
+        assertThat(doc.select("#claims i")).as("a condition's detail is text, never markup").isEmpty();
+    }
+
+    @Test
+    void anIncidentWithoutClaimsSaysSo() {
+        ReportData d = DATA;
+        ReportData none = new ReportData(d.generatedAt(), d.incident(), d.window(), d.rootCause(), d.attackerInfra(),
+                d.activity(), d.chart(), new Forensics.IncidentClaims("inc-42", List.of(), Forensics.totals(List.of())));
+        Document doc = parse(HtmlReport.render(none));
+        assertThat(doc.selectFirst("#claims [data-field=claims-none]").text())
+                .isEqualTo("No claims have been opened for this incident.");
+        assertThat(doc.getElementById("claims-table")).isNull();
     }
 
     @Test

@@ -65,8 +65,10 @@ class ElasticsearchSinkITCase {
                 Settings.INDEX_ALERTS.key(), alias + "-alerts",
                 Settings.INDEX_ACTIONS.key(), alias + "-actions",
                 Settings.INDEX_INCIDENTS.key(), alias + "-incidents",
+                Settings.INDEX_CLAIMS.key(), alias + "-claims",
                 Settings.INDEX_DEAD_LETTERS.key(), alias + "-dead-letters"));
-        ALIASES.addAll(List.of(alias + "-alerts", alias + "-actions", alias + "-incidents", alias + "-dead-letters"));
+        ALIASES.addAll(List.of(alias + "-alerts", alias + "-actions", alias + "-incidents", alias + "-claims",
+                alias + "-dead-letters"));
         IndexTemplates.apply(client, config);
         return alias;
     }

@@ -38,6 +38,8 @@ class IndexTemplatesITCase {
     private static final String ALERTS = PREFIX + "-alerts";
     private static final String ACTIONS = PREFIX + "-actions";
     private static final String INCIDENTS = PREFIX + "-incidents";
+    private static final String CLAIMS = PREFIX + "-claims";
+    private static final String DEAD_LETTERS = PREFIX + "-dead-letters";
 
     private static TourniquetConfig config;
     private static ElasticsearchClient client;
@@ -50,7 +52,9 @@ class IndexTemplatesITCase {
                 Settings.INDEX_EVENTS.key(), EVENTS,
                 Settings.INDEX_ALERTS.key(), ALERTS,
                 Settings.INDEX_ACTIONS.key(), ACTIONS,
-                Settings.INDEX_INCIDENTS.key(), INCIDENTS));
+                Settings.INDEX_INCIDENTS.key(), INCIDENTS,
+                Settings.INDEX_CLAIMS.key(), CLAIMS,
+                Settings.INDEX_DEAD_LETTERS.key(), DEAD_LETTERS));
         client = EsClients.create(config);
         http = EsHttp.connect();
         IndexTemplates.apply(client, config);
@@ -59,7 +63,7 @@ class IndexTemplatesITCase {
     @AfterAll
     static void cleanUp() throws Exception {
         if (http != null) {
-            http.deleteAliasesAndTemplates(List.of(EVENTS, ALERTS, ACTIONS, INCIDENTS));
+            http.deleteAliasesAndTemplates(List.of(EVENTS, ALERTS, ACTIONS, INCIDENTS, CLAIMS, DEAD_LETTERS));
             http.close();
         }
         if (client != null) client.close();
@@ -68,10 +72,13 @@ class IndexTemplatesITCase {
     @Test
     void applyingAgainChangesNothing() throws Exception {
         JsonNode before = http.get("/_index_template/" + EVENTS);
+        JsonNode claimsBefore = http.get("/_index_template/" + CLAIMS);
         IndexTemplates.apply(client, config);
         IndexTemplates.apply(client, config);
         JsonNode after = http.get("/_index_template/" + EVENTS);
         assertThat(after).isEqualTo(before);
+        assertThat(http.get("/_index_template/" + CLAIMS)).isEqualTo(claimsBefore);
+        assertThat(claimsBefore.at("/index_templates/0/index_template/version").asInt()).isEqualTo(IndexTemplates.VERSION);
 
         JsonNode template = after.at("/index_templates/0/index_template");
         assertThat(template.at("/index_patterns/0").asText()).isEqualTo(EVENTS + "-*");
@@ -111,6 +118,49 @@ class IndexTemplatesITCase {
         assertThat(hits.at("/total/value").asInt()).isEqualTo(1);
         assertThat(hits.at("/hits/0/_index").asText()).isEqualTo(index);
         assertThat(hits.at("/hits/0/_source/status").asText()).isEqualTo("contained");
+    }
+
+    @Test
+    void claimsLiveInOneIndexBehindTheAliasWithTheHighestVersionKept() throws Exception {
+        String index = IndexTemplates.claimsIndex(CLAIMS);
+        assertThat(http.get("/" + index + "/_alias").at("/" + index + "/aliases").has(CLAIMS)).isTrue();
+        JsonNode props = http.get("/" + index + "/_mapping").at("/" + index + "/mappings/properties");
+        assertThat(type(props, "claim_id")).isEqualTo("keyword");
+        assertThat(type(props, "eligibility")).isEqualTo("keyword");
+        assertThat(type(props, "outstanding")).isEqualTo("keyword");
+        assertThat(type(props, "payout_usd")).isEqualTo("double");
+        assertThat(props.at("/conditions/type").asText()).isEqualTo("nested");
+        assertThat(props.at("/payout/type").asText()).isEqualTo("nested");
+
+        // A whole-dollar first payout, then versions out of order: v3 stays, and usd stays a double.
+        io.tourniquet.model.Claim v1 = io.tourniquet.testing.TestClaims.opened("inc-t", "u-t", "USDC", "85929",
+                "85929", "eligible", io.tourniquet.testing.TestClaims.conditions("pass", "pass", "pass"));
+        io.tourniquet.model.Claim v2 = io.tourniquet.testing.TestClaims.received(v1, "police_report", "alice@sec");
+        io.tourniquet.model.Claim v3 = io.tourniquet.testing.TestClaims.approved(
+                io.tourniquet.testing.TestClaims.received(v2, "questionnaire", "alice@sec"), "alice@sec", "bob@sec");
+        v3.payoutUsd = new java.math.BigDecimal("85929.55");
+        indexVersioned(EcsDocuments.claim(v3, CLAIMS));
+        indexVersioned(EcsDocuments.claim(v1, CLAIMS));
+        JsonNode doc = http.get("/" + CLAIMS + "/_doc/" + v1.claimId);
+        assertThat(doc.at("/_version").asLong()).isEqualTo(v3.version);
+        assertThat(doc.at("/_source/status").asText()).isEqualTo("approved");
+        assertThat(doc.at("/_source/payout_usd").decimalValue()).isEqualByComparingTo("85929.55");
+        JsonNode mfaPassed = http.post("/" + CLAIMS + "/_search", "{\"query\":{\"nested\":{\"path\":\"conditions\","
+                + "\"query\":{\"bool\":{\"filter\":[{\"term\":{\"conditions.name\":\"mfa_all_types\"}},"
+                + "{\"term\":{\"conditions.outcome\":\"pass\"}}]}}}}}");
+        assertThat(mfaPassed.at("/hits/total/value").asInt()).isEqualTo(1);
+        assertThat(http.post("/" + CLAIMS + "/_count", "{\"query\":{\"term\":{\"condition_outcome.mfa_all_types\":\"pass\"}}}")
+                .get("count").asInt()).isEqualTo(1);
+    }
+
+    /** One document with its external version, as the sink sends it; a 409 (older version) is expected and ignored. */
+    private static void indexVersioned(IndexDoc d) throws Exception {
+        BinaryData source = BinaryData.of(d.source.getBytes(StandardCharsets.UTF_8), ContentType.APPLICATION_JSON);
+        BulkResponse response = client.bulk(b -> b.refresh(Refresh.True).operations(o -> o.index(i -> i.index(d.index)
+                .id(d.id).version(d.version).versionType(co.elastic.clients.elasticsearch._types.VersionType.ExternalGte)
+                .document(source))));
+        response.items().forEach(item -> assertThat(item.error() == null || item.status() == 409)
+                .as("%s", item.error()).isTrue());
     }
 
     @Test
