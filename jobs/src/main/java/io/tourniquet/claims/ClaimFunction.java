@@ -349,15 +349,15 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
         about.incidentId = c.incidentId;
         about.eventTime = noticeTime(s, ctx);
         NotificationRequest req = new NotificationRequest(c.userId, kind, about);
-        req.immediate = true;
         req.claim = copy(c);
         req.subject = subject;
         req.note = c.decisionReason;
         ctx.output(Tags.NOTIFY, req);
     }
 
+    /** The request's signing time (its notice is composed once event time reaches it), never before the opening. */
     private static long noticeTime(ClaimSignal s, Context ctx) {
-        return Math.max(s.eventTime, ctx.timerService().currentWatermark());
+        return Math.max(s.eventTime, s.at);
     }
 
     private static Claim copy(Claim c) {

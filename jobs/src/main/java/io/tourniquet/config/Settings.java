@@ -225,6 +225,9 @@ public final class Settings {
             "Channels named on every notification (comma-separated), for the messaging service.");
     public static final Setting<Duration> NOTIFY_RETENTION = Setting.duration("notify.dedup-retention", "7 d",
             Duration.ofMinutes(1), "How long (event time) a sent notification is remembered so it is never repeated.");
+    public static final Setting<Duration> NOTIFY_UPDATE_RETENTION = Setting.duration("notify.update-count-retention",
+            "180 d", Duration.ofMinutes(1), "How long (event time) after a user's last update about an incident the "
+                    + "count is kept, so the next update continues the numbering (an APP claim can take months).");
 
     // Analysts' control requests.
     public static final Setting<String> CONTROL_KEY = Setting.optionalString("signing.control-key",
@@ -405,7 +408,7 @@ public final class Settings {
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_MODEL_SHA256, ANOMALY_SEVERITY, ANOMALY_FREEZE,
-            NOTIFY_CHANNELS, NOTIFY_RETENTION, CONTROL_KEY, CONTROL_KEY_ID, ANALYST_KEYS_FILE, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
+            NOTIFY_CHANNELS, NOTIFY_RETENTION, NOTIFY_UPDATE_RETENTION, CONTROL_KEY, CONTROL_KEY_ID, ANALYST_KEYS_FILE, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             CONTROL_TWO_PERSON, CONTROL_APPROVAL_WINDOW, SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,

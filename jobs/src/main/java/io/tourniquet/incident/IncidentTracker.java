@@ -198,12 +198,11 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                 }
                 countOpen();
                 for (IncidentState st : resumed) {
-                    long at = noticeTime(st, ctx);
+                    long at = requestTime(st, signal);
                     ctx.output(Tags.PLATFORM_NOTICES, new PlatformNotice(PlatformNotice.RESUMED, st.incident.incidentId, at, listed(st.incident)));
                     for (String user : victims(st)) {
                         NotificationRequest req = new NotificationRequest(user, NotificationComposer.WITHDRAWALS_RESUMED,
                                 update(st.incident, at));
-                        req.immediate = true;
                         ctx.output(Tags.NOTIFY, req);
                     }
                 }
@@ -230,18 +229,17 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         }
         Alert about;
         if (in != null) {
-            about = update(in.incident, noticeTime(in, ctx));
+            about = update(in.incident, requestTime(in, signal));
         } else {
             // Not (or no longer) in an open incident: the release is its own update.
             about = new Alert();
             about.rule = NotificationComposer.ACCOUNT_RELEASED;
             about.alertId = Ids.of("release", signal.requestId);
-            about.eventTime = Math.max(0, ctx.timerService().currentWatermark());
+            about.eventTime = signal.requestedAt;
         }
         NotificationRequest req = new NotificationRequest(signal.userId, NotificationComposer.ACCOUNT_RELEASED, about);
         req.subject = signal.requestId; // each release is news, even the second one in an incident
         req.note = signal.reason;
-        req.immediate = true;
         ctx.output(Tags.NOTIFY, req);
     }
 
@@ -275,7 +273,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         c.reason = signal.reason;
         c.document = signal.document;
         c.decision = signal.decision;
-        c.eventTime = Math.max(0, ctx.timerService().currentWatermark());
+        c.eventTime = signal.requestedAt;
         c.raw = signal.raw;
         return c;
     }
@@ -293,7 +291,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         }
         c.windowStart = st.incident.startedAt - lookbackMillis;
         c.windowEnd = st.incident.lastAlertAt + lookbackMillis;
-        c.eventTime = noticeTime(st, ctx);
+        // Decided once event time has passed the incident's last alert: every login and account
+        // change before the user's withdrawals has arrived by then.
+        c.eventTime = st.incident.lastAlertAt;
     }
 
     private static List<IncidentState.ImpactEntry> approvalsOf(IncidentState st, String userId) {
@@ -316,12 +316,13 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     }
 
     /**
-     * Event time for an update the incident's alerts did not cause (a request's effect): where
-     * event time is now, and never before the incident's last alert, so it is composed as soon as
-     * the notification step has seen what the incident's alerts told the user.
+     * Event time of an update an analyst's request caused: when it was signed (never before the
+     * incident's last alert). The notice is composed once event time reaches it, like every other,
+     * so it carries the code the user had set by then whatever order the topics are read in (a
+     * replay reads the control topic before the history it answers).
      */
-    private static long noticeTime(IncidentState st, Context ctx) {
-        return Math.max(st.incident.lastAlertAt, ctx.timerService().currentWatermark());
+    private static long requestTime(IncidentState st, ControlSignal signal) {
+        return Math.max(st.incident.lastAlertAt, signal.requestedAt);
     }
 
     /** An alert-shaped record for an update about {@code inc}: no alert id of its own, the incident's id. */
@@ -351,12 +352,11 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         st.incident.resolvedBy = signal.requestedBy;
         publish(st, ctx);
         // Every victim hears how it ended for them, and gets a claim under the programme.
-        long at = noticeTime(st, ctx);
+        long at = requestTime(st, signal);
         for (String user : victims(st)) {
             List<IncidentState.ImpactEntry> own = approvalsOf(st, user);
             NotificationRequest req = new NotificationRequest(user, NotificationComposer.INCIDENT_RESOLVED,
                     update(st.incident, at));
-            req.immediate = true;
             ClaimSignal open = new ClaimSignal();
             open.type = ClaimSignal.OPEN;
             open.userId = user;

@@ -15,13 +15,6 @@ public class NotificationRequest {
     public String note;
     /** For {@code incident_resolved}: the recipient's own unauthorized withdrawals in the incident. */
     public java.util.List<Claim.ClaimWithdrawal> withdrawals;
-    /**
-     * Composed on arrival with the code the user has now, not when event time reaches
-     * {@code alert.event_time}: for what an analyst's request caused (release, resumption,
-     * resolution, claims), which answers the wall clock, not the input's event time, and must not
-     * wait for input traffic to move event time (after a restart in a quiet hour it would not).
-     */
-    public boolean immediate;
     /** For claim notices: the claim as of the change they tell about. */
     public Claim claim;
 

@@ -108,13 +108,14 @@ public final class NotificationComposer implements Serializable {
         return n;
     }
 
-    private static final java.util.Set<String> UPDATES = java.util.Set.of(ACCOUNT_RELEASED, WITHDRAWALS_SUSPENDED,
-            WITHDRAWALS_RESUMED, MFA_TOKENS_REVOKED, INCIDENT_RESOLVED, CLAIM_OPENED, CLAIM_DOCUMENT_RECEIVED,
+    /** The updates in the order of an incident's life: the order of notices about the same moment. */
+    private static final List<String> LIFECYCLE = List.of(MFA_TOKENS_REVOKED, WITHDRAWALS_SUSPENDED,
+            ACCOUNT_RELEASED, WITHDRAWALS_RESUMED, INCIDENT_RESOLVED, CLAIM_OPENED, CLAIM_DOCUMENT_RECEIVED,
             CLAIM_APPROVED, CLAIM_DENIED);
 
-    /** An update that follows an alert (as opposed to the alert's own message). */
-    public static boolean isUpdate(String kind) {
-        return UPDATES.contains(kind);
+    /** 0 for an alert's own message, then 1, 2, … along {@link #LIFECYCLE}. */
+    public static int lifecycleRank(String kind) {
+        return LIFECYCLE.indexOf(kind) + 1;
     }
 
     /** The request's kind, or its alert's rule when the request names none. */

@@ -42,12 +42,15 @@ import org.apache.flink.util.Collector;
  * happened to be read (a replay reads a whole topic ahead of another). Until then it waits in
  * state, at most the watermark's lag.
  *
- * <p>Updates an analyst's request caused ({@link NotificationRequest#immediate}) are composed on
- * arrival, with the code the user has set by then.
+ * <p>Updates an analyst's request caused (release, resumption, resolution, claims) are about the
+ * request's signing time: in a live job they wait until event time passes it (the watermark's lag
+ * behind the wall clock, about {@code input.max-out-of-orderness}); in a replay of history, until
+ * the end of input, so they carry the code as last set.
  *
  * <p>Every notification about an incident carries {@code update_sequence}: 1 for the user's first
  * message about it, then 2, 3, ... (alerts, suspension, release, resolution, claim), counted in
- * state so that a restart continues the count; it is forgotten with the memory of the last message.
+ * state so that a restart continues the count; it is forgotten {@code notify.update-count-retention}
+ * (180 d) of event time after the user's last update about the incident.
  *
  * <p>State per user: the remembered and the waiting notifications and the update counts, which drain; and the anti-phishing code with
  * the event time that set it. The code is profile state kept for the account's life (the contract
@@ -72,6 +75,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
 
     private final ArrayList<String> channels;
     private final long retentionMillis;
+    private final long updateRetentionMillis;
     private final SerializableClock clock;
     private final NotificationComposer composer = new NotificationComposer();
 
@@ -82,18 +86,21 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
     private transient Counter notificationsSent;
     private transient Counter notificationsSuppressed;
 
-    public NotificationFunction(List<String> channels, long retentionMillis, SerializableClock clock) {
+    public NotificationFunction(List<String> channels, long retentionMillis, long updateRetentionMillis,
+                                SerializableClock clock) {
         if (channels == null || channels.isEmpty()) throw new IllegalArgumentException("at least one channel is required");
         if (retentionMillis <= 0) throw new IllegalArgumentException("retention must be positive: " + retentionMillis);
+        if (updateRetentionMillis <= 0) throw new IllegalArgumentException("retention must be positive: " + updateRetentionMillis);
         this.channels = new ArrayList<>(channels);
         this.retentionMillis = retentionMillis;
+        this.updateRetentionMillis = updateRetentionMillis;
         this.clock = clock;
     }
 
-    /** With {@code notify.channels} and {@code notify.dedup-retention}. */
+    /** With {@code notify.channels}, {@code notify.dedup-retention} and {@code notify.update-count-retention}. */
     public static NotificationFunction from(TourniquetConfig cfg, SerializableClock clock) {
         return new NotificationFunction(channelsOf(cfg.get(Settings.NOTIFY_CHANNELS)),
-                cfg.get(Settings.NOTIFY_RETENTION).toMillis(), clock);
+                cfg.get(Settings.NOTIFY_RETENTION).toMillis(), cfg.get(Settings.NOTIFY_UPDATE_RETENTION).toMillis(), clock);
     }
 
     /** "email, push" → [email, push]: trimmed, empty items and repeats dropped, order kept. */
@@ -154,7 +161,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             if (eventTime > seen) remember(key, eventTime, ctx);
             return;
         }
-        if (!req.immediate && eventTime > ctx.timerService().currentWatermark()) {
+        if (eventTime > ctx.timerService().currentWatermark()) {
             PendingNotice already = waiting.get(key);
             if (already != null) {
                 notificationsSuppressed.inc();
@@ -166,13 +173,14 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
         }
         remember(key, eventTime, ctx);
         CodeHistory history = code.value();
-        String current = history == null ? null : history.asOf(req.immediate ? Long.MAX_VALUE : eventTime);
+        String current = history == null ? null : history.asOf(eventTime);
         Notification n = composer.compose(req, current, channels, clock.getAsLong());
         if (n.incidentId != null) {
             UpdateCount count = updates.get(n.incidentId);
             count = count == null ? new UpdateCount(1, eventTime)
                     : new UpdateCount(count.sent + 1, Math.max(count.lastEventTime, eventTime));
             updates.put(n.incidentId, count);
+            ctx.timerService().registerEventTimeTimer(forgetAt(count.lastEventTime, updateRetentionMillis));
             n.updateSequence = count.sent;
         }
         out.collect(n);
@@ -185,7 +193,11 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
     }
 
     private long forgetAt(long eventTime) {
-        return eventTime > Long.MAX_VALUE - retentionMillis ? Long.MAX_VALUE : eventTime + retentionMillis;
+        return forgetAt(eventTime, retentionMillis);
+    }
+
+    private static long forgetAt(long eventTime, long retention) {
+        return eventTime > Long.MAX_VALUE - retention ? Long.MAX_VALUE : eventTime + retention;
     }
 
     @Override
@@ -194,11 +206,11 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
         for (PendingNotice p : waiting.values()) {
             if (p.eventTime <= timestamp) due.add(p);
         }
-        // Same event time: the alert's own message before the updates it brings (e.g. revoked 2FA
-        // tokens after the unauthorized approval), then by key, so the order never depends on
-        // how the state backend iterates.
+        // Same event time: the alert's own message before the updates it brings, those in the order
+        // of an incident's life (tokens revoked, ..., resolved, claim opened), then by key, so the
+        // order (and the update numbers) never depends on how the state backend iterates.
         due.sort(java.util.Comparator.comparingLong((PendingNotice p) -> p.eventTime)
-                .thenComparing(p -> NotificationComposer.isUpdate(NotificationComposer.kindOf(p.request)))
+                .thenComparingInt(p -> NotificationComposer.lifecycleRank(NotificationComposer.kindOf(p.request)))
                 .thenComparing(p -> NotificationComposer.dedupKey(p.request)));
         for (PendingNotice p : due) {
             waiting.remove(NotificationComposer.dedupKey(p.request));
@@ -209,10 +221,10 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
             if (forgetAt(e.getValue()) <= timestamp) expired.add(e.getKey());
         }
         for (String key : expired) sent.remove(key);
-        // Numbering ends with the memory of the incident's last notice (its timer is this one or later).
+        // Numbering ends notify.update-count-retention after the user's last update about the incident.
         List<String> done = new ArrayList<>();
         for (Map.Entry<String, UpdateCount> e : updates.entries()) {
-            if (forgetAt(e.getValue().lastEventTime) <= timestamp) done.add(e.getKey());
+            if (forgetAt(e.getValue().lastEventTime, updateRetentionMillis) <= timestamp) done.add(e.getKey());
         }
         for (String incident : done) updates.remove(incident);
     }

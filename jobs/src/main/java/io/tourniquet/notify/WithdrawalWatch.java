@@ -88,11 +88,7 @@ public final class WithdrawalWatch extends KeyedBroadcastProcessFunction<String,
             kind = NotificationComposer.WITHDRAWALS_RESUMED;
         }
         ctx.applyToKeyedState(PENDING, (user, withdrawals) -> {
-            if (!withdrawals.iterator().hasNext() || n.victims.contains(user)) return;
-            NotificationRequest req = request(user, kind, n);
-            // The resumption is an analyst's act: told at once. The suspension answers event time.
-            req.immediate = PlatformNotice.RESUMED.equals(n.type);
-            out.collect(req);
+            if (withdrawals.iterator().hasNext() && !n.victims.contains(user)) out.collect(request(user, kind, n));
         });
     }
 

@@ -131,7 +131,8 @@ class ContainmentWorkflowITCase {
 
         // Users are told once per incident and kind, with the code as they last set it.
         assertThat(notifications.results()).filteredOn(n -> n.userId.equals("v1"))
-                .extracting(n -> n.kind).containsExactlyInAnyOrder("unauthorized_approval", "bulk_drain");
+                .extracting(n -> n.kind).containsExactlyInAnyOrder("unauthorized_approval", "mfa_tokens_revoked",
+                        "bulk_drain");
         assertThat(notifications.results()).filteredOn(n -> n.userId.equals("v1"))
                 .allSatisfy(n -> assertThat(n.antiPhishingCode).isEqualTo("blue heron 43!"));
         assertThat(notifications.results()).filteredOn(n -> n.userId.equals("v2"))

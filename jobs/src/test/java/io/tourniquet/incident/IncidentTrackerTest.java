@@ -351,13 +351,15 @@ class IncidentTrackerTest {
                 .containsExactly("w-a2 10 ETH");
         assertThat(resolved).allSatisfy(r -> {
             assertThat(r.alert.incidentId).isEqualTo(id);
-            assertThat(r.alert.eventTime).isEqualTo(T0 + 2 * MIN);
+            assertThat(r.alert.eventTime).as("about the resolution's signing time").isEqualTo(NOW + 5 * MIN);
         });
         assertThat(side(Tags.CLAIMS)).extracting(c -> c.type + "/" + c.userId + "/" + c.by + "/" + c.withdrawals.size())
                 .containsExactly("open/u1/tourniquet/2", "open/u2/tourniquet/1");
         assertThat(side(Tags.CLAIMS).get(0).windowStart).isEqualTo(T0 - 24 * 60 * MIN);
         assertThat(side(Tags.CLAIMS).get(0).windowEnd).isEqualTo(T0 + 2 * MIN + 24 * 60 * MIN);
         assertThat(side(Tags.CLAIMS).get(0).withdrawals.get(0).usdValue).isEqualByComparingTo("60000");
+        assertThat(side(Tags.CLAIMS)).as("decided once event time passes the incident's last alert")
+                .allSatisfy(c -> assertThat(c.eventTime).isEqualTo(T0 + 2 * MIN));
     }
 
     @Test

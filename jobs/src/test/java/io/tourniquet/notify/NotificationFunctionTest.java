@@ -30,6 +30,7 @@ class NotificationFunctionTest {
     private static final long DAY = 24 * HOUR;
     private static final long NOW = 1_700_000_000_000L;
     private static final long RETENTION = 7 * DAY;
+    private static final long UPDATE_RETENTION = 180 * DAY;
 
     private KeyedTwoInputStreamOperatorTestHarness<String, Event, NotificationRequest, Notification> harness;
 
@@ -114,7 +115,7 @@ class NotificationFunctionTest {
 
     /** Past every retention: the notifications sent are forgotten, the codes set are not. */
     private void assertOnlyCodesLeft(int usersWithACode) throws Exception {
-        watermark(T0 + 30 * DAY);
+        watermark(T0 + 200 * DAY); // past notify.dedup-retention (7 d) and notify.update-count-retention (180 d)
         assertThat(harness.numEventTimeTimers()).as("event-time timers").isZero();
         assertThat(harness.numProcessingTimeTimers()).as("processing-time timers").isZero();
         assertThat(harness.numKeyedStateEntries()).as("keyed state: one anti-phishing code per user who set one")
@@ -271,13 +272,16 @@ class NotificationFunctionTest {
         assertThat(sent()).hasSize(4);
         // Codes of u1 and u2; what was sent to u1 (one map), u2 and u3; u1's and u2's update counts of inc-1.
         assertThat(harness.numKeyedStateEntries()).isEqualTo(7);
-        assertThat(harness.numEventTimeTimers()).as("one per user: u1's two are at the same time").isEqualTo(3);
+        assertThat(harness.numEventTimeTimers()).as("one per user (u1's two are at the same time), and the update"
+                + " counts' of u1 and u2").isEqualTo(5);
 
         watermark(T0 + RETENTION - 1); // still remembered: a repeat is suppressed
         push(request("u1", RuleCatalog.UNAUTHORIZED_APPROVAL, "inc-1", "a1", T0));
         assertThat(sent()).hasSize(4);
 
         watermark(T0 + RETENTION);
+        assertThat(harness.numKeyedStateEntries()).as("the codes of u1 and u2, and their update counts").isEqualTo(4);
+        watermark(T0 + UPDATE_RETENTION);
         assertThat(harness.numEventTimeTimers()).isZero();
         assertThat(harness.numKeyedStateEntries()).as("only the anti-phishing codes of u1 and u2").isEqualTo(2);
         assertOnlyCodesLeft(2);
@@ -292,6 +296,8 @@ class NotificationFunctionTest {
 
         assertThat(sent()).hasSize(1);
         watermark(T0 + 6 * DAY + RETENTION);
+        assertThat(harness.numKeyedStateEntries()).as("the update count only").isEqualTo(1);
+        watermark(T0 + UPDATE_RETENTION);
         assertThat(harness.numKeyedStateEntries()).isZero();
         assertThat(harness.numEventTimeTimers()).isZero();
     }

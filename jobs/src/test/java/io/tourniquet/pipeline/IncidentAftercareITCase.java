@@ -59,7 +59,11 @@ class IncidentAftercareITCase {
     static final String KEY = "aftercare-itcase-signing-key-0123456789abcdef";
     static final String CONTROL_KEY = "aftercare-itcase-control-key-0123456789abcdef";
     static final Duration DEADLINE = Duration.ofMinutes(2);
-    static final Instant T = Instant.parse("2022-01-17T10:00:00Z");
+    /**
+     * The attack, a day ago: the analysts' requests are signed now (the job refuses stale ones),
+     * and their updates are about that time, so the incident is recent history, as it would be live.
+     */
+    static final Instant T = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.HOURS).minus(Duration.ofDays(1));
     static final Path dir = Path.of("target", "incident-aftercare").toAbsolutePath();
     static final List<String> VICTIMS = List.of("v1", "v2", "v3", "v4", "v5");
 
@@ -109,6 +113,14 @@ class IncidentAftercareITCase {
             notes.await(all -> count(all, n -> n.path("kind").asText().equals("withdrawals_suspended")) == 1,
                     "the bystander told of the suspension", job);
 
+            // A genuine user approves long after verifying, every input quiet in between (waiting for the
+            // incident took seconds): the verification must still be known. (With the control input at the end
+            // of time, a quiet input moved every detector to the end of time and forgot it: a freeze.)
+            approval("g1", "w-g1", "ETH", "0.2", 600, T.plus(Duration.ofMinutes(15)).plusSeconds(20), "c-g1");
+            JsonNode genuine = enriched.await(all -> last(all, e -> e.path("event").path("withdrawal_id").asText()
+                    .equals("w-g1") && e.path("event").path("status").asText().equals("approved")), "g1's approval", job);
+            assertThat(genuine.path("mfa_authorized").asBoolean()).as(genuine.toString()).isTrue();
+
             // (2) Analysts: release v1, resume (a second analyst approves), resolve.
             ControlRequest release = request(ControlRequest.RELEASE_ACCOUNT, "alice@sec");
             release.userId = "v1";
@@ -118,17 +130,11 @@ class IncidentAftercareITCase {
             ControlRequest resolve = request(ControlRequest.RESOLVE_INCIDENT, "alice@sec");
             resolve.incidentId = incident;
             control(release, resume, approveResume, resolve);
+            // Their updates are about the requests' signing times: event time must pass them.
+            tick(Instant.now().plusSeconds(60));
             claims.await(all -> count(all, c -> c.path("version").asInt() == 1) == 5, "five claims opened", job);
             notes.await(all -> count(all, n -> n.path("kind").asText().equals("claim_opened")) == 5,
                     "five claim_opened notices", job);
-
-            // A genuine user approves long after verifying, every input quiet in between (the claims
-            // took seconds): the verification must still be known. (With the control input at the end
-            // of time, a quiet input moved every detector to the end of time and forgot it: a freeze.)
-            approval("g1", "w-g1", "ETH", "0.2", 600, T.plus(Duration.ofMinutes(15)).plusSeconds(20), "c-g1");
-            JsonNode genuine = enriched.await(all -> last(all, e -> e.path("event").path("withdrawal_id").asText()
-                    .equals("w-g1") && e.path("event").path("status").asText().equals("approved")), "g1's approval", job);
-            assertThat(genuine.path("mfa_authorized").asBoolean()).as(genuine.toString()).isTrue();
 
             // (3) Restart from a savepoint: claims and update counts must come back with it.
             String savepoint = job.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
@@ -158,6 +164,7 @@ class IncidentAftercareITCase {
             producer.send(new ProducerRecord<>(topic, key, Json.toString(forged))).get();
             byte[] unsignedBytes = new ControlRecords(topic, CONTROL_KEY).unsigned(unsigned).list().get(0).value;
             producer.send(new ProducerRecord<>(topic, key, new String(unsignedBytes, java.nio.charset.StandardCharsets.UTF_8))).get();
+            tick(Instant.now().plusSeconds(60));
 
             claims.await(all -> last(all, c -> c.path("user_id").asText().equals("v1")
                     && c.path("status").asText().equals("approved")) != null
@@ -229,8 +236,23 @@ class IncidentAftercareITCase {
         }
     }
 
-    /** What the README's walk-through quotes: the claimant's messages and claim versions of this run. */
-    private static void printWalkthrough(List<JsonNode> notes, List<JsonNode> claims) {
+    /**
+     * What the README's walk-through quotes: the claimant's messages and claim versions of this run,
+     * titles on the console, everything in {@code target/incident-aftercare/walkthrough.txt}.
+     */
+    private static void printWalkthrough(List<JsonNode> notes, List<JsonNode> claims) throws Exception {
+        StringBuilder full = new StringBuilder();
+        for (JsonNode n : notes) {
+            if (n.path("user_id").asText().equals("v1") || n.path("user_id").asText().equals("b1")) {
+                full.append("---- ").append(n.path("user_id").asText()).append(" #").append(n.path("update_sequence").asText())
+                        .append(' ').append(n.path("kind").asText()).append('\n').append(n.path("title").asText())
+                        .append("\n\n").append(n.path("body").asText()).append("\n\n");
+            }
+        }
+        for (JsonNode c : claims) {
+            if (c.path("user_id").asText().matches("v1|v2")) full.append(c.toPrettyString()).append('\n');
+        }
+        Files.writeString(dir.resolve("walkthrough.txt"), full);
         StringBuilder s = new StringBuilder("[aftercare] what v1 received:\n");
         for (JsonNode n : notes) {
             if (!n.path("user_id").asText().equals("v1")) continue;
@@ -354,8 +376,12 @@ class IncidentAftercareITCase {
 
     // ---- control ---------------------------------------------------------------------------------------
 
+    /** Signing times one second apart, in the order the requests are made: their updates keep that order. */
+    private static long signedAt = System.currentTimeMillis() - 60_000;
+
     private static ControlRequest request(String type, String by) {
-        ControlRequest r = ControlRecords.request(type + "-" + UUID.randomUUID(), type, by, System.currentTimeMillis());
+        signedAt = Math.max(signedAt + 1_000, System.currentTimeMillis() - 30_000);
+        ControlRequest r = ControlRecords.request(type + "-" + UUID.randomUUID(), type, by, signedAt);
         r.reason = "aftercare test";
         return r;
     }
