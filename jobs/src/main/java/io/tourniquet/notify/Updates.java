@@ -33,7 +33,7 @@ final class Updates {
                         + " are suspended for the whole platform; we will tell you when they resume). Any withdrawal we"
                         + " held stays held until our team has settled it with you.",
                 "What to do now, before you withdraw anything:\n"
-                        + "- Log in again: we ended the sessions that were open on your account.\n"
+                        + "- Log in from a device only you use, and end any session or device you do not recognise.\n"
                         + "- Reset your 2FA on a device only you use, if you have not done so yet.\n"
                         + "- Review the withdrawal addresses on your whitelist and remove any you do not recognise.");
     }

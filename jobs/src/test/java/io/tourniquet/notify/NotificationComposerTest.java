@@ -300,7 +300,7 @@ class NotificationComposerTest {
         Notification n = update(NotificationComposer.ACCOUNT_RELEASED, r -> r.note = "identity verified by video call");
         assertThat(n.title).isEqualTo("Your account has been released");
         assertThat(n.body).contains("What our security team checked: identity verified by video call.",
-                "Log in again", "Reset your 2FA", "whitelist");
+                "end any session or device you do not recognise", "Reset your 2FA", "whitelist");
     }
 
     @Test
