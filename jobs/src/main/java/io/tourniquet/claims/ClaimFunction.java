@@ -112,7 +112,7 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
         var metrics = io.tourniquet.util.PipelineMetrics.of(getRuntimeContext().getMetricGroup());
         opened = metrics.counter("claims_opened");
         decided = metrics.counter("claims_decided");
-        refused = new io.tourniquet.util.PipelineMetrics.Labelled(metrics, "reason", "claim_requests_refused");
+        refused = new io.tourniquet.util.PipelineMetrics.Labelled(metrics, "reason", "dead_letters");
     }
 
     // ---- the record -------------------------------------------------------------------------------------
