@@ -252,15 +252,8 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
     }
 
     private void document(ClaimSignal s, Context ctx, Collector<Claim> out) throws Exception {
-        Claim c = claims.get(s.incidentId);
-        if (c == null) {
-            refuse(s, UNKNOWN_CLAIM, "no claim of " + s.userId + " in incident " + s.incidentId, ctx);
-            return;
-        }
-        if (c.decision != null) {
-            refuse(s, ALREADY_DECIDED, "claim " + c.claimId + " was decided (" + c.decision + ") by " + c.decidedBy, ctx);
-            return;
-        }
+        Claim c = undecided(s, ctx);
+        if (c == null) return;
         Claim.Document d = c.documents.stream().filter(x -> x.name.equals(s.document)).findFirst().orElse(null);
         if (d == null || d.received) {
             refuse(s, DOCUMENT_ALREADY_RECEIVED, "claim " + c.claimId + ": " + s.document + " was already received"
@@ -276,16 +269,21 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
         publish(c, s, NotificationComposer.CLAIM_DOCUMENT_RECEIVED, s.document, ctx, out);
     }
 
-    private void decide(ClaimSignal s, Context ctx, Collector<Claim> out) throws Exception {
+    /** The claim {@code s} changes, or null (refused and dead-lettered) if there is none or it is decided. */
+    private Claim undecided(ClaimSignal s, Context ctx) throws Exception {
         Claim c = claims.get(s.incidentId);
         if (c == null) {
             refuse(s, UNKNOWN_CLAIM, "no claim of " + s.userId + " in incident " + s.incidentId, ctx);
-            return;
-        }
-        if (c.decision != null) {
+        } else if (c.decision != null) {
             refuse(s, ALREADY_DECIDED, "claim " + c.claimId + " was decided (" + c.decision + ") by " + c.decidedBy, ctx);
-            return;
+            c = null;
         }
+        return c;
+    }
+
+    private void decide(ClaimSignal s, Context ctx, Collector<Claim> out) throws Exception {
+        Claim c = undecided(s, ctx);
+        if (c == null) return;
         boolean approve = ControlRequest.APPROVE_CLAIM.equals(s.decision);
         if (approve && !c.outstanding.isEmpty()) {
             refuse(s, DOCUMENTS_OUTSTANDING, "claim " + c.claimId + " cannot be approved before "

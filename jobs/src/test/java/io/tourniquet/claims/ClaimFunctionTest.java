@@ -335,4 +335,13 @@ class ClaimFunctionTest {
         push(document("u1", Claim.POLICE_REPORT, "late")); // forgotten: refused, not reopened
         assertThat(side(Tags.DEAD_LETTERS)).extracting(d -> d.reasonCode).containsExactly("unknown_claim");
     }
+
+    @Test
+    void whatCrossesTaskBoundariesOrSitsInStateIsAPojoWithoutKryo() {
+        for (Class<?> c : List.of(Claim.class, ClaimSignal.class, ClaimProfile.class,
+                io.tourniquet.model.PlatformNotice.class, NotificationRequest.class,
+                io.tourniquet.notify.UpdateCount.class)) {
+            org.apache.flink.types.PojoTestUtils.assertSerializedAsPojoWithoutKryo(c);
+        }
+    }
 }

@@ -7,7 +7,6 @@ import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tourniquet.cli.Main;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.forensics.Forensics.ClaimView;
@@ -20,17 +19,15 @@ import io.tourniquet.kafka.KafkaTopics;
 import io.tourniquet.model.AssetImpact;
 import io.tourniquet.model.Claim;
 import io.tourniquet.model.Incident;
+import io.tourniquet.testing.InProcessCli;
 import io.tourniquet.testing.EsHttp;
 import io.tourniquet.testing.LocalServices;
 import io.tourniquet.testing.ReplayedIncident;
 import io.tourniquet.testing.SharedMiniCluster;
 import io.tourniquet.testing.TestClaims;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +43,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Claims from the claims topic to the answers: versions of three claims published out of order
@@ -242,9 +238,9 @@ class ClaimsITCase {
 
     @Test
     void theCliListsTheClaimsInATableAndInJson() throws Exception {
-        Run table = cli("forensics", "claims", "--incident", INCIDENT);
-        assertThat(table.code).as(table.err).isZero();
-        List<String> lines = table.out.lines().toList();
+        InProcessCli.Run table = cli("forensics", "claims", "--incident", INCIDENT);
+        assertThat(table.code()).as(table.err()).isZero();
+        List<String> lines = table.out().lines().toList();
         String rowA = lines.stream().filter(l -> l.startsWith("u-a ")).findFirst().orElseThrow();
         assertThat(rowA.split("\\s{2,}")).containsExactly("u-a", "approved", "eligible",
                 "mfa_all_types=pass, anti_phishing_code=pass, no_jailbroken_device=pass", "-",
@@ -254,14 +250,14 @@ class ClaimsITCase {
         assertThat(rowB.split("\\s{2,}")).containsExactly("u-b", "awaiting_documents", "needs_manual_review",
                 "mfa_all_types=review, anti_phishing_code=pass, no_jailbroken_device=pass", "questionnaire",
                 cents(pendingB.lossUsd).toPlainString(), "-", "-");
-        assertThat(table.out).doesNotContain("u-c").contains("  u-b  mfa_all_types review: 2FA policy: review")
+        assertThat(table.out()).doesNotContain("u-c").contains("  u-b  mfa_all_types review: 2FA policy: review")
                 .contains("Totals: 2 claims, 1 eligible; 1 approved, US$ " + cents(approvedA.payoutUsd).toPlainString()
                         + " paid; 0 denied; 1 pending (loss US$ " + cents(pendingB.lossUsd).toPlainString() + ")");
 
         // JSON: every field as the index holds it.
-        Run json = cli("forensics", "claims", "--incident", INCIDENT, "--json");
-        assertThat(json.code).as(json.err).isZero();
-        JsonNode answer = JSON.readTree(json.out);
+        InProcessCli.Run json = cli("forensics", "claims", "--incident", INCIDENT, "--json");
+        assertThat(json.code()).as(json.err()).isZero();
+        JsonNode answer = JSON.readTree(json.out());
         assertThat(answer.path("incident_id").asText()).isEqualTo(INCIDENT);
         JsonNode claims = answer.path("claims");
         assertThat(claims).hasSize(2);
@@ -285,20 +281,20 @@ class ClaimsITCase {
         assertThat(totals.path("paid_usd").decimalValue()).isEqualByComparingTo(approvedA.payoutUsd);
         assertThat(totals.path("pending").asInt()).isEqualTo(1);
 
-        Run quiet = cli("forensics", "claims", "--incident", QUIET);
-        assertThat(quiet.code).as(quiet.err).isZero();
-        assertThat(quiet.out.trim()).isEqualTo("no claims for incident " + QUIET);
-        Run unknown = cli("forensics", "claims", "--incident", "no-such-incident", "--json");
-        assertThat(unknown.code).isEqualTo(2);
-        assertThat(unknown.err).contains("unknown incident 'no-such-incident'");
-        assertThat(unknown.out).isEmpty();
+        InProcessCli.Run quiet = cli("forensics", "claims", "--incident", QUIET);
+        assertThat(quiet.code()).as(quiet.err()).isZero();
+        assertThat(quiet.out().trim()).isEqualTo("no claims for incident " + QUIET);
+        InProcessCli.Run unknown = cli("forensics", "claims", "--incident", "no-such-incident", "--json");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("unknown incident 'no-such-incident'");
+        assertThat(unknown.out()).isEmpty();
     }
 
     @Test
     void theReportHasTheClaimsSectionOrSaysThereAreNone(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("report.html");
-        Run run = cli("forensics", "report", "--incident", INCIDENT, "--out", file.toString());
-        assertThat(run.code).as(run.err).isZero();
+        InProcessCli.Run run = cli("forensics", "report", "--incident", INCIDENT, "--out", file.toString());
+        assertThat(run.code()).as(run.err()).isZero();
         Document doc = Jsoup.parse(file.toFile(), "UTF-8");
         assertThat(doc.selectFirst("[data-field=claims-count]").text()).isEqualTo("2");
         assertThat(doc.selectFirst("[data-field=claims-eligible]").text()).isEqualTo("1");
@@ -316,8 +312,8 @@ class ClaimsITCase {
         assertThat(usd(rows.get(1).child(5).text())).isEqualTo(cents(pendingB.lossUsd));
 
         Path quiet = dir.resolve("quiet.html");
-        Run none = cli("forensics", "report", "--incident", QUIET, "--out", quiet.toString());
-        assertThat(none.code).as(none.err).isZero();
+        InProcessCli.Run none = cli("forensics", "report", "--incident", QUIET, "--out", quiet.toString());
+        assertThat(none.code()).as(none.err()).isZero();
         Document quietDoc = Jsoup.parse(quiet.toFile(), "UTF-8");
         assertThat(quietDoc.selectFirst("#claims [data-field=claims-none]").text())
                 .isEqualTo("No claims have been opened for this incident.");
@@ -328,20 +324,8 @@ class ClaimsITCase {
         return new BigDecimal(text.replace("US$", "").replace(",", "").trim());
     }
 
-    record Run(int code, String out, String err) {
-    }
-
     /** The CLI on this test's namespace. */
-    private Run cli(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--es", cfg.get(Settings.ES_URL)));
-        for (var s : Settings.INDEX_ALIASES) all.addAll(List.of("--set", s.key() + "=" + cfg.get(s)));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+    private InProcessCli.Run cli(String... args) {
+        return InProcessCli.onIndices(cfg, args);
     }
 }

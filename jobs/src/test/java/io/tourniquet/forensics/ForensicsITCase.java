@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tourniquet.cli.Main;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.forensics.Forensics.Activity;
@@ -27,14 +26,13 @@ import io.tourniquet.sim.GroundTruth.UnauthorizedApproval;
 import io.tourniquet.sim.SimRecord;
 import io.tourniquet.sim.Simulation;
 import io.tourniquet.sim.SimulationWriter;
+import io.tourniquet.testing.InProcessCli;
 import io.tourniquet.testing.EsHttp;
 import io.tourniquet.testing.LocalServices;
 import io.tourniquet.testing.ReplayedIncident;
 import io.tourniquet.testing.SharedMiniCluster;
 import io.tourniquet.util.Times;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +58,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Every forensic answer against the simulator's ground truth: one simulated incident replayed
@@ -422,55 +419,43 @@ class ForensicsITCase {
     @Test
     void theCliExportsCsvAndAnswersInJsonAndTables(@TempDir Path dir) throws IOException {
         Path csv = dir.resolve("incident.csv");
-        Run export = cli("forensics", "export", "--incident", incident.id(), "--format", "csv", "--out", csv.toString());
-        assertThat(export.code).as(export.err).isZero();
+        InProcessCli.Run export = cli("forensics", "export", "--incident", incident.id(), "--format", "csv", "--out", csv.toString());
+        assertThat(export.code()).as(export.err()).isZero();
         List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
         long events = forensics.export(incident.id(), null, TimeRange.ALL, d -> { });
         assertThat(lines).hasSize((int) events + 1);
         assertThat(lines.get(0)).isEqualTo(EventCsv.header());
-        assertThat(export.err).contains("exported " + events + " events");
+        assertThat(export.err()).contains("exported " + events + " events");
 
         String user = incident.userIds().get(0);
-        Run ndjson = cli("forensics", "export", "--user", user);
-        assertThat(ndjson.code).as(ndjson.err).isZero();
-        List<String> docs = ndjson.out.lines().toList();
+        InProcessCli.Run ndjson = cli("forensics", "export", "--user", user);
+        assertThat(ndjson.code()).as(ndjson.err()).isZero();
+        List<String> docs = ndjson.out().lines().toList();
         assertThat(docs).hasSize((int) simEvents.stream().filter(e -> e.user().equals(user)).count());
         for (String line : docs) assertThat(JSON.readTree(line).at("/user/id").asText()).isEqualTo(user);
 
-        Run json = cli("forensics", "incident", incident.id(), "--json");
-        assertThat(json.code).as(json.err).isZero();
-        JsonNode doc = JSON.readTree(json.out);
+        InProcessCli.Run json = cli("forensics", "incident", incident.id(), "--json");
+        assertThat(json.code()).as(json.err()).isZero();
+        JsonNode doc = JSON.readTree(json.out());
         assertThat(doc.path("users_affected").asInt()).isEqualTo(truth.incident().usersAffected());
         assertThat(doc.path("started_at").asText()).isEqualTo(io.tourniquet.util.Times.format(
                 truth.incident().startedAt().toEpochMilli()));
 
-        Run table = cli("forensics", "root-cause", "--incident", incident.id());
-        assertThat(table.code).as(table.err).isZero();
-        assertThat(table.out).contains(truth.compromisedServiceVersion()).contains(truth.compromisedService());
+        InProcessCli.Run table = cli("forensics", "root-cause", "--incident", incident.id());
+        assertThat(table.code()).as(table.err()).isZero();
+        assertThat(table.out()).contains(truth.compromisedServiceVersion()).contains(truth.compromisedService());
 
-        Run unknown = cli("forensics", "incident", "no-such-incident");
-        assertThat(unknown.code).isEqualTo(2);
-        assertThat(unknown.err).contains("unknown incident 'no-such-incident'");
-        Run nobody = cli("forensics", "timeline", "u-nobody");
-        assertThat(nobody.code).isEqualTo(2);
-        assertThat(nobody.err).contains("unknown user 'u-nobody'");
-    }
-
-    record Run(int code, String out, String err) {
+        InProcessCli.Run unknown = cli("forensics", "incident", "no-such-incident");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("unknown incident 'no-such-incident'");
+        InProcessCli.Run nobody = cli("forensics", "timeline", "u-nobody");
+        assertThat(nobody.code()).isEqualTo(2);
+        assertThat(nobody.err()).contains("unknown user 'u-nobody'");
     }
 
     /** The CLI on this test's namespace. */
-    private Run cli(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--es", cfg.get(Settings.ES_URL)));
-        for (var s : Settings.INDEX_ALIASES) all.addAll(List.of("--set", s.key() + "=" + cfg.get(s)));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+    private InProcessCli.Run cli(String... args) {
+        return InProcessCli.onIndices(cfg, args);
     }
 
     // ------------------------------------------------------------------------------------ report
@@ -487,13 +472,13 @@ class ForensicsITCase {
     @Test
     void theReportShowsTheCliAnswersAndTheHistogramCountsTheIncidentsApprovals(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("report.html");
-        Run run = cli("forensics", "report", "--incident", incident.id(), "--out", file.toString());
-        assertThat(run.code).as(run.err).isZero();
-        assertThat(run.err).contains("wrote the report of incident " + incident.id());
+        InProcessCli.Run run = cli("forensics", "report", "--incident", incident.id(), "--out", file.toString());
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.err()).contains("wrote the report of incident " + incident.id());
         Document doc = Jsoup.parse(file.toFile(), "UTF-8");
 
         // The summary: the CLI's answer (--json) and the ground truth.
-        JsonNode cliIncident = JSON.readTree(cli("forensics", "incident", incident.id(), "--json").out);
+        JsonNode cliIncident = JSON.readTree(cli("forensics", "incident", incident.id(), "--json").out());
         IncidentView inc = forensics.incident(incident.id());
         assertThat(doc.selectFirst("[data-field=users-affected]").text())
                 .isEqualTo(cliIncident.path("users_affected").asText())
@@ -538,8 +523,8 @@ class ForensicsITCase {
         assertThat(channels).containsExactlyElementsOf(rc.byChannel().stream().map(c -> List.of(c.channel(),
                 String.valueOf(c.approvals()), String.valueOf(c.users()), Times.format(c.firstSeen().toEpochMilli()),
                 Times.format(c.lastSeen().toEpochMilli()))).toList());
-        Run cliRootCause = cli("forensics", "root-cause", "--incident", incident.id(), "--json");
-        assertThat(JSON.readTree(cliRootCause.out).path("approvals").asLong()).isEqualTo(rc.approvals());
+        InProcessCli.Run cliRootCause = cli("forensics", "root-cause", "--incident", incident.id(), "--json");
+        assertThat(JSON.readTree(cliRootCause.out()).path("approvals").asLong()).isEqualTo(rc.approvals());
 
         // Attacker infrastructure: the CLI's default answer, in its order.
         AttackerInfra infra = forensics.attackerInfra(incident.id(), TimeRange.ALL, false, ReportData.INFRA_LIMIT);
