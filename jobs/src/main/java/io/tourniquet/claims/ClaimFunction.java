@@ -84,6 +84,7 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
     private transient MapState<String, Long> decidedClaims;
     private transient Counter opened;
     private transient Counter decided;
+    private transient Counter lateIgnored;
     private transient io.tourniquet.util.PipelineMetrics.Labelled refused;
 
     public ClaimFunction(BigDecimal limitUsd, Duration codeMinAge, List<String> mfaTypes, long jailbrokenRetentionMillis,
@@ -112,6 +113,7 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
         var metrics = io.tourniquet.util.PipelineMetrics.of(getRuntimeContext().getMetricGroup());
         opened = metrics.counter("claims_opened");
         decided = metrics.counter("claims_decided");
+        lateIgnored = metrics.counter("claim_facts_late_ignored");
         refused = new io.tourniquet.util.PipelineMetrics.Labelled(metrics, "reason", "dead_letters");
     }
 
@@ -129,12 +131,17 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
             p.earliestEventAt = e.eventTime;
             changed = true;
         }
-        if (e.kind == Event.Kind.ACCOUNT_CHANGE && "anti_phishing_code_set".equals(e.action)
+        // A record behind the watermark (late) never makes a claim more eligible: a backdated code
+        // or 2FA policy is how someone who can write one input record would buy a payout. It still
+        // counts against (a jailbroken login, an earlier start of the record).
+        boolean mayFavour = !e.late;
+        if (!mayFavour && isFavourable(e)) lateIgnored.inc();
+        if (mayFavour && e.kind == Event.Kind.ACCOUNT_CHANGE && "anti_phishing_code_set".equals(e.action)
                 && (p.firstCodeSetAt == null || e.eventTime < p.firstCodeSetAt)) {
             p.firstCodeSetAt = e.eventTime;
             changed = true;
         }
-        if (e.kind == Event.Kind.ACCOUNT_CHANGE && "mfa_policy_changed".equals(e.action)) {
+        if (mayFavour && e.kind == Event.Kind.ACCOUNT_CHANGE && "mfa_policy_changed".equals(e.action)) {
             ClaimProfile.Policy policy = new ClaimProfile.Policy();
             policy.eventTime = e.eventTime;
             policy.login = Boolean.TRUE.equals(e.mfaPolicyLogin);
@@ -158,6 +165,11 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
             changed = true;
         }
         if (changed) profile.update(p);
+    }
+
+    private static boolean isFavourable(Event e) {
+        return e.kind == Event.Kind.ACCOUNT_CHANGE
+                && ("anti_phishing_code_set".equals(e.action) || "mfa_policy_changed".equals(e.action));
     }
 
     private static <T> void insertSorted(List<T> list, T item, java.util.function.ToLongFunction<T> time) {

@@ -224,6 +224,24 @@ class ClaimFunctionTest {
         assertThat(latest("late").eligibility).isEqualTo("eligible");
     }
 
+    @Test
+    void aLateRecordNeverMakesAClaimMoreEligibleButStillCountsAgainstIt() throws Exception {
+        push(policy("u1", true, T0 - 30 * DAY));
+        push(codeSet("u1", T0 - 5 * DAY)); // too recent: fails
+        Event backdated = codeSet("u1", T0 - 300 * DAY); // written now, dated long ago: behind the watermark
+        backdated.late = true;
+        push(backdated);
+        Event lateLogin = jailbrokenLogin("u1", T0 - HOUR);
+        lateLogin.late = true;
+        push(lateLogin);
+        push(open("u1", T0, withdrawal("w1", "ETH", "1", "3000", T0)));
+        watermark(T0 + HOUR);
+
+        assertThat(outcomes(latest("u1"))).containsEntry("anti_phishing_code", "fail")
+                .containsEntry("no_jailbroken_device", "fail");
+        assertThat(latest("u1").conditions.get(1).detail).contains("5 days before");
+    }
+
     // ---- lifecycle -----------------------------------------------------------------------------------
 
     @Test
