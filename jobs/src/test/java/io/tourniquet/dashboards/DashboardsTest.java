@@ -78,7 +78,7 @@ class DashboardsTest {
     }
 
     @Test
-    void theFourDataViewsNameTheAliasesWithADateTimeField() {
+    void theDataViewsNameTheAliasesWithADateTimeField() {
         Map<String, String> timeFields = new LinkedHashMap<>();
         for (SavedObject dv : SavedObjects.ofType(SavedObjects.DATA_VIEW)) {
             JsonNode a = dv.attributes();
@@ -100,11 +100,12 @@ class DashboardsTest {
         }
         assertThat(timeFields).containsOnlyKeys(Settings.INDEX_EVENTS.defaultText(),
                 Settings.INDEX_ALERTS.defaultText(), Settings.INDEX_ACTIONS.defaultText(),
-                Settings.INDEX_INCIDENTS.defaultText());
+                Settings.INDEX_INCIDENTS.defaultText(), Settings.INDEX_CLAIMS.defaultText());
         assertThat(timeFields.get(Settings.INDEX_EVENTS.defaultText())).isEqualTo("@timestamp");
         assertThat(timeFields.get(Settings.INDEX_ALERTS.defaultText())).isEqualTo("@timestamp");
         assertThat(timeFields.get(Settings.INDEX_ACTIONS.defaultText())).isEqualTo("@timestamp");
         assertThat(timeFields.get(Settings.INDEX_INCIDENTS.defaultText())).isIn("started_at", "@timestamp");
+        assertThat(timeFields.get(Settings.INDEX_CLAIMS.defaultText())).as("when the claim opened").isEqualTo("@timestamp");
     }
 
     /** {@code tourniquet-events} -> {@code events}: the template file of the alias. */
