@@ -1,5 +1,6 @@
 package io.tourniquet.claims;
 
+import com.google.common.math.LongMath;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.SerializableClock;
@@ -396,6 +397,6 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
     }
 
     private static long forgetAt(long eventTime, long retention) {
-        return eventTime > Long.MAX_VALUE - retention ? Long.MAX_VALUE : eventTime + retention;
+        return LongMath.saturatedAdd(eventTime, retention);
     }
 }

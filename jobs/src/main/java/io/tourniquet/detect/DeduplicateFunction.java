@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import com.google.common.math.LongMath;
 import io.tourniquet.model.Event;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
@@ -56,7 +57,7 @@ public final class DeduplicateFunction extends KeyedProcessFunction<String, Even
         if (isLate) late.inc();
         // A late event's own time may already be behind the watermark: anchor its retention at
         // the watermark, or the timer would fire at once and forget it immediately.
-        long forgetAt = saturatedAdd(Math.max(ev.eventTime, watermark), retentionMillis);
+        long forgetAt = LongMath.saturatedAdd(Math.max(ev.eventTime, watermark), retentionMillis);
         seen.put(id, forgetAt);
         ctx.timerService().registerEventTimeTimer(forgetAt);
         out.collect(isLate ? markLate(ev) : ev);
@@ -74,10 +75,5 @@ public final class DeduplicateFunction extends KeyedProcessFunction<String, Even
     private static Event markLate(Event ev) {
         ev.late = true;
         return ev;
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 }

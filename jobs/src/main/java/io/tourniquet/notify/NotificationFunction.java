@@ -1,5 +1,6 @@
 package io.tourniquet.notify;
 
+import com.google.common.math.LongMath;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.SerializableClock;
@@ -197,7 +198,7 @@ public final class NotificationFunction extends KeyedCoProcessFunction<String, E
     }
 
     private static long forgetAt(long eventTime, long retention) {
-        return eventTime > Long.MAX_VALUE - retention ? Long.MAX_VALUE : eventTime + retention;
+        return LongMath.saturatedAdd(eventTime, retention);
     }
 
     @Override

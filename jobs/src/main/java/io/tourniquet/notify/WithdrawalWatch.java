@@ -1,5 +1,6 @@
 package io.tourniquet.notify;
 
+import com.google.common.math.LongMath;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
@@ -107,6 +108,6 @@ public final class WithdrawalWatch extends KeyedBroadcastProcessFunction<String,
     }
 
     private long forgetAt(long eventTime) {
-        return eventTime > Long.MAX_VALUE - retentionMillis ? Long.MAX_VALUE : eventTime + retentionMillis;
+        return LongMath.saturatedAdd(eventTime, retentionMillis);
     }
 }
