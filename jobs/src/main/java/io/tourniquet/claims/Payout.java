@@ -6,7 +6,6 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 
 /**
  * A claim's loss and payout, in exact decimals. The loss is, per asset, the sum of the unauthorized
@@ -20,21 +19,16 @@ final class Payout {
     private Payout() {}
 
     static List<AssetImpact> loss(List<Claim.ClaimWithdrawal> withdrawals) {
-        TreeMap<String, AssetImpact> byAsset = new TreeMap<>();
+        List<AssetImpact> perAsset = new ArrayList<>();
         for (Claim.ClaimWithdrawal w : withdrawals) {
-            AssetImpact a = byAsset.computeIfAbsent(w.asset == null ? "?" : w.asset,
-                    k -> new AssetImpact(k, "0", BigDecimal.ZERO, 0));
-            a.amount = new BigDecimal(a.amount).add(amount(w.amount)).toPlainString();
-            a.usdValue = a.usdValue.add(w.usdValue == null ? BigDecimal.ZERO : w.usdValue);
-            a.withdrawals++;
+            AssetImpact.addTo(perAsset, w.asset == null ? "?" : w.asset, amount(w.amount),
+                    w.usdValue == null ? BigDecimal.ZERO : w.usdValue);
         }
-        return new ArrayList<>(byAsset.values());
+        return perAsset;
     }
 
     static BigDecimal total(List<AssetImpact> perAsset) {
-        BigDecimal t = BigDecimal.ZERO;
-        for (AssetImpact a : perAsset) t = t.add(a.usdValue);
-        return t;
+        return AssetImpact.usdTotal(perAsset);
     }
 
     static List<AssetImpact> payout(List<AssetImpact> loss, BigDecimal limit) {

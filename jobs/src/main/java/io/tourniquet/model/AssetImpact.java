@@ -20,6 +20,31 @@ public class AssetImpact {
         this.withdrawals = withdrawals;
     }
 
+    /**
+     * Adds one withdrawal to per-asset sums kept sorted by asset: exact decimal addition, so a sum
+     * does not depend on the order withdrawals are added in. Shared by the incident's impact and a
+     * claim's loss, which must agree to the last unit.
+     */
+    public static void addTo(java.util.List<AssetImpact> perAsset, String asset, BigDecimal amount, BigDecimal usd) {
+        int i = 0;
+        while (i < perAsset.size() && perAsset.get(i).asset.compareTo(asset) < 0) i++;
+        if (i < perAsset.size() && perAsset.get(i).asset.equals(asset)) {
+            AssetImpact a = perAsset.get(i);
+            a.amount = new BigDecimal(a.amount).add(amount).toPlainString();
+            a.usdValue = a.usdValue.add(usd);
+            a.withdrawals++;
+        } else {
+            perAsset.add(i, new AssetImpact(asset, amount.toPlainString(), usd, 1));
+        }
+    }
+
+    /** The US$ sum over assets. */
+    public static BigDecimal usdTotal(java.util.List<AssetImpact> perAsset) {
+        BigDecimal total = BigDecimal.ZERO;
+        for (AssetImpact a : perAsset) total = total.add(a.usdValue);
+        return total;
+    }
+
     @Override
     public String toString() {
         return asset + " " + amount + " (US$" + usdValue + ", " + withdrawals + ")";
