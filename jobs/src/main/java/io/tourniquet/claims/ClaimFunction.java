@@ -354,13 +354,15 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
     private void publish(Claim c, ClaimSignal s, String kind, String subject, Context ctx, Collector<Claim> out)
             throws Exception {
         claims.put(c.incidentId, c);
-        // Copies: the state object changes with the next version, the published ones must not.
-        out.collect(copy(c));
+        // A copy: the state object changes with the next version, the published one must not. The
+        // record and the notice share it (neither changes it; Flink copies between chained tasks).
+        Claim published = copy(c);
+        out.collect(published);
         Alert about = new Alert();
         about.incidentId = c.incidentId;
         about.eventTime = noticeTime(s, ctx);
         NotificationRequest req = new NotificationRequest(c.userId, kind, about);
-        req.claim = copy(c);
+        req.claim = published;
         req.subject = subject;
         req.note = c.decisionReason;
         ctx.output(Tags.NOTIFY, req);
