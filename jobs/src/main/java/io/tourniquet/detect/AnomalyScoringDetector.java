@@ -236,9 +236,9 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         ctx.timerService().registerProcessingTimeTimer(deadline);
     }
 
-    private void disarmStallCheck(ReadOnlyContext ctx) throws Exception {
-        Long deadline = stallDeadline.value();
-        if (deadline != null) ctx.timerService().deleteProcessingTimeTimer(deadline);
+    private void disarmStallCheck() throws Exception {
+        // The timer stays (in PerUserDetectors another step may have set the same one); without
+        // a deadline in state it finds nothing to do.
         stallWatermark.clear();
         stallDeadline.clear();
     }
@@ -416,7 +416,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             return;
         }
         applyUpTo(timestamp, ctx, out);
-        if (stallWatermark.value() != null && latestWaitingApproval() == Long.MIN_VALUE) disarmStallCheck(ctx);
+        if (stallWatermark.value() != null && latestWaitingApproval() == Long.MIN_VALUE) disarmStallCheck();
         removeWhere(sessions, s -> s.loginTime + SESSION_RETENTION_MS <= timestamp);
         removeWhere(requests, r -> r.requestTime + REQUEST_RETENTION_MS <= timestamp);
         removeWhere(whitelist, t -> t + WHITELIST_RETENTION_MS <= timestamp);

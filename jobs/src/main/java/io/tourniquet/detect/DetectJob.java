@@ -24,14 +24,11 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.DataStreamUtils;
-import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.api.common.typeinfo.Types;
 
 /**
  * The containment path: input topics (event time per partition, see {@link #watermarks}) → parse
- * (bad records to the DLQ) → drop duplicates → per-user detectors → platform detectors → incident
+ * (bad records to the DLQ) → per-user steps in one task (drop duplicates, per-user rules) → platform detectors → incident
  * tracker → alerts, signed commands, incidents and notifications. Analysts' signed requests come in
  * on the control topic: rule changes reach every detector as broadcast state, release and resume
  * become signed commands, resolve closes an incident. Nothing here talks to Elasticsearch;
@@ -61,38 +58,19 @@ public final class DetectJob {
                 .process(new ParseFunction(parser, clock))
                 .uid("parse").name("Parse and validate");
 
-        DataStream<Event> unique = parsed
-                .keyBy(EventKeys.USER_ID)
-                .process(new DeduplicateFunction(cfg.get(Settings.DEDUP_RETENTION).toMillis()))
-                .uid("dedup").name("Drop redelivered duplicates");
-
-        // Per user, chained without a shuffle between them: each adds its alert ids to the event.
-        SingleOutputStreamOperator<EnrichedEvent> newAddress = unique
+        // Every per-user step in one task (see PerUserDetectors): de-duplication, then the rules
+        // in a chain, each adding its alert ids to the event, with the anomaly scorer beside the
+        // last. The scorer waits for event time (its facts come on other topics); no freeze waits
+        // with it: FeatureJoin puts its features on the record the chain sends on.
+        SingleOutputStreamOperator<EnrichedEvent> enriched = parsed
                 .map(new ToEnriched()).uid("enrich").name("Enrich")
                 .keyBy(EventKeys.ENRICHED_USER_ID)
                 .connect(rules)
-                .process(new NewAddressWithdrawalDetector(initial(RuleCatalog.NEW_ADDRESS_WITHDRAWAL, cfg), clock))
-                .uid("detect-new-address-withdrawal").name("Detect new-address withdrawals");
-        SingleOutputStreamOperator<EnrichedEvent> drain = byUser(newAddress)
-                .connect(rules)
-                .process(new AccountDrainDetector(initial(RuleCatalog.ACCOUNT_DRAIN, cfg), clock))
-                .uid("detect-account-drain").name("Detect account drains");
-        SingleOutputStreamOperator<EnrichedEvent> enriched = byUser(drain)
-                .connect(rules)
-                .process(new UnauthorizedApprovalDetector(initial(RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock))
-                .uid("detect-unauthorized-approval").name("Detect unauthorized approvals");
-        // Beside the chain, not in it: anomaly features wait for event time (their facts come on
-        // other topics), and no freeze may wait with them. It sees every approval, including the
-        // unauthorized ones (which leave the chain inside their alerts), and emits each approval
-        // once, featured; FeatureJoin puts the features on the record the chain sends on.
-        SingleOutputStreamOperator<EnrichedEvent> anomaly = byUser(drain)
-                .connect(rules)
-                .process(AnomalyScoringDetector.from(cfg, clock))
-                .uid("detect-anomaly-score").name("Score withdrawal anomalies");
-
-        DataStream<Alert> userAlerts = newAddress.getSideOutput(Tags.ALERTS)
-                .union(drain.getSideOutput(Tags.ALERTS), anomaly.getSideOutput(Tags.ALERTS),
-                        enriched.getSideOutput(Tags.ALERTS));
+                .process(PerUserDetectors.from(cfg, clock))
+                .uid("detect-per-user").name("Per-user rules");
+        DataStream<Event> unique = enriched.getSideOutput(Tags.UNIQUE_EVENTS);
+        DataStream<EnrichedEvent> featured = enriched.getSideOutput(Tags.FEATURED_APPROVALS);
+        DataStream<Alert> userAlerts = enriched.getSideOutput(Tags.ALERTS);
 
         // Platform-wide: one key each (or one per address), so counts are global at any parallelism.
         DataStream<Alert> concentration = userAlerts
@@ -151,7 +129,7 @@ public final class DetectJob {
 
         enriched.union(alerts.getSideOutput(Tags.INCIDENT_EVENTS))
                 .keyBy(EventKeys.ENRICHED_USER_ID)
-                .connect(anomaly.keyBy(EventKeys.ENRICHED_USER_ID))
+                .connect(featured.keyBy(EventKeys.ENRICHED_USER_ID))
                 .process(new FeatureJoin())
                 .uid("join-anomaly-features").name("Join anomaly features")
                 .sinkTo(sinks.enriched()).uid("sink-enriched").name("Enriched-event sink");
@@ -160,11 +138,6 @@ public final class DetectJob {
                 .union(control.getSideOutput(Tags.DEAD_LETTERS), alerts.getSideOutput(Tags.DEAD_LETTERS),
                         claims.getSideOutput(Tags.DEAD_LETTERS));
         deadLetters.sinkTo(sinks.deadLetters()).uid("sink-dlq").name("Dead-letter sink");
-    }
-
-    /** The previous per-user step's output is still partitioned by user: no shuffle needed. */
-    private static KeyedStream<EnrichedEvent, String> byUser(DataStream<EnrichedEvent> stream) {
-        return DataStreamUtils.reinterpretAsKeyedStream(stream, EventKeys.ENRICHED_USER_ID, Types.STRING);
     }
 
     private static RuleVersion initial(String rule, TourniquetConfig cfg) {

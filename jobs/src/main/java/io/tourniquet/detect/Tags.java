@@ -14,6 +14,10 @@ public final class Tags {
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
     /** Alerts raised by a detector (before the incident tracker). */
     public static final OutputTag<Alert> ALERTS = new OutputTag<>("alerts") {};
+    /** Each input event once, after de-duplication (from {@link PerUserDetectors}). */
+    public static final OutputTag<io.tourniquet.model.Event> UNIQUE_EVENTS = new OutputTag<>("unique-events") {};
+    /** Approvals as the anomaly scorer featured them (from {@link PerUserDetectors}), for {@link FeatureJoin}. */
+    public static final OutputTag<EnrichedEvent> FEATURED_APPROVALS = new OutputTag<>("featured-approvals") {};
     /** Signed commands issued outside the playbook: analysts' release and resume. */
     public static final OutputTag<SignedAction> ANALYST_ACTIONS = new OutputTag<>("analyst-actions") {};
     /** Incident changes, from the incident tracker. */

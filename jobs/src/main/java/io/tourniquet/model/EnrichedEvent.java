@@ -35,6 +35,22 @@ public class EnrichedEvent {
         return e;
     }
 
+    /**
+     * A record of its own, for a step that changes it later while another step changes the
+     * original: the lists are copied, the event (never changed after de-duplication) is shared.
+     */
+    public EnrichedEvent copy() {
+        EnrichedEvent c = new EnrichedEvent();
+        c.event = event;
+        c.mfaAuthorized = mfaAuthorized;
+        c.mfaDecisionReason = mfaDecisionReason;
+        c.alertIds = new ArrayList<>(alertIds);
+        c.incidentId = incidentId;
+        c.late = late;
+        c.anomaly = anomaly;
+        return c;
+    }
+
     @Override
     public String toString() {
         return "Enriched{" + event + " authorized=" + mfaAuthorized + " alerts=" + alertIds + "}";
