@@ -30,6 +30,8 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.util.Collector;
@@ -94,9 +96,22 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     static final MapStateDescriptor<String, Long> WHITELIST =
             new MapStateDescriptor<>("anomaly-whitelist", String.class, Long.class);
 
-    /** The user's events the watermark has not passed yet, by event id. */
-    static final MapStateDescriptor<String, EnrichedEvent> PENDING =
+    /**
+     * The user's events the watermark has not passed yet, by event time. Keyed by time so that the
+     * timer at a time reads exactly the events due then with one lookup: keyed by event id, every
+     * timer iterated and deserialized every waiting event (46 % of the per-user task on RocksDB).
+     */
+    static final MapStateDescriptor<Long, List<EnrichedEvent>> PENDING = new MapStateDescriptor<>(
+            "anomaly-pending-at", Types.LONG, Types.LIST(TypeInformation.of(EnrichedEvent.class)));
+    /**
+     * Builds before the per-user operator kept waiting events by event id under this name; only
+     * the savepoint migration reads it ({@link #adoptLegacyPending}).
+     */
+    public static final MapStateDescriptor<String, EnrichedEvent> LEGACY_PENDING =
             new MapStateDescriptor<>("anomaly-pending-events", String.class, EnrichedEvent.class);
+    /** How many featured approvals wait in {@link #PENDING}: the wall-clock check is armed while any do. */
+    static final ValueStateDescriptor<Integer> WAITING_APPROVALS =
+            new ValueStateDescriptor<>("anomaly-waiting-approvals", Integer.class);
     /** While approvals wait: the watermark when the wall-clock check was armed, and its deadline. */
     static final ValueStateDescriptor<Long> STALL_WATERMARK = new ValueStateDescriptor<>("anomaly-stall-watermark",
             Long.class);
@@ -115,7 +130,8 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     private transient MapState<String, SessionLogin> sessions;
     private transient MapState<String, WithdrawalRequestFacts> requests;
     private transient MapState<String, Long> whitelist;
-    private transient MapState<String, EnrichedEvent> pending;
+    private transient MapState<Long, List<EnrichedEvent>> pending;
+    private transient ValueState<Integer> waitingApprovals;
     private transient ValueState<Long> stallWatermark;
     private transient ValueState<Long> stallDeadline;
     private transient Counter approvalsLate;
@@ -159,6 +175,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         requests = getRuntimeContext().getMapState(REQUESTS);
         whitelist = getRuntimeContext().getMapState(WHITELIST);
         pending = getRuntimeContext().getMapState(PENDING);
+        waitingApprovals = getRuntimeContext().getState(WAITING_APPROVALS);
         stallWatermark = getRuntimeContext().getState(STALL_WATERMARK);
         stallDeadline = getRuntimeContext().getState(STALL_DEADLINE);
         refusedVersions = new HashSet<>();
@@ -186,9 +203,33 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             apply(in, ctx, out);
             return;
         }
-        pending.put(ev.eventId, in);
+        List<EnrichedEvent> at = pending.get(ev.eventTime);
+        if (at == null) at = new ArrayList<>(1);
+        at.add(in);
+        pending.put(ev.eventTime, at);
         ctx.timerService().registerEventTimeTimer(ev.eventTime);
-        if (isFeaturedApproval(ev) && stallWatermark.value() == null) armStallCheck(watermark, ctx);
+        if (isFeaturedApproval(ev)) {
+            Integer waiting = waitingApprovals.value();
+            waitingApprovals.update(waiting == null ? 1 : waiting + 1);
+            if (stallWatermark.value() == null) armStallCheck(watermark, ctx);
+        }
+    }
+
+    /**
+     * Takes waiting events kept by a build before the per-user operator (by event id, under
+     * {@link #LEGACY_PENDING}) into today's layout, for the savepoint migration: {@code put} writes
+     * the event-time list, and the result is how many of them are featured approvals.
+     */
+    public static int adoptLegacyPending(Iterable<EnrichedEvent> legacy,
+                                         java.util.function.BiConsumer<Long, List<EnrichedEvent>> put) {
+        java.util.TreeMap<Long, List<EnrichedEvent>> byTime = new java.util.TreeMap<>();
+        int approvals = 0;
+        for (EnrichedEvent e : legacy) {
+            byTime.computeIfAbsent(e.event.eventTime, t -> new ArrayList<>()).add(e);
+            if (isFeaturedApproval(e.event)) approvals++;
+        }
+        byTime.forEach(put);
+        return approvals;
     }
 
     static boolean isFeaturedApproval(Event ev) {
@@ -216,16 +257,48 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         }
     }
 
-    /** Applies, in event-time order, every waiting event at or before {@code upTo}. */
+    /**
+     * Applies, in event-time order, every waiting event at or before {@code upTo}: the wall-clock
+     * path, which is rare (event time stalled), so it may read every waiting event.
+     */
     private void applyUpTo(long upTo, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        List<Long> times = new ArrayList<>();
         List<EnrichedEvent> due = new ArrayList<>();
-        for (EnrichedEvent e : pending.values()) {
-            if (e.event.eventTime <= upTo) due.add(e);
+        for (Map.Entry<Long, List<EnrichedEvent>> e : pending.entries()) {
+            if (e.getKey() <= upTo) {
+                times.add(e.getKey());
+                due.addAll(e.getValue());
+            }
         }
+        for (Long t : times) pending.remove(t);
+        applyInOrder(due, ctx, out);
+    }
+
+    /** Applies the waiting events of exactly {@code time}: the event-time path, one lookup. */
+    private void applyAt(long time, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+        List<EnrichedEvent> due = pending.get(time);
+        if (due == null) return; // another time's timer, or one of another step in PerUserDetectors
+        pending.remove(time);
+        applyInOrder(due, ctx, out);
+    }
+
+    private void applyInOrder(List<EnrichedEvent> due, ReadOnlyContext ctx, Collector<EnrichedEvent> out)
+            throws Exception {
+        if (due.isEmpty()) return;
         due.sort(EVENT_TIME_ORDER);
+        int approvals = 0;
         for (EnrichedEvent e : due) {
-            pending.remove(e.event.eventId);
+            if (isFeaturedApproval(e.event)) approvals++;
             apply(e, ctx, out);
+        }
+        if (approvals == 0) return;
+        Integer waiting = waitingApprovals.value();
+        int left = (waiting == null ? 0 : waiting) - approvals;
+        if (left > 0) {
+            waitingApprovals.update(left);
+        } else {
+            waitingApprovals.clear();
+            if (stallWatermark.value() != null) disarmStallCheck();
         }
     }
 
@@ -245,8 +318,10 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
 
     private long latestWaitingApproval() throws Exception {
         long latest = Long.MIN_VALUE;
-        for (EnrichedEvent e : pending.values()) {
-            if (isFeaturedApproval(e.event)) latest = Math.max(latest, e.event.eventTime);
+        for (List<EnrichedEvent> at : pending.values()) {
+            for (EnrichedEvent e : at) {
+                if (isFeaturedApproval(e.event)) latest = Math.max(latest, e.event.eventTime);
+            }
         }
         return latest;
     }
@@ -415,8 +490,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             onWallClock(timestamp, ctx, out);
             return;
         }
-        applyUpTo(timestamp, ctx, out);
-        if (stallWatermark.value() != null && latestWaitingApproval() == Long.MIN_VALUE) disarmStallCheck();
+        applyAt(timestamp, ctx, out);
         removeWhere(sessions, s -> s.loginTime + SESSION_RETENTION_MS <= timestamp);
         removeWhere(requests, r -> r.requestTime + REQUEST_RETENTION_MS <= timestamp);
         removeWhere(whitelist, t -> t + WHITELIST_RETENTION_MS <= timestamp);
@@ -440,8 +514,10 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             armStallCheck(watermark, ctx); // event time moves, or events still arrive: event time will decide
             return;
         }
-        for (EnrichedEvent e : pending.values()) {
-            if (isFeaturedApproval(e.event) && e.event.eventTime <= latest) featuredByWallClock.inc();
+        for (List<EnrichedEvent> at : pending.values()) {
+            for (EnrichedEvent e : at) {
+                if (isFeaturedApproval(e.event) && e.event.eventTime <= latest) featuredByWallClock.inc();
+            }
         }
         applyUpTo(latest, ctx, out);
     }
