@@ -5,7 +5,7 @@ import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.control.ControlRequests;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.rules.RuleCatalog;
 import io.tourniquet.util.Times;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.kafka.KafkaClientConfig;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.index.EsClients;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.TopicReader;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.SigningKeys;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.json.Json;
 import java.io.IOException;
 import java.io.Serializable;

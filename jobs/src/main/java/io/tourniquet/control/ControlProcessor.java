@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.EventKeys;
-import io.tourniquet.detect.SerializableClock;
-import io.tourniquet.detect.SignedAction;
-import io.tourniquet.detect.Tags;
+import io.tourniquet.util.SerializableClock;
+import io.tourniquet.signing.SignedAction;
+import io.tourniquet.streams.Tags;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.ActionScope;
@@ -20,7 +20,7 @@ import io.tourniquet.model.ControlSignal;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 import java.io.IOException;
@@ -135,7 +135,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     /** Each analyst's own key, when configured; then the shared control key verifies nothing. */
     private final AnalystKeys analystKeys;
     private final CommandSigner commandSigner;
-    private final io.tourniquet.detect.ActionExpiry expiry;
+    private final io.tourniquet.signing.ActionExpiry expiry;
     private final TourniquetConfig config;
     private final SerializableClock clock;
     private final long maxAgeMillis;
@@ -167,7 +167,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             throw new IllegalArgumentException("control requests need " + Settings.CONTROL_KEY.key() + " or "
                     + Settings.ANALYST_KEYS_FILE.key());
         }
-        this.expiry = io.tourniquet.detect.ActionExpiry.from(config);
+        this.expiry = io.tourniquet.signing.ActionExpiry.from(config);
         this.config = config;
         this.clock = clock;
         this.maxAgeMillis = config.get(Settings.CONTROL_MAX_AGE).toMillis();

@@ -3,7 +3,7 @@ package io.tourniquet.control;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.util.Times;

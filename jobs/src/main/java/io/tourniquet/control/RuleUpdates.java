@@ -2,7 +2,7 @@ package io.tourniquet.control;
 
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.ControlSignal;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.util.Collector;
 

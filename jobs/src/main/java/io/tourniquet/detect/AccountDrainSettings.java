@@ -3,7 +3,7 @@ package io.tourniquet.detect;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.util.Map;

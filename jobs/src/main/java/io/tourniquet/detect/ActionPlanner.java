@@ -1,5 +1,9 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.signing.ActionExpiry;
+import io.tourniquet.signing.SignedAction;
+import io.tourniquet.signing.CommandSigner;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.Alert;
 import io.tourniquet.util.Ids;

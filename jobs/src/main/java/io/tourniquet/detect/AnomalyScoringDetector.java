@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.streams.Tags;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
@@ -16,7 +18,7 @@ import io.tourniquet.models.UserHistory;
 import io.tourniquet.models.WithdrawalContext;
 import io.tourniquet.models.WithdrawalFeatures;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.util.Ids;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.config.Settings;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import java.io.Serializable;
 
 /**

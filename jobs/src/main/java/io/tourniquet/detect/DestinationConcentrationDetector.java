@@ -1,8 +1,9 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Alert;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 

@@ -1,5 +1,9 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.streams.Tags;
+import io.tourniquet.signing.ActionExpiry;
+import io.tourniquet.signing.CommandSigner;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.claims.ClaimFunction;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
@@ -18,7 +22,7 @@ import io.tourniquet.model.Notification;
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.notify.NotificationFunction;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;

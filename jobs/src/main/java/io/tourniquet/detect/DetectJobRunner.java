@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import java.util.List;
@@ -44,8 +45,15 @@ public final class DetectJobRunner {
         TourniquetConfig cfg = bounded ? given.with(Settings.UA_MAX_WAIT, "3650 d") : given;
         StreamExecutionEnvironment env = JobEnvironments.create(cfg, stateName(bounded), restoreFrom);
         wire(env, cfg, bounded, bounded ? DetectJob.replayWatermarks(cfg) : DetectJob.watermarks(cfg),
-                KafkaConnectors.detectSinks(cfg));
+                kafkaSinks(cfg));
         return env;
+    }
+
+    /** The detect job's outputs on their Kafka topics. */
+    public static DetectSinks kafkaSinks(TourniquetConfig cfg) {
+        return new DetectSinks(KafkaConnectors.alertSink(cfg), KafkaConnectors.actionSink(cfg),
+                KafkaConnectors.enrichedSink(cfg), KafkaConnectors.deadLetterSink(cfg), KafkaConnectors.incidentSink(cfg),
+                KafkaConnectors.notificationSink(cfg), KafkaConnectors.claimSink(cfg));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.signing.SignedAction;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.Claim;
 import io.tourniquet.model.DeadLetter;

@@ -1,8 +1,9 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.AlertEvidence;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.util.Times;
 import java.util.ArrayList;
 import org.apache.flink.api.common.functions.OpenContext;

@@ -1,11 +1,13 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.streams.Tags;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.AlertEvidence;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.rules.RuleView;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;

@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.streams.Tags;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.RawRecord;

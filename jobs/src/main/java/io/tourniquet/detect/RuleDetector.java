@@ -1,7 +1,8 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.rules.RuleView;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;

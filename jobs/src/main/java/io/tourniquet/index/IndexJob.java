@@ -1,7 +1,7 @@
 package io.tourniquet.index;
 
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.RawRecord;
 import org.apache.flink.api.connector.sink2.Sink;

@@ -1,6 +1,6 @@
 package io.tourniquet.index;
 
-import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;
 import io.tourniquet.model.Alert;

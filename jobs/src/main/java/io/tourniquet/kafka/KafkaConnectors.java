@@ -2,8 +2,7 @@ package io.tourniquet.kafka;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectSinks;
-import io.tourniquet.detect.SignedAction;
+import io.tourniquet.signing.SignedAction;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.Claim;
@@ -52,13 +51,8 @@ public final class KafkaConnectors {
                 cfg.get(Settings.TOPIC_WITHDRAWALS), cfg.get(Settings.TOPIC_ACCOUNT_CHANGES));
     }
 
-    public static DetectSinks detectSinks(TourniquetConfig cfg) {
-        return new DetectSinks(alertSink(cfg), actionSink(cfg), enrichedSink(cfg), deadLetterSink(cfg),
-                incidentSink(cfg), notificationSink(cfg), claimSink(cfg));
-    }
-
     /** Every change of an incident; the key keeps one incident's versions in order on one partition. */
-    static KafkaSink<Incident> incidentSink(TourniquetConfig cfg) {
+    public static KafkaSink<Incident> incidentSink(TourniquetConfig cfg) {
         return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_INCIDENTS),
                 new IncidentKey(), new JsonValue<>()));
     }
@@ -68,17 +62,17 @@ public final class KafkaConnectors {
      * a checkpoint recomputes the update numbers, and only committed messages are read). Ids are
      * deterministic as well, for the messaging service. A message is visible at its checkpoint.
      */
-    static KafkaSink<Notification> notificationSink(TourniquetConfig cfg) {
+    public static KafkaSink<Notification> notificationSink(TourniquetConfig cfg) {
         return exactlyOnce(cfg, "notifications", Settings.TOPIC_NOTIFICATIONS, new NotificationKey());
     }
 
     /** Exactly once, like notifications: every claim version once, in order per user (the key). */
-    static KafkaSink<Claim> claimSink(TourniquetConfig cfg) {
+    public static KafkaSink<Claim> claimSink(TourniquetConfig cfg) {
         return exactlyOnce(cfg, "claims", Settings.TOPIC_CLAIMS, new ClaimKey());
     }
 
     /** Exactly once: an alert becomes visible to read_committed readers when its checkpoint completes. */
-    static KafkaSink<Alert> alertSink(TourniquetConfig cfg) {
+    public static KafkaSink<Alert> alertSink(TourniquetConfig cfg) {
         return exactlyOnce(cfg, "alerts", Settings.TOPIC_ALERTS, new AlertKey());
     }
 
@@ -97,12 +91,12 @@ public final class KafkaConnectors {
     }
 
     /** At least once and unbuffered: a freeze must not wait for a checkpoint. Ids are deterministic. */
-    static KafkaSink<SignedAction> actionSink(TourniquetConfig cfg) {
+    public static KafkaSink<SignedAction> actionSink(TourniquetConfig cfg) {
         return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ACTIONS),
                 new ActionKey(), new SignedBytes()));
     }
 
-    static KafkaSink<EnrichedEvent> enrichedSink(TourniquetConfig cfg) {
+    public static KafkaSink<EnrichedEvent> enrichedSink(TourniquetConfig cfg) {
         // The forensic path, every event: batched (it feeds the index job, never a freeze).
         return atLeastOnce(cfg, new JsonRecordSerializer<>(cfg.get(Settings.TOPIC_ENRICHED),
                 new EnrichedKey(), new JsonValue<>()), cfg.get(Settings.KAFKA_BATCH_LINGER).toMillis());

@@ -1,7 +1,5 @@
 package io.tourniquet.model;
 
-import io.tourniquet.rules.RuleVersion;
-
 /** Inside the job: an accepted (verified, fresh, valid) control request. */
 public class ControlSignal {
     public String type;

@@ -3,7 +3,7 @@ package io.tourniquet.notify;
 import com.google.common.math.LongMath;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.Notification;
 import io.tourniquet.model.NotificationRequest;

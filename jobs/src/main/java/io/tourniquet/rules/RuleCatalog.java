@@ -1,5 +1,6 @@
 package io.tourniquet.rules;
 
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;

@@ -1,5 +1,6 @@
 package io.tourniquet.rules;
 
+import io.tourniquet.model.RuleVersion;
 import java.io.Serializable;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.EventKeys;
-import io.tourniquet.detect.SerializableClock;
-import io.tourniquet.detect.Tags;
+import io.tourniquet.util.SerializableClock;
+import io.tourniquet.streams.Tags;
 import io.tourniquet.model.AssetImpact;
 import io.tourniquet.model.Claim;
 import io.tourniquet.model.ClaimSignal;

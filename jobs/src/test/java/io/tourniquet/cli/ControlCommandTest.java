@@ -8,9 +8,9 @@ import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.control.ControlProcessor;
 import io.tourniquet.control.ControlRequests;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.EventKeys;
-import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.ControlSignal;
@@ -159,7 +159,7 @@ class ControlCommandTest {
                 assertThat(signal.ruleVersion.version).isEqualTo(2);
                 assertThat(signal.ruleVersion.params).containsEntry("rule.account-drain.share", "0.7");
             });
-            assertThat(h.getSideOutput(io.tourniquet.detect.Tags.DEAD_LETTERS)).isNull();
+            assertThat(h.getSideOutput(io.tourniquet.streams.Tags.DEAD_LETTERS)).isNull();
         }
     }
 

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.EventKeys;
-import io.tourniquet.detect.SerializableClock;
-import io.tourniquet.detect.Tags;
+import io.tourniquet.util.SerializableClock;
+import io.tourniquet.streams.Tags;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.ControlSignal;
 import io.tourniquet.model.DeadLetter;

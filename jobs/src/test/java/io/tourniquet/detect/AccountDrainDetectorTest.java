@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.streams.Tags;
+import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.testing.TestEvents.T0;
 import static io.tourniquet.testing.TestEvents.approved;
 import static io.tourniquet.testing.TestEvents.login;
@@ -13,7 +15,7 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;

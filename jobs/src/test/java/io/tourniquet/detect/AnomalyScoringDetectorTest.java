@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.streams.Tags;
+import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.testing.TestEvents.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,7 +18,7 @@ import io.tourniquet.model.Event;
 import io.tourniquet.models.ModelArtifact;
 import io.tourniquet.models.WithdrawalFeatures;
 import io.tourniquet.rules.RuleCatalog;
-import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.model.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import io.tourniquet.testing.TestEvents;
 import io.tourniquet.testing.TestModels;

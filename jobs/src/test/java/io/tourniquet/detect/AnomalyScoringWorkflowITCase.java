@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.signing.SignedAction;
+import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.detect.DetectWorkflowITCase.approval;
 import static io.tourniquet.detect.DetectWorkflowITCase.verified;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,9 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.signing.ActionExpiry;
+import io.tourniquet.signing.SignedAction;
+import io.tourniquet.signing.CommandSigner;
+import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.signing.CommandSigner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,8 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.signing.SignedAction;
+import io.tourniquet.signing.CommandSigner;
+import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.fail;

@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.streams.Tags;
+import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.testing.TestEvents.T0;
 import static io.tourniquet.testing.TestEvents.approval;
 import static io.tourniquet.testing.TestEvents.failed;
@@ -30,7 +32,7 @@ class UnauthorizedApprovalDetectorTest {
     /** Defaults of the contract: grace 5 s, skew 5 s, validity 10 min; wall-clock bound 15 s. */
     private static final UnauthorizedApprovalSettings DEFAULTS = UnauthorizedApprovalSettings.defaults();
 
-    private KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.rules.RuleVersion, EnrichedEvent> harness;
+    private KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.model.RuleVersion, EnrichedEvent> harness;
 
     @BeforeEach
     void open() throws Exception {
@@ -42,7 +44,7 @@ class UnauthorizedApprovalDetectorTest {
         harness.close();
     }
 
-    private static KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.rules.RuleVersion,
+    private static KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.model.RuleVersion,
             EnrichedEvent> harness(UnauthorizedApprovalSettings settings) throws Exception {
         return BroadcastHarnesses.open(new UnauthorizedApprovalDetector(settings, SerializableClock.fixed(DETECTED_AT)),
                 EventKeys.ENRICHED_USER_ID);

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.ActionPlanner;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.EventKeys;
-import io.tourniquet.detect.SerializableClock;
-import io.tourniquet.detect.SignedAction;
-import io.tourniquet.detect.Tags;
+import io.tourniquet.util.SerializableClock;
+import io.tourniquet.signing.SignedAction;
+import io.tourniquet.streams.Tags;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.ControlSignal;
@@ -274,7 +274,7 @@ class IncidentTrackerTest {
     }
 
     private static List<SignedAction> plan(List<Alert> alerts) throws Exception {
-        ActionPlanner planner = new ActionPlanner(new CommandSigner("k".repeat(32)), io.tourniquet.detect.ActionExpiry.defaults(), SerializableClock.fixed(NOW));
+        ActionPlanner planner = new ActionPlanner(new CommandSigner("k".repeat(32)), io.tourniquet.signing.ActionExpiry.defaults(), SerializableClock.fixed(NOW));
         var harness = new org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness<>(
                 new org.apache.flink.streaming.api.operators.StreamFlatMap<>(planner));
         harness.open();

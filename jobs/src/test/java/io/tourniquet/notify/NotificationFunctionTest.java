@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.EventKeys;
-import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.Notification;

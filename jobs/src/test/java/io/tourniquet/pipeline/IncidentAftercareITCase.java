@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.control.ControlRequests;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.ControlRequest;

@@ -90,7 +90,7 @@ class OtlpMetricsITCase {
         StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(cfg.get(Settings.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        DetectJobRunner.wire(env, cfg, true, DetectJob.replayWatermarks(cfg), KafkaConnectors.detectSinks(cfg));
+        DetectJobRunner.wire(env, cfg, true, DetectJob.replayWatermarks(cfg), DetectJobRunner.kafkaSinks(cfg));
         env.execute("tourniquet-detect");
         // execute() returns with the job's result; the embedded cluster shuts down after that, and
         // its reporter's last export (on close) arrives then: wait for it, with a deadline.

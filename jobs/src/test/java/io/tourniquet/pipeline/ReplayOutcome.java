@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.TopicReader;
 import io.tourniquet.sim.GroundTruth;

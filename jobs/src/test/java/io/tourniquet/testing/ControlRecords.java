@@ -1,7 +1,7 @@
 package io.tourniquet.testing;
 
 import io.tourniquet.control.ControlRequests;
-import io.tourniquet.detect.CommandSigner;
+import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.ControlWatermarks;
 import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;

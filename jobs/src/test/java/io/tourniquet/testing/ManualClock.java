@@ -1,6 +1,6 @@
 package io.tourniquet.testing;
 
-import io.tourniquet.detect.SerializableClock;
+import io.tourniquet.util.SerializableClock;
 
 /** A wall clock a test sets by hand, moved together with a harness's processing time (one clock in the job). */
 public final class ManualClock implements SerializableClock {

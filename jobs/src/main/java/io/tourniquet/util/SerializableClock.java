@@ -1,4 +1,4 @@
-package io.tourniquet.detect;
+package io.tourniquet.util;
 
 import java.io.Serializable;
 import java.util.function.LongSupplier;

@@ -1,4 +1,4 @@
-package io.tourniquet.rules;
+package io.tourniquet.model;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tourniquet.config.Setting;

@@ -1,4 +1,4 @@
-package io.tourniquet.detect;
+package io.tourniquet.signing;
 
 import io.tourniquet.model.Action;
 

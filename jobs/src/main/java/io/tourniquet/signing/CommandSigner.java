@@ -1,4 +1,4 @@
-package io.tourniquet.detect;
+package io.tourniquet.signing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

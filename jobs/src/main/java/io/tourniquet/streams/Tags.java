@@ -1,5 +1,6 @@
-package io.tourniquet.detect;
+package io.tourniquet.streams;
 
+import io.tourniquet.signing.SignedAction;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
