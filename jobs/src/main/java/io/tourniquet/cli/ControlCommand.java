@@ -7,7 +7,7 @@ import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.control.ControlRequests;
 import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.model.ControlRequest;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.util.Times;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.rules.Playbook;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.signing.ActionExpiry;
 import io.tourniquet.signing.SignedAction;
 import io.tourniquet.signing.CommandSigner;
@@ -56,7 +58,7 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
         alerts.get(alert.rule, alert.severity).inc();
         decisionLatency.update(Math.max(0L, now - alert.eventTime));
         boolean frozen = false;
-        for (Playbook.Step step : Playbook.stepsFor(alert.rule)) {
+        for (Playbook.Step step : RuleCatalog.stepsFor(alert.rule)) {
             if (!step.when().test(alert)) continue;
             Action a = new Action();
             a.action = step.action();

@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.rules.platform.DestinationConcentrationDetector;
+import io.tourniquet.rules.platform.BulkDrainDetector;
 import io.tourniquet.streams.Tags;
 import io.tourniquet.signing.ActionExpiry;
 import io.tourniquet.signing.CommandSigner;
@@ -21,7 +23,7 @@ import io.tourniquet.model.Event;
 import io.tourniquet.model.Notification;
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.notify.NotificationFunction;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.model.RuleVersion;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;

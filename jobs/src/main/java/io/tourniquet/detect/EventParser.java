@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.util.Durations;
 import io.tourniquet.util.SerializableClock;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadFeature;

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.rules.anomaly.AnomalyScoringDetector;
 import io.tourniquet.model.EnrichedEvent;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;

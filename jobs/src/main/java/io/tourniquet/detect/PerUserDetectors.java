@@ -1,11 +1,15 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.rules.anomaly.AnomalyScoringDetector;
+import io.tourniquet.rules.newaddress.NewAddressWithdrawalDetector;
+import io.tourniquet.rules.drain.AccountDrainDetector;
+import io.tourniquet.rules.unauthorized.UnauthorizedApprovalDetector;
 import io.tourniquet.streams.Tags;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.EnrichedEvent;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.model.RuleVersion;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;

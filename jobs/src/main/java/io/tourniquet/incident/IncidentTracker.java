@@ -16,7 +16,7 @@ import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.Incident;
 import io.tourniquet.model.NotificationRequest;
 import io.tourniquet.model.RawRecord;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.model.RuleVersion;
 import io.tourniquet.util.Ids;
 import java.util.ArrayList;

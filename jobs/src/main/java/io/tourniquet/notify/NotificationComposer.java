@@ -5,7 +5,7 @@ import io.tourniquet.model.AlertEvidence;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.Notification;
 import io.tourniquet.model.NotificationRequest;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 import java.io.Serializable;
@@ -90,6 +90,7 @@ public final class NotificationComposer implements Serializable {
             case RuleCatalog.NEW_ADDRESS_WITHDRAWAL -> newAddressWithdrawal(f);
             case RuleCatalog.DESTINATION_CONCENTRATION -> destinationConcentration(f);
             case RuleCatalog.BULK_DRAIN -> bulkDrain(f);
+            case RuleCatalog.ANOMALY_SCORE -> anomalousWithdrawal(f);
             case WHITELIST_ADDRESS_ADDED -> whitelistAddressAdded(f);
             case ACCOUNT_RELEASED -> Updates.accountReleased(req);
             case WITHDRAWALS_SUSPENDED -> Updates.withdrawalsSuspended(f.onPrefix());
@@ -239,6 +240,26 @@ public final class NotificationComposer implements Serializable {
                         + " message) so we can cancel the withdrawal and freeze your account.\n"
                         + "- Remove the address from your whitelist.\n"
                         + "- Change your password and reset your 2FA on a device only you use.");
+    }
+
+    /** A model found a withdrawal unlike the account's history: tell the user what, and whether it froze. */
+    private static Message anomalousWithdrawal(Facts f) {
+        boolean frozen = Boolean.TRUE.equals(f.ev.freezeAccount);
+        String happened = "What happened: " + f.withdrawal(true) + " was approved" + f.on() + ". It is unlike the"
+                + " withdrawals your account usually makes, so our security systems flagged it for a check.";
+        return new Message(
+                frozen ? "Security notice: an unusual withdrawal; your account is frozen while we check"
+                        : "Security notice: an unusual withdrawal from your account",
+                happened,
+                frozen ? "What this means for you: we froze your account as a precaution; no further withdrawal"
+                        + " leaves it until we have checked. If you made this withdrawal, we release the account"
+                        + " once that is confirmed."
+                        : "What this means for you: if you made this withdrawal, you do not need to do anything."
+                        + " If you did not, someone may have access to your account.",
+                "What to do now, if you did not make this withdrawal:\n"
+                        + "- Contact us at once through the app or our website (never through a link in a message).\n"
+                        + "- Change your password and reset your 2FA on a device only you use.\n"
+                        + "- Check the withdrawal addresses on your whitelist and remove any you do not recognise.");
     }
 
     private static Message destinationConcentration(Facts f) {

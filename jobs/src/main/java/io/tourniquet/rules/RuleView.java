@@ -3,6 +3,7 @@ package io.tourniquet.rules;
 import io.tourniquet.model.RuleVersion;
 import java.io.Serializable;
 import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.util.function.SerializableFunction;
 
@@ -15,6 +16,10 @@ import org.apache.flink.util.function.SerializableFunction;
  */
 public final class RuleView<P> implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    /** Broadcast state of every rule-carrying operator: rule id → its current version. */
+    public static final MapStateDescriptor<String, RuleVersion> BROADCAST =
+            new MapStateDescriptor<>("rule-versions", String.class, RuleVersion.class);
 
     private final RuleVersion initial;
     private final SerializableFunction<RuleVersion, P> parser;

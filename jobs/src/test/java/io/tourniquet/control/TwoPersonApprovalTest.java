@@ -15,7 +15,7 @@ import io.tourniquet.model.ControlRequest;
 import io.tourniquet.model.ControlSignal;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.RawRecord;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.model.RuleVersion;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;

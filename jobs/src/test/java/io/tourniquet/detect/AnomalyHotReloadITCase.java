@@ -14,7 +14,7 @@ import io.tourniquet.model.RawRecord;
 import io.tourniquet.models.ModelArtifact;
 import io.tourniquet.models.Scorer;
 import io.tourniquet.models.WithdrawalFeatures;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.testing.ControlRecords;
 import io.tourniquet.testing.LocalServices;
 import io.tourniquet.testing.ReplayedIncident;

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.rules.platform.BulkDrainDetector;
 import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.testing.TestAlerts.accountDrain;
 import static io.tourniquet.testing.TestAlerts.newAddress;
@@ -9,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.model.RuleVersion;
 import io.tourniquet.testing.CollectingSink;
 import io.tourniquet.testing.SharedMiniCluster;

@@ -13,7 +13,7 @@ import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.model.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import java.util.List;

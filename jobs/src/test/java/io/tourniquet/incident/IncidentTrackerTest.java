@@ -17,7 +17,7 @@ import io.tourniquet.model.ControlSignal;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Incident;
 import io.tourniquet.model.NotificationRequest;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.testing.TestEvents;
 import java.util.ArrayList;
 import java.util.List;

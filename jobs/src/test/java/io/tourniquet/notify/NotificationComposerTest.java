@@ -8,7 +8,7 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.Notification;
 import io.tourniquet.model.NotificationRequest;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 import java.util.List;

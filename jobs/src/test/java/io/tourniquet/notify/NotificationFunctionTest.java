@@ -10,7 +10,7 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.Notification;
 import io.tourniquet.model.NotificationRequest;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.testing.TestEvents;
 import io.tourniquet.util.Times;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.tourniquet.testing;
 
 import io.tourniquet.model.Alert;
-import io.tourniquet.rules.RuleCatalog;
+import io.tourniquet.rules.catalog.RuleCatalog;
 import java.util.List;
 
 /** Builders for the alerts per-user detectors raise, as input to the platform detectors' tests. */
