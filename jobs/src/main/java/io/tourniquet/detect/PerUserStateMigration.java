@@ -15,6 +15,7 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.functions.RuntimeContext;
@@ -52,7 +53,7 @@ import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.Collector;
 
 /**
@@ -107,7 +108,7 @@ public final class PerUserStateMigration {
             out.add("rule versions: " + (rules.isEmpty() ? "none changed by analysts (every rule at version 1)"
                     : String.join(", ", rules.stream().map(r -> r.rule + " v" + r.version).toList())));
             out.add("removed: " + String.join(", ", removed));
-            out.add("kept as they were: " + keptOperators + " other operators");
+            out.add("kept as they were: " + keptOperators + " other operator" + (keptOperators == 1 ? "" : "s"));
             return out;
         }
     }
@@ -225,11 +226,11 @@ public final class PerUserStateMigration {
                     RuleCatalog.BROADCAST.getName(), Types.STRING, TypeInformation.of(RuleVersion.class));
             all = all == null ? one : all.union(one);
         }
-        Map<String, RuleVersion> newest = new TreeMap<>();
         if (all == null) return List.of();
-        try (CloseableIterator<Tuple2<String, RuleVersion>> it = all.executeAndCollect("tourniquet-savepoint-migrate-rules")) {
-            it.forEachRemaining(t -> newest.merge(t.f0, t.f1, (a, b) -> a.version >= b.version ? a : b));
-        }
+        all.map(new CollectRules()).sinkTo(new DiscardingSink<>());
+        List<RuleVersion> read = env.execute("tourniquet-savepoint-migrate-rules").getAccumulatorResult(RULES);
+        Map<String, RuleVersion> newest = new TreeMap<>();
+        if (read != null) read.forEach(r -> newest.merge(r.rule, r, (a, b) -> a.version >= b.version ? a : b));
         return new ArrayList<>(newest.values());
     }
 
@@ -386,6 +387,7 @@ public final class PerUserStateMigration {
 
     // ---- the job's functions ----
 
+    private static final String RULES = "rule versions";
     private static final String USERS = "users";
     private static final String STATE_PREFIX = "state ";
     private static final String EVENT_TIMERS = "event-time timers";
@@ -426,6 +428,27 @@ public final class PerUserStateMigration {
             s.eventTimeTimers = PerUserState.union(events, null);
             s.processingTimeTimers = PerUserState.union(ctx.registeredProcessingTimeTimers(), null);
             out.collect(s);
+        }
+    }
+
+    /**
+     * Hands the rule versions read to the client in an accumulator: they are a handful, and unlike
+     * collecting a stream this ends with the job (no fetcher left to ask a stopped cluster).
+     */
+    static final class CollectRules extends RichMapFunction<Tuple2<String, RuleVersion>, String> {
+        private static final long serialVersionUID = 1L;
+        private transient ListAccumulator<RuleVersion> rules;
+
+        @Override
+        public void open(OpenContext openContext) {
+            rules = new ListAccumulator<>();
+            getRuntimeContext().addAccumulator(RULES, rules);
+        }
+
+        @Override
+        public String map(Tuple2<String, RuleVersion> rule) {
+            rules.add(rule.f1);
+            return rule.f0;
         }
     }
 
