@@ -1,8 +1,10 @@
 package io.tourniquet.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.migrate.PerUserStateMigration;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.json.Json;
 import io.tourniquet.runtime.JobEnvironments;
@@ -11,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,7 +35,9 @@ import picocli.CommandLine.Option;
                 "Finds a running 'tourniquet run' on 127.0.0.1 (job.rest-ports), or use --rest for a cluster's "
                         + "JobManager. Savepoints go to job.savepoint-dir (default: 'savepoints' beside the "
                         + "checkpoint directory), where the next 'run' resumes from the newest.",
-                "--stop stops the jobs after the savepoint (sources first, so nothing is half processed)."})
+                "--stop stops the jobs after the savepoint (sources first, so nothing is half processed).",
+                "'savepoint migrate' moves a detect-job savepoint of an earlier layout to this build's."},
+        subcommands = {SavepointCommand.Migrate.class})
 public final class SavepointCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -115,5 +120,50 @@ public final class SavepointCommand implements Callable<Integer> {
             Thread.sleep(200);
         }
         throw new IllegalStateException("savepoint of job " + jobId + " not complete within " + wait);
+    }
+
+    /**
+     * {@code savepoint migrate}: a detect-job savepoint of the layout before the per-user steps
+     * became one operator, moved to {@code detect-per-user} ({@link PerUserStateMigration}) on an
+     * embedded Flink, so this build restores it. Offline: no job needs to run, nothing else is read.
+     */
+    @Command(name = "migrate", mixinStandardHelpOptions = true,
+            description = {"Move a detect-job savepoint taken by a build before the per-user steps were one operator "
+                    + "(operators dedup, detect-new-address-withdrawal, detect-account-drain, "
+                    + "detect-unauthorized-approval, detect-anomaly-score) to this build's operator detect-per-user: "
+                    + "every user's state and timers, and the rule versions. Every other operator's state is kept "
+                    + "as it is. Runs on an embedded Flink; --from is only read.",
+                    "Then: ./tourniquet run --job detect --from NEW_SAVEPOINT_DIR. A savepoint that already has the "
+                            + "new layout is left alone (nothing is written)."})
+    static final class Migrate implements Callable<Integer> {
+        @Mixin
+        ConfigOptions options;
+
+        @Option(names = "--from", required = true, paramLabel = "OLD_SAVEPOINT_DIR",
+                description = "The savepoint (or retained checkpoint) to migrate: the directory holding _metadata.")
+        String from;
+
+        @Option(names = "--to", required = true, paramLabel = "NEW_SAVEPOINT_DIR",
+                description = "Where to write the migrated savepoint: a new (or empty) directory.")
+        String to;
+
+        @Override
+        public Integer call() throws Exception {
+            TourniquetConfig cfg = options.resolve(RunCommand.localDefaults());
+            System.out.println(Main.logFileLine());
+            PerUserStateMigration.Report report = PerUserStateMigration.migrate(location(from), location(to),
+                    cfg.get(Settings.STATE_BACKEND), cfg.get(Settings.PARALLELISM));
+            report.lines().forEach(System.out::println);
+            if (!report.alreadyMigrated()) {
+                System.out.println("next: ./tourniquet run --job detect --from " + report.to());
+            }
+            return 0;
+        }
+
+        /** A local path as an absolute file URI (so the result does not depend on Flink's working directory). */
+        static String location(String path) {
+            if (path.contains("://") || path.startsWith("file:")) return path;
+            return Path.of(path).toAbsolutePath().normalize().toUri().toString();
+        }
     }
 }

@@ -39,7 +39,7 @@ public final class DeduplicateFunction extends KeyedBroadcastProcessFunction<Str
     static final long BUCKET_MS = 60_000L;
 
     /** Kind/event id → event time until which it is remembered. */
-    static final MapStateDescriptor<String, Long> SEEN = new MapStateDescriptor<>("seen-events", String.class,
+    public static final MapStateDescriptor<String, Long> SEEN = new MapStateDescriptor<>("seen-events", String.class,
             Long.class);
 
     private final long retentionMillis;
@@ -83,7 +83,7 @@ public final class DeduplicateFunction extends KeyedBroadcastProcessFunction<Str
     }
 
     /** The end of the bucket holding {@code t}: {@code t} itself on a boundary, else the next one. */
-    static long bucketEnd(long t) {
+    public static long bucketEnd(long t) {
         long rem = Math.floorMod(t, BUCKET_MS);
         return rem == 0 ? t : LongMath.saturatedAdd(t - rem, BUCKET_MS);
     }

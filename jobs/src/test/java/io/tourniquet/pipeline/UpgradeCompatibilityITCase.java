@@ -12,6 +12,7 @@ import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.DetectJob;
 import io.tourniquet.detect.DetectJobRunner;
 import io.tourniquet.detect.DetectSinks;
+import io.tourniquet.detect.migrate.PerUserStateMigration;
 import io.tourniquet.signing.SignedAction;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.KafkaConnectors;
@@ -70,6 +71,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * fails the restore itself. The control run proves that: the second half without the savepoint
  * alerts innocent users.
  *
+ * <p>The committed savepoint predates {@code detect-per-user} (the five per-user operators it
+ * replaced are in it); it is restored as an upgrade across that change is: after
+ * {@link PerUserStateMigration} (what {@code tourniquet savepoint migrate} runs).
+ *
  * <p>The sinks are collecting ones (the Kafka sinks' transactions would tie the fixture to one
  * broker's transaction log); everything else is {@link DetectJobRunner#wire}. To write a new
  * fixture (only when a change is meant to break compatibility, with a note in the README's
@@ -121,7 +126,7 @@ class UpgradeCompatibilityITCase {
         write(sim, halves(sim).get(0), cfg);
         write(sim, halves(sim).get(1), cfg);
 
-        Outputs after = runToEnd(cfg, Optional.of(FIXTURE.resolve("savepoint").toUri().toString()), "restored");
+        Outputs after = runToEnd(cfg, Optional.of(restorable(cfg)), "restored");
         List<JsonNode> alerts = new ArrayList<>();
         fixture.path("alerts_before").forEach(alerts::add);
         alerts.addAll(after.alerts());
@@ -145,6 +150,22 @@ class UpgradeCompatibilityITCase {
         assertThat(differs).as("the second half alone does not end the incident as an uninterrupted run").isNotNull();
         System.out.println("without the savepoint: " + differs.getMessage().strip().lines().limit(12)
                 .collect(Collectors.joining(" ")));
+    }
+
+    /**
+     * The fixture as this build restores it: migrated first, as an upgrade across a layout change
+     * does ({@code tourniquet savepoint migrate}). The committed fixture has the layout from before
+     * {@link PerUserStateMigration#NEW_UID}; one written by {@link #generateFixture} after it
+     * already has this build's layout, and the migration leaves it alone.
+     */
+    private static String restorable(TourniquetConfig cfg) throws Exception {
+        Path migrated = WORK.resolve("migrated");
+        CliProcess.deleteRecursively(migrated);
+        String fixture = FIXTURE.resolve("savepoint").toUri().toString();
+        PerUserStateMigration.Report report = PerUserStateMigration.migrate(fixture, migrated.toUri().toString(),
+                cfg.get(Settings.STATE_BACKEND), 2);
+        report.lines().forEach(System.out::println);
+        return report.alreadyMigrated() ? fixture : report.to();
     }
 
     /** Writes the fixture: the first half read by this build, then a savepoint. Not part of the suite. */

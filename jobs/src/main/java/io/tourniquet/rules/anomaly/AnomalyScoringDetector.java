@@ -90,13 +90,13 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     public static final long REQUEST_RETENTION_MS = 24 * 3_600_000L;
     public static final long WHITELIST_RETENTION_MS = 30 * 24 * 3_600_000L;
 
-    static final ValueStateDescriptor<AnomalyProfile> PROFILE =
+    public static final ValueStateDescriptor<AnomalyProfile> PROFILE =
             new ValueStateDescriptor<>("anomaly-profile", AnomalyProfile.class);
-    static final MapStateDescriptor<String, SessionLogin> SESSIONS =
+    public static final MapStateDescriptor<String, SessionLogin> SESSIONS =
             new MapStateDescriptor<>("anomaly-sessions", String.class, SessionLogin.class);
-    static final MapStateDescriptor<String, WithdrawalRequestFacts> REQUESTS =
+    public static final MapStateDescriptor<String, WithdrawalRequestFacts> REQUESTS =
             new MapStateDescriptor<>("anomaly-requests", String.class, WithdrawalRequestFacts.class);
-    static final MapStateDescriptor<String, Long> WHITELIST =
+    public static final MapStateDescriptor<String, Long> WHITELIST =
             new MapStateDescriptor<>("anomaly-whitelist", String.class, Long.class);
 
     /**
@@ -104,7 +104,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
      * timer at a time reads exactly the events due then with one lookup: keyed by event id, every
      * timer iterated and deserialized every waiting event (46 % of the per-user task on RocksDB).
      */
-    static final MapStateDescriptor<Long, List<EnrichedEvent>> PENDING = new MapStateDescriptor<>(
+    public static final MapStateDescriptor<Long, List<EnrichedEvent>> PENDING = new MapStateDescriptor<>(
             "anomaly-pending-at", Types.LONG, Types.LIST(TypeInformation.of(EnrichedEvent.class)));
     /**
      * Builds before the per-user operator kept waiting events by event id under this name; only
@@ -113,12 +113,12 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
     public static final MapStateDescriptor<String, EnrichedEvent> LEGACY_PENDING =
             new MapStateDescriptor<>("anomaly-pending-events", String.class, EnrichedEvent.class);
     /** How many featured approvals wait in {@link #PENDING}: the wall-clock check is armed while any do. */
-    static final ValueStateDescriptor<Integer> WAITING_APPROVALS =
+    public static final ValueStateDescriptor<Integer> WAITING_APPROVALS =
             new ValueStateDescriptor<>("anomaly-waiting-approvals", Integer.class);
     /** While approvals wait: the watermark when the wall-clock check was armed, and its deadline. */
-    static final ValueStateDescriptor<Long> STALL_WATERMARK = new ValueStateDescriptor<>("anomaly-stall-watermark",
+    public static final ValueStateDescriptor<Long> STALL_WATERMARK = new ValueStateDescriptor<>("anomaly-stall-watermark",
             Long.class);
-    static final ValueStateDescriptor<Long> STALL_DEADLINE = new ValueStateDescriptor<>("anomaly-stall-deadline",
+    public static final ValueStateDescriptor<Long> STALL_DEADLINE = new ValueStateDescriptor<>("anomaly-stall-deadline",
             Long.class);
 
     private static final java.util.Comparator<EnrichedEvent> EVENT_TIME_ORDER = java.util.Comparator

@@ -58,12 +58,12 @@ public final class AccountDrainDetector
     public static final String RULE = AccountDrainRule.ID;
     public static final String SEVERITY = AccountDrainRule.DEFINITION.severity();
 
-    static final MapStateDescriptor<String, DrainRequest> REQUESTS =
+    public static final MapStateDescriptor<String, DrainRequest> REQUESTS =
             new MapStateDescriptor<>("drain-request-balances", String.class, DrainRequest.class);
-    static final MapStateDescriptor<String, DrainApproval> APPROVALS =
+    public static final MapStateDescriptor<String, DrainApproval> APPROVALS =
             new MapStateDescriptor<>("drain-approvals", String.class, DrainApproval.class);
     /** Windows ending at or before this (event time) overlap the last alerted window. */
-    static final ValueStateDescriptor<Long> ALERTED_UNTIL =
+    public static final ValueStateDescriptor<Long> ALERTED_UNTIL =
             new ValueStateDescriptor<>("drain-alerted-until", Long.class);
 
     private static final Comparator<DrainApproval> OLDEST_FIRST = Comparator

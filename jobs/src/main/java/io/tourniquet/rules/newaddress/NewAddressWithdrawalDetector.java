@@ -56,9 +56,9 @@ public final class NewAddressWithdrawalDetector
     public static final String WHITELIST_ADDED = "whitelist_address_added";
     public static final String WHITELIST_REMOVED = "whitelist_address_removed";
 
-    static final MapStateDescriptor<String, WhitelistEntry> WHITELIST =
+    public static final MapStateDescriptor<String, WhitelistEntry> WHITELIST =
             new MapStateDescriptor<>("whitelisted-addresses", String.class, WhitelistEntry.class);
-    static final MapStateDescriptor<String, NewAddressRequest> REQUESTS =
+    public static final MapStateDescriptor<String, NewAddressRequest> REQUESTS =
             new MapStateDescriptor<>("new-address-requests", String.class, NewAddressRequest.class);
 
     private static final Comparator<NewAddressRequest> OLDEST_FIRST = Comparator

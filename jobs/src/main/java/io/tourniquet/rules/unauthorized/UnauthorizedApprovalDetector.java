@@ -52,11 +52,11 @@ public final class UnauthorizedApprovalDetector
     public static final String RULE = UnauthorizedApprovalRule.ID;
     public static final String SEVERITY = UnauthorizedApprovalRule.DEFINITION.severity();
 
-    static final MapStateDescriptor<String, Challenge> CHALLENGES =
+    public static final MapStateDescriptor<String, Challenge> CHALLENGES =
             new MapStateDescriptor<>("challenges", String.class, Challenge.class);
-    static final ValueStateDescriptor<Integer> CHALLENGE_COUNT =
+    public static final ValueStateDescriptor<Integer> CHALLENGE_COUNT =
             new ValueStateDescriptor<>("challenge-count", Integer.class);
-    static final MapStateDescriptor<String, PendingApproval> PENDING =
+    public static final MapStateDescriptor<String, PendingApproval> PENDING =
             new MapStateDescriptor<>("pending-approvals", String.class, PendingApproval.class);
 
     private static final Comparator<PendingApproval> OLDEST_FIRST = Comparator
