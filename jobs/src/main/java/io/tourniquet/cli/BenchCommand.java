@@ -3,8 +3,8 @@ package io.tourniquet.cli;
 import io.tourniquet.kafka.KafkaClientConfig;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJob;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJob;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.detect.EventParser;
 import io.tourniquet.detect.InvalidEventException;
 import io.tourniquet.json.Json;
@@ -129,7 +129,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static double plainConsumerRate(TourniquetConfig cfg, int expected) {
-        EventParser parser = new EventParser(DetectJob.kindByTopic(cfg), cfg.get(Settings.MAX_RECORD_BYTES));
+        EventParser parser = new EventParser(EventParser.kindByTopic(cfg), cfg.get(Settings.MAX_RECORD_BYTES));
         Properties p = consumerProps(cfg);
         int seen = 0;
         long start = System.nanoTime();

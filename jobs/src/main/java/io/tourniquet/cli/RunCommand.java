@@ -2,7 +2,7 @@ package io.tourniquet.cli;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.index.IndexTargets;
 import io.tourniquet.kafka.KafkaConnectors;

@@ -3,7 +3,7 @@ package io.tourniquet.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.detect.migrate.PerUserStateMigration;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.json.Json;

@@ -1,8 +1,7 @@
 package io.tourniquet.control;
 
 import io.tourniquet.model.ControlRequest;
-import io.tourniquet.model.ControlSignal;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.util.Collector;
 

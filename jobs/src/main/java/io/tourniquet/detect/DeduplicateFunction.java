@@ -3,7 +3,7 @@ package io.tourniquet.detect;
 import com.google.common.math.LongMath;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;

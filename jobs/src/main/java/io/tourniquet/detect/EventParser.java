@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.common.net.InetAddresses;
+import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Event;
 import io.tourniquet.util.Times;
 import java.io.IOException;
@@ -91,7 +92,7 @@ public final class EventParser implements Serializable {
 
     /** The detect job's parser: the contract's validation and the configured bounds on event time. */
     public static EventParser from(io.tourniquet.config.TourniquetConfig cfg, SerializableClock clock) {
-        return new EventParser(DetectJob.kindByTopic(cfg), cfg.get(io.tourniquet.config.Settings.MAX_RECORD_BYTES),
+        return new EventParser(kindByTopic(cfg), cfg.get(io.tourniquet.config.Settings.MAX_RECORD_BYTES),
                 cfg.get(io.tourniquet.config.Settings.MAX_FUTURE).toMillis(),
                 cfg.get(io.tourniquet.config.Settings.MAX_AGE).toMillis(), clock);
     }
@@ -330,5 +331,14 @@ public final class EventParser implements Serializable {
         if (s == null) return "";
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Which kind of event each input topic carries. */
+    public static Map<String, Event.Kind> kindByTopic(TourniquetConfig cfg) {
+        return Map.of(
+                cfg.get(io.tourniquet.config.Settings.TOPIC_LOGINS), Event.Kind.LOGIN,
+                cfg.get(io.tourniquet.config.Settings.TOPIC_MFA), Event.Kind.MFA,
+                cfg.get(io.tourniquet.config.Settings.TOPIC_WITHDRAWALS), Event.Kind.WITHDRAWAL,
+                cfg.get(io.tourniquet.config.Settings.TOPIC_ACCOUNT_CHANGES), Event.Kind.ACCOUNT_CHANGE);
     }
 }

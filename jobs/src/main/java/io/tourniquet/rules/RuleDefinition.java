@@ -2,7 +2,6 @@ package io.tourniquet.rules;
 
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.model.RuleVersion;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,6 @@
 package io.tourniquet.rules;
 
 import io.tourniquet.util.SerializableClock;
-import io.tourniquet.model.RuleVersion;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.function.SerializableFunction;

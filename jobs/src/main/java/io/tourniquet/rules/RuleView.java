@@ -1,6 +1,5 @@
 package io.tourniquet.rules;
 
-import io.tourniquet.model.RuleVersion;
 import java.io.Serializable;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;

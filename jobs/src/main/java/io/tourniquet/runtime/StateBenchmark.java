@@ -1,7 +1,7 @@
 package io.tourniquet.runtime;
 
-import io.tourniquet.rules.anomaly.AnomalyProfile;
-import io.tourniquet.rules.newaddress.WhitelistEntry;
+import io.tourniquet.detect.AnomalyProfile;
+import io.tourniquet.detect.WhitelistEntry;
 import io.tourniquet.notify.AntiPhishingCode;
 import io.tourniquet.notify.CodeHistory;
 import java.nio.file.Path;

@@ -13,7 +13,7 @@ import io.tourniquet.detect.EventKeys;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.ControlRequest;
-import io.tourniquet.model.ControlSignal;
+import io.tourniquet.control.ControlSignal;
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.util.Times;
 import java.io.PrintWriter;

@@ -7,7 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.tourniquet.config.ClusterArgs;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.index.IndexJobRunner;
 import java.io.IOException;
 import java.io.PrintWriter;

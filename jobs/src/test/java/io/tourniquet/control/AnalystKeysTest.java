@@ -10,7 +10,6 @@ import io.tourniquet.detect.EventKeys;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.streams.Tags;
 import io.tourniquet.model.ControlRequest;
-import io.tourniquet.model.ControlSignal;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.util.Times;

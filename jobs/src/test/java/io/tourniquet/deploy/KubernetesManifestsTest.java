@@ -276,14 +276,14 @@ class KubernetesManifestsTest {
 
     @Test
     void aLiteralKeyIsCaught() {
-        ObjectNode detect = shipped("io.tourniquet.detect.DetectJobRunner");
+        ObjectNode detect = shipped("io.tourniquet.detect.job.DetectJobRunner");
         ObjectNode key = envEntry(detect, Settings.SIGNING_KEY.envName());
         key.remove("valueFrom");
         key.put("value", "a-key-typed-into-the-manifest-0123456789");
         assertThat(ManifestChecks.literalSecrets(detect)).containsExactly(
                 "TOURNIQUET_SIGNING_KEY must come from a Secret (valueFrom.secretKeyRef), not a literal value");
 
-        ObjectNode withS3Key = shipped("io.tourniquet.detect.DetectJobRunner");
+        ObjectNode withS3Key = shipped("io.tourniquet.detect.job.DetectJobRunner");
         ((ObjectNode) withS3Key.path("spec").path("flinkConfiguration")).put("s3.secret-key", "abc");
         assertThat(ManifestChecks.literalSecrets(withS3Key)).hasSize(1);
     }
@@ -291,14 +291,14 @@ class KubernetesManifestsTest {
     @Test
     void signingKeysGivenToTheIndexJobAreCaught() {
         ObjectNode index = shipped("io.tourniquet.index.IndexJobRunner");
-        envList(index).add(envEntry(shipped("io.tourniquet.detect.DetectJobRunner"),
+        envList(index).add(envEntry(shipped("io.tourniquet.detect.job.DetectJobRunner"),
                 Settings.SIGNING_KEY.envName()).deepCopy());
         assertThat(ManifestChecks.settingsPresence(index)).containsExactly("index must not be given signing.key");
     }
 
     @Test
     void aFlinkConfigurationTheJobOverridesIsCaught() {
-        ObjectNode detect = shipped("io.tourniquet.detect.DetectJobRunner");
+        ObjectNode detect = shipped("io.tourniquet.detect.job.DetectJobRunner");
         ObjectNode conf = (ObjectNode) detect.path("spec").path("flinkConfiguration");
         conf.put("execution.checkpointing.num-retained", "5");
         // The job appends its state name; a directory without it is not where the job writes.
@@ -313,7 +313,7 @@ class KubernetesManifestsTest {
 
     @Test
     void aParallelismTheJobWouldOverrideIsCaught() {
-        ObjectNode detect = shipped("io.tourniquet.detect.DetectJobRunner");
+        ObjectNode detect = shipped("io.tourniquet.detect.job.DetectJobRunner");
         ((ObjectNode) detect.path("spec").path("job")).put("parallelism", 8);
         assertThat(ManifestChecks.flinkConfigurationDisagreements(detect)).containsExactly(
                 "spec.job.parallelism 8 but the job runs at job.parallelism 4 (TOURNIQUET_JOB_PARALLELISM)");
@@ -321,7 +321,7 @@ class KubernetesManifestsTest {
 
     @Test
     void missingHaOrAWrongShapeIsCaught() {
-        ObjectNode detect = shipped("io.tourniquet.detect.DetectJobRunner");
+        ObjectNode detect = shipped("io.tourniquet.detect.job.DetectJobRunner");
         ObjectNode conf = (ObjectNode) detect.path("spec").path("flinkConfiguration");
         conf.remove("high-availability.type");
         ((ObjectNode) detect.path("spec").path("job")).put("upgradeMode", "stateless");
@@ -338,7 +338,7 @@ class KubernetesManifestsTest {
 
         List<ObjectNode> withoutRbac = new ArrayList<>(rendered);
         withoutRbac.removeIf(r -> r.path("kind").asText().equals("RoleBinding"));
-        assertThat(ManifestChecks.haProblems(shipped("io.tourniquet.detect.DetectJobRunner"), withoutRbac))
+        assertThat(ManifestChecks.haProblems(shipped("io.tourniquet.detect.job.DetectJobRunner"), withoutRbac))
                 .containsExactly("no RoleBinding gives serviceAccount 'tourniquet-flink' a role");
     }
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.runtime.JobEnvironments;
 import java.lang.reflect.Method;

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.detect.job.DetectJobRunner;
 import static io.tourniquet.detect.DetectWorkflowITCase.approval;
 import static io.tourniquet.detect.DetectWorkflowITCase.verified;
 import static org.assertj.core.api.Assertions.assertThat;

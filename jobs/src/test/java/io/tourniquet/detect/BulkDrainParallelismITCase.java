@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.testing.CollectingSink;
 import io.tourniquet.testing.SharedMiniCluster;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.detect.job.DetectJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,7 +38,7 @@ class CaughtUpIdlenessTest {
     void twoPartitionsOfOneReader() {
         clock = new ManualClock();
         CaughtUpIdleness strategy = new CaughtUpIdleness(OOO, IDLE, QUIET, new RawEventTime(
-                new EventParser(DetectJob.kindByTopic(io.tourniquet.config.TourniquetConfig.defaults()), 65_536)));
+                new EventParser(EventParser.kindByTopic(io.tourniquet.config.TourniquetConfig.defaults()), 65_536)));
         a = strategy.createWatermarkGenerator(context(clock));
         b = strategy.createWatermarkGenerator(context(clock));
         outA = new Out();

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.detect.job.ActionPlanner;
 import io.tourniquet.signing.ActionExpiry;
 import io.tourniquet.signing.SignedAction;
 import io.tourniquet.signing.CommandSigner;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import java.util.List;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;

@@ -1,5 +1,6 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,7 +17,7 @@ class EventParserTest {
     private static final String MFA = "exchange.auth.mfa";
     private static final String WITHDRAWALS = "exchange.wallet.withdrawals";
     private static final String CHANGES = "exchange.account.changes";
-    private final EventParser parser = new EventParser(DetectJob.kindByTopic(TourniquetConfig.defaults()), 2048);
+    private final EventParser parser = new EventParser(EventParser.kindByTopic(TourniquetConfig.defaults()), 2048);
 
     private static final String APPROVED = """
             {"event_id":"e1","event_time":"2022-01-17T12:00:00.123+01:00","user_id":"u1","session_id":"s1",
@@ -32,7 +33,7 @@ class EventParserTest {
     @Test
     void anEventTimeFarAheadOfTheClockOrOlderThanTheBoundIsRefusedAndTheRecordHasNoTimestamp() throws Exception {
         long now = java.time.Instant.parse("2022-01-17T11:00:00Z").toEpochMilli();
-        EventParser bounded = new EventParser(DetectJob.kindByTopic(TourniquetConfig.defaults()), 2048,
+        EventParser bounded = new EventParser(EventParser.kindByTopic(TourniquetConfig.defaults()), 2048,
                 5 * 60_000L, 24 * 3_600_000L, SerializableClock.fixed(now));
         RawEventTime timestamps = new RawEventTime(bounded);
         String inBounds = APPROVED.replace("2022-01-17T12:00:00.123+01:00", "2022-01-17T11:04:59Z");

@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.detect.job.DetectSinks;
+import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.signing.SignedAction;
 import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;

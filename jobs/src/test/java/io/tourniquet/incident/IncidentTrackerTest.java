@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.ActionPlanner;
+import io.tourniquet.detect.job.ActionPlanner;
 import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.detect.EventKeys;
 import io.tourniquet.util.SerializableClock;
@@ -13,7 +13,7 @@ import io.tourniquet.signing.SignedAction;
 import io.tourniquet.streams.Tags;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.ControlRequest;
-import io.tourniquet.model.ControlSignal;
+import io.tourniquet.control.ControlSignal;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Incident;
 import io.tourniquet.model.NotificationRequest;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJob;
+import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.detect.EventParser;
 import io.tourniquet.detect.InvalidEventException;
 import io.tourniquet.json.Json;
@@ -38,7 +38,7 @@ class DeadLetterTest {
 
     @Test
     void everyHostileRecordIsRefusedWithAReasonAndItsDeadLetterIsBoundedAndIdentifiable() throws Exception {
-        EventParser parser = new EventParser(DetectJob.kindByTopic(TourniquetConfig.defaults()), 65_536);
+        EventParser parser = new EventParser(EventParser.kindByTopic(TourniquetConfig.defaults()), 65_536);
         byte[] controls = new byte[200 * 1024];
         Arrays.fill(controls, (byte) 1);
         byte[] twoMegabytes = utf8("{\"event_id\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}");
@@ -78,7 +78,7 @@ class DeadLetterTest {
 
     @Test
     void aNumberTooLargeForADoubleIsRefusedNotTakenAsInfinity() {
-        EventParser parser = new EventParser(DetectJob.kindByTopic(TourniquetConfig.defaults()), 65_536);
+        EventParser parser = new EventParser(EventParser.kindByTopic(TourniquetConfig.defaults()), 65_536);
         assertThatThrownBy(() -> parser.parse(WITHDRAWALS, 0, 1, utf8(approval("1e999"))))
                 .isInstanceOf(InvalidEventException.class);
     }

@@ -8,7 +8,7 @@ import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.control.ControlRequests;
 import io.tourniquet.signing.CommandSigner;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.ControlRequest;
 import io.tourniquet.testing.CliProcess;

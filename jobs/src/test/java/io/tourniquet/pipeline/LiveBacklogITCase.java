@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.cli.SetupCommand;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.TopicReader;
 import io.tourniquet.sim.GroundTruth;

@@ -3,7 +3,7 @@ package io.tourniquet.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;

@@ -3,7 +3,7 @@ package io.tourniquet.testing;
 import io.tourniquet.cli.SetupCommand;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.DetectJobRunner;
+import io.tourniquet.detect.job.DetectJobRunner;
 import io.tourniquet.index.EsClients;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.sim.Simulation;

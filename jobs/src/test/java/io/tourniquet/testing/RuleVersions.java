@@ -1,7 +1,7 @@
 package io.tourniquet.testing;
 
 import io.tourniquet.config.Settings;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.rules.drain.AccountDrainSettings;
 import io.tourniquet.rules.newaddress.NewAddressSettings;
 import io.tourniquet.rules.platform.BulkDrainSettings;

@@ -1,14 +1,14 @@
 package io.tourniquet.detect.migrate;
 
-import io.tourniquet.rules.anomaly.WithdrawalRequestFacts;
-import io.tourniquet.rules.newaddress.WhitelistEntry;
-import io.tourniquet.rules.anomaly.SessionLogin;
-import io.tourniquet.rules.unauthorized.PendingApproval;
-import io.tourniquet.rules.newaddress.NewAddressRequest;
-import io.tourniquet.rules.drain.DrainRequest;
-import io.tourniquet.rules.drain.DrainApproval;
-import io.tourniquet.rules.unauthorized.Challenge;
-import io.tourniquet.rules.anomaly.AnomalyProfile;
+import io.tourniquet.detect.WithdrawalRequestFacts;
+import io.tourniquet.detect.WhitelistEntry;
+import io.tourniquet.detect.SessionLogin;
+import io.tourniquet.detect.PendingApproval;
+import io.tourniquet.detect.NewAddressRequest;
+import io.tourniquet.detect.DrainRequest;
+import io.tourniquet.detect.DrainApproval;
+import io.tourniquet.detect.Challenge;
+import io.tourniquet.detect.AnomalyProfile;
 import io.tourniquet.model.EnrichedEvent;
 import java.util.ArrayList;
 import java.util.HashMap;

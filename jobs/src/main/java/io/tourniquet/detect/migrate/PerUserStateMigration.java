@@ -7,7 +7,7 @@ import io.tourniquet.rules.anomaly.AnomalyScoringDetector;
 import io.tourniquet.rules.drain.AccountDrainDetector;
 import io.tourniquet.detect.DeduplicateFunction;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;

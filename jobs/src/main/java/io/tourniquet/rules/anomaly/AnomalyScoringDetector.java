@@ -1,5 +1,8 @@
 package io.tourniquet.rules.anomaly;
 
+import io.tourniquet.detect.WithdrawalRequestFacts;
+import io.tourniquet.detect.SessionLogin;
+import io.tourniquet.detect.AnomalyProfile;
 import io.tourniquet.rules.newaddress.NewAddressWithdrawalDetector;
 import io.tourniquet.rules.RuleDetector;
 import io.tourniquet.streams.Tags;
@@ -19,7 +22,7 @@ import io.tourniquet.models.Scorer;
 import io.tourniquet.models.UserHistory;
 import io.tourniquet.models.WithdrawalContext;
 import io.tourniquet.models.WithdrawalFeatures;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.util.Ids;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.tourniquet.rules.anomaly;
 
 import io.tourniquet.config.Settings;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import java.io.Serializable;
 
 /**

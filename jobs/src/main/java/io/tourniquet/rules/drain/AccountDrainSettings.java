@@ -2,7 +2,7 @@ package io.tourniquet.rules.drain;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package io.tourniquet.rules.newaddress;
 
+import io.tourniquet.detect.WhitelistEntry;
+import io.tourniquet.detect.NewAddressRequest;
 import io.tourniquet.rules.RuleDetector;
 import io.tourniquet.util.Durations;
 import io.tourniquet.streams.Tags;
@@ -8,7 +10,7 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.AlertEvidence;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.rules.RuleView;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;

@@ -1,10 +1,11 @@
 package io.tourniquet.rules.platform;
 
+import io.tourniquet.detect.CountedAlert;
 import io.tourniquet.rules.unauthorized.UnauthorizedApprovalRule;
 import io.tourniquet.rules.drain.AccountDrainRule;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Alert;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 import java.util.Set;

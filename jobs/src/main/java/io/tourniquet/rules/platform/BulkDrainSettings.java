@@ -2,7 +2,7 @@ package io.tourniquet.rules.platform;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import java.io.Serializable;
 import java.util.Map;
 

@@ -1,9 +1,10 @@
 package io.tourniquet.rules.platform;
 
+import io.tourniquet.detect.CountedAlert;
 import io.tourniquet.rules.newaddress.NewAddressWithdrawalRule;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.Alert;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 

@@ -1,5 +1,7 @@
 package io.tourniquet.rules.platform;
 
+import io.tourniquet.detect.AlertEpisode;
+import io.tourniquet.detect.CountedAlert;
 import io.tourniquet.config.Settings;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,5 +1,7 @@
 package io.tourniquet.rules.unauthorized;
 
+import io.tourniquet.detect.PendingApproval;
+import io.tourniquet.detect.Challenge;
 import io.tourniquet.rules.RuleDetector;
 import io.tourniquet.streams.Tags;
 import io.tourniquet.util.SerializableClock;
@@ -18,7 +20,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.rules.RuleView;
 import org.apache.flink.streaming.api.TimeDomain;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;

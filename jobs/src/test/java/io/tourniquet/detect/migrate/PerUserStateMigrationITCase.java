@@ -1,21 +1,21 @@
 package io.tourniquet.detect.migrate;
 
-import io.tourniquet.rules.anomaly.WithdrawalRequestFacts;
-import io.tourniquet.rules.newaddress.WhitelistEntry;
-import io.tourniquet.rules.anomaly.SessionLogin;
-import io.tourniquet.rules.unauthorized.PendingApproval;
-import io.tourniquet.rules.newaddress.NewAddressRequest;
-import io.tourniquet.rules.drain.DrainRequest;
-import io.tourniquet.rules.drain.DrainApproval;
-import io.tourniquet.rules.unauthorized.Challenge;
-import io.tourniquet.rules.anomaly.AnomalyProfile;
+import io.tourniquet.detect.WithdrawalRequestFacts;
+import io.tourniquet.detect.WhitelistEntry;
+import io.tourniquet.detect.SessionLogin;
+import io.tourniquet.detect.PendingApproval;
+import io.tourniquet.detect.NewAddressRequest;
+import io.tourniquet.detect.DrainRequest;
+import io.tourniquet.detect.DrainApproval;
+import io.tourniquet.detect.Challenge;
+import io.tourniquet.detect.AnomalyProfile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.json.Json;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.testing.CliProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;

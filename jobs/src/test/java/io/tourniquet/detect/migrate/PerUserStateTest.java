@@ -1,6 +1,6 @@
 package io.tourniquet.detect.migrate;
 
-import io.tourniquet.rules.unauthorized.Challenge;
+import io.tourniquet.detect.Challenge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

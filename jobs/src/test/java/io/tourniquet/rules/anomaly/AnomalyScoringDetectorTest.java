@@ -20,7 +20,7 @@ import io.tourniquet.model.Event;
 import io.tourniquet.models.ModelArtifact;
 import io.tourniquet.models.WithdrawalFeatures;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import io.tourniquet.testing.TestEvents;
 import io.tourniquet.testing.TestModels;

@@ -6,7 +6,7 @@ import io.tourniquet.config.Setting;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.NotificationRequest;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.notify.NotificationComposer;
 import io.tourniquet.rules.Playbook;
 import io.tourniquet.rules.RuleDefinition;

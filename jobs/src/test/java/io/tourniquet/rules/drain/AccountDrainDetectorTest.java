@@ -18,7 +18,7 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;

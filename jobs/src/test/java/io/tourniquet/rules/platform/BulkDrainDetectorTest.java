@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;

@@ -1,5 +1,7 @@
 package io.tourniquet.rules.platform;
 
+import io.tourniquet.detect.AlertEpisode;
+import io.tourniquet.detect.CountedAlert;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -34,7 +34,7 @@ class UnauthorizedApprovalDetectorTest {
     /** Defaults of the contract: grace 5 s, skew 5 s, validity 10 min; wall-clock bound 15 s. */
     private static final UnauthorizedApprovalSettings DEFAULTS = UnauthorizedApprovalSettings.defaults();
 
-    private KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.model.RuleVersion, EnrichedEvent> harness;
+    private KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.rules.RuleVersion, EnrichedEvent> harness;
 
     @BeforeEach
     void open() throws Exception {
@@ -46,7 +46,7 @@ class UnauthorizedApprovalDetectorTest {
         harness.close();
     }
 
-    private static KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.model.RuleVersion,
+    private static KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, io.tourniquet.rules.RuleVersion,
             EnrichedEvent> harness(UnauthorizedApprovalSettings settings) throws Exception {
         return BroadcastHarnesses.open(new UnauthorizedApprovalDetector(RuleVersions.of(settings), SerializableClock.fixed(DETECTED_AT)),
                 EventKeys.ENRICHED_USER_ID);

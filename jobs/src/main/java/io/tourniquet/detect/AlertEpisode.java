@@ -1,4 +1,4 @@
-package io.tourniquet.rules.platform;
+package io.tourniquet.detect;
 
 /**
  * A platform detector's current episode (a Flink POJO in keyed state): after it fires, alerts

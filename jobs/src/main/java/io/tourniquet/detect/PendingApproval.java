@@ -1,4 +1,4 @@
-package io.tourniquet.rules.unauthorized;
+package io.tourniquet.detect;
 
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
@@ -16,11 +16,11 @@ public class PendingApproval {
 
     public PendingApproval() {}
 
-    Event approval() {
+    public Event approval() {
         return enriched.event;
     }
 
-    PendingApproval(EnrichedEvent enriched, long decideAtEventTime, long decideAtProcessingTime, long watermark) {
+    public PendingApproval(EnrichedEvent enriched, long decideAtEventTime, long decideAtProcessingTime, long watermark) {
         this.enriched = enriched;
         this.decideAtEventTime = decideAtEventTime;
         this.decideAtProcessingTime = decideAtProcessingTime;

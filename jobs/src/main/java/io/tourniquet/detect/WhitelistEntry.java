@@ -1,4 +1,4 @@
-package io.tourniquet.rules.newaddress;
+package io.tourniquet.detect;
 
 /**
  * What the new-address detector remembers of one whitelisted address of a user (a Flink POJO in
@@ -20,13 +20,13 @@ public class WhitelistEntry {
     public WhitelistEntry() {}
 
     /** Whitelisted as of {@code time}: added at or before it and not removed since (up to it). */
-    boolean whitelistedAt(long time) {
+    public boolean whitelistedAt(long time) {
         if (addedAt == NONE || addedAt > time) return false;
         return removedAt == NONE || removedAt > time;
     }
 
     /** The latest event time this entry knows of. */
-    long lastChange() {
+    public long lastChange() {
         return Math.max(addedAt, removedAt);
     }
 }

@@ -1,4 +1,4 @@
-package io.tourniquet.model;
+package io.tourniquet.rules;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tourniquet.config.Setting;

@@ -1,5 +1,10 @@
-package io.tourniquet.detect;
+package io.tourniquet.detect.job;
 
+import io.tourniquet.detect.RawEventTime;
+import io.tourniquet.detect.ParseFunction;
+import io.tourniquet.detect.EventParser;
+import io.tourniquet.detect.EventKeys;
+import io.tourniquet.detect.CaughtUpIdleness;
 import io.tourniquet.rules.platform.DestinationConcentrationDetector;
 import io.tourniquet.rules.platform.BulkDrainDetector;
 import io.tourniquet.streams.Tags;
@@ -16,7 +21,7 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.Claim;
 import io.tourniquet.model.NotificationRequest;
 import io.tourniquet.notify.WithdrawalWatch;
-import io.tourniquet.model.ControlSignal;
+import io.tourniquet.control.ControlSignal;
 import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
@@ -24,7 +29,7 @@ import io.tourniquet.model.Notification;
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.notify.NotificationFunction;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;
@@ -177,13 +182,6 @@ public final class DetectJob {
         return new RawEventTime(EventParser.from(cfg, SerializableClock.SYSTEM));
     }
 
-    public static Map<String, Event.Kind> kindByTopic(TourniquetConfig cfg) {
-        return Map.of(
-                cfg.get(Settings.TOPIC_LOGINS), Event.Kind.LOGIN,
-                cfg.get(Settings.TOPIC_MFA), Event.Kind.MFA,
-                cfg.get(Settings.TOPIC_WITHDRAWALS), Event.Kind.WITHDRAWAL,
-                cfg.get(Settings.TOPIC_ACCOUNT_CHANGES), Event.Kind.ACCOUNT_CHANGE);
-    }
 
     /** Wraps each event for the detectors to enrich. */
     static final class ToEnriched implements org.apache.flink.api.common.functions.MapFunction<Event, EnrichedEvent> {

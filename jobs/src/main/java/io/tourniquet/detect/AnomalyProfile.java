@@ -1,4 +1,4 @@
-package io.tourniquet.rules.anomaly;
+package io.tourniquet.detect;
 
 import io.tourniquet.models.UserHistory;
 import java.util.Arrays;

@@ -1,5 +1,6 @@
-package io.tourniquet.detect;
+package io.tourniquet.detect.job;
 
+import io.tourniquet.detect.ControlWatermarks;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;

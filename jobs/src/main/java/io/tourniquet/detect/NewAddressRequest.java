@@ -1,4 +1,4 @@
-package io.tourniquet.rules.newaddress;
+package io.tourniquet.detect;
 
 import io.tourniquet.model.Event;
 
@@ -24,7 +24,7 @@ public class NewAddressRequest {
 
     public NewAddressRequest() {}
 
-    static NewAddressRequest of(Event e) {
+    public static NewAddressRequest of(Event e) {
         NewAddressRequest r = new NewAddressRequest();
         r.eventId = e.eventId;
         r.withdrawalId = e.withdrawalId;

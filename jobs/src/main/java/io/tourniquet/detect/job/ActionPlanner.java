@@ -1,4 +1,4 @@
-package io.tourniquet.detect;
+package io.tourniquet.detect.job;
 
 import io.tourniquet.rules.Playbook;
 import io.tourniquet.rules.catalog.RuleCatalog;

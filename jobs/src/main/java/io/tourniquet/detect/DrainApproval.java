@@ -1,4 +1,4 @@
-package io.tourniquet.rules.drain;
+package io.tourniquet.detect;
 
 import io.tourniquet.model.Event;
 
@@ -18,7 +18,7 @@ public class DrainApproval {
 
     public DrainApproval() {}
 
-    static DrainApproval of(Event approval) {
+    public static DrainApproval of(Event approval) {
         DrainApproval a = new DrainApproval();
         a.eventId = approval.eventId;
         a.withdrawalId = approval.withdrawalId;

@@ -1,4 +1,4 @@
-package io.tourniquet.rules.anomaly;
+package io.tourniquet.detect;
 
 /** A withdrawal request as the anomaly detector keeps it until its approval (a Flink POJO). */
 public class WithdrawalRequestFacts {

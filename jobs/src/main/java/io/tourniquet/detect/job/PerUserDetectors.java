@@ -1,5 +1,6 @@
-package io.tourniquet.detect;
+package io.tourniquet.detect.job;
 
+import io.tourniquet.detect.DeduplicateFunction;
 import io.tourniquet.rules.anomaly.AnomalyScoringDetector;
 import io.tourniquet.rules.newaddress.NewAddressWithdrawalDetector;
 import io.tourniquet.rules.drain.AccountDrainDetector;
@@ -10,7 +11,7 @@ import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.TimeDomain;

@@ -1,4 +1,4 @@
-package io.tourniquet.rules.unauthorized;
+package io.tourniquet.detect;
 
 /** What the detector remembers of one 2FA challenge of a user (a Flink POJO in keyed state). */
 public class Challenge {
@@ -27,7 +27,7 @@ public class Challenge {
      * decision taken when event time reaches {@code time} rests on the same facts whatever order
      * the 2FA events were read in.
      */
-    Challenge asOf(long time) {
+    public Challenge asOf(long time) {
         if (eventTime <= time) return this;
         if (issuedAt == null || issuedAt > time) return null;
         Challenge then = new Challenge();

@@ -1,4 +1,4 @@
-package io.tourniquet.rules.drain;
+package io.tourniquet.detect;
 
 /**
  * The balance a withdrawal request reported ({@code account_balance_usd}), kept by the
@@ -12,7 +12,7 @@ public class DrainRequest {
 
     public DrainRequest() {}
 
-    DrainRequest(String withdrawalId, double balanceUsd, long requestedAt) {
+    public DrainRequest(String withdrawalId, double balanceUsd, long requestedAt) {
         this.withdrawalId = withdrawalId;
         this.balanceUsd = balanceUsd;
         this.requestedAt = requestedAt;

@@ -1,4 +1,4 @@
-package io.tourniquet.detect;
+package io.tourniquet.detect.job;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;

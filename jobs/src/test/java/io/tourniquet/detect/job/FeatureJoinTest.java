@@ -1,5 +1,6 @@
-package io.tourniquet.detect;
+package io.tourniquet.detect.job;
 
+import io.tourniquet.detect.EventKeys;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tourniquet.model.Anomaly;

@@ -1,5 +1,6 @@
-package io.tourniquet.detect;
+package io.tourniquet.detect.job;
 
+import io.tourniquet.detect.EventKeys;
 import io.tourniquet.streams.Tags;
 import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.testing.TestEvents.T0;
@@ -14,7 +15,7 @@ import io.tourniquet.model.Alert;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
 import io.tourniquet.rules.catalog.RuleCatalog;
-import io.tourniquet.model.RuleVersion;
+import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.testing.BroadcastHarnesses;
 import java.util.List;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;

@@ -1,4 +1,4 @@
-package io.tourniquet.rules.anomaly;
+package io.tourniquet.detect;
 
 /**
  * A session's successful login, as the anomaly detector keeps it (a Flink POJO in keyed state).

@@ -1,5 +1,8 @@
-package io.tourniquet.model;
+package io.tourniquet.control;
 
+
+import io.tourniquet.model.RawRecord;
+import io.tourniquet.rules.RuleVersion;
 /** Inside the job: an accepted (verified, fresh, valid) control request. */
 public class ControlSignal {
     public String type;

@@ -1,4 +1,4 @@
-package io.tourniquet.rules.platform;
+package io.tourniquet.detect;
 
 import io.tourniquet.model.Alert;
 import java.util.ArrayList;
