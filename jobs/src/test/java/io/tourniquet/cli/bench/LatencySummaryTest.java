@@ -13,7 +13,7 @@ class LatencySummaryTest {
         long[] lat = new long[100];
         for (int i = 0; i < lat.length; i++) lat[i] = i + 1;
 
-        LatencySummary s = LatencySummary.of(lat);
+        LatencySummary s = LatencySummary.of(lat, 0);
 
         assertThat(s.count()).isEqualTo(100);
         assertThat(s.p50Millis()).isCloseTo(50.5, within(1e-9));
@@ -26,7 +26,7 @@ class LatencySummaryTest {
 
     @Test
     void oneLatencyIsItsOwnEverything() {
-        LatencySummary s = LatencySummary.of(new long[] {42});
+        LatencySummary s = LatencySummary.of(new long[] {42}, 0);
         assertThat(s.p50Millis()).isEqualTo(42.0);
         assertThat(s.p99Millis()).isEqualTo(42.0);
         assertThat(s.firstTenthP50Millis()).isEqualTo(42.0);
