@@ -1,5 +1,6 @@
 package io.tourniquet.cli;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.tourniquet.cli.bench.AppendRate;
 import io.tourniquet.cli.bench.AppendTimes;
 import io.tourniquet.cli.bench.DetectReplay;
@@ -82,7 +83,8 @@ public final class BenchCommand implements Callable<Integer> {
     record Report(String run, int cores, int parallelism, int partitions, String anomalyModel, String gcCollectors,
                   long inputEvents, Limit limit, Detect detect, Ratio ratio, Latency latency) {}
 
-    record Limit(LimitRun.Result run, AppendRate output) {}
+    // Unwrapped: the line stays flat enough to grep (limit.produced, latency.p99_millis, ...).
+    record Limit(@JsonUnwrapped LimitRun.Result run, AppendRate output) {}
 
     record Detect(AppendRate output, double deploymentSeconds, double drainingSeconds, double netRuntimeSeconds,
                   GcPauses.Window gc) {}
@@ -90,7 +92,7 @@ public final class BenchCommand implements Callable<Integer> {
     record Ratio(double firstToLast, double steady) {}
 
     record Latency(int approvals, int warmupApprovals, int intervalMs, int backgroundTargetPerSecond,
-                   FreezeLatency.Result result) {}
+                   @JsonUnwrapped FreezeLatency.Result result) {}
 
     @Override
     public Integer call() throws Exception {

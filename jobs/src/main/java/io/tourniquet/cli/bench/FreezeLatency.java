@@ -1,5 +1,6 @@
 package io.tourniquet.cli.bench;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.tourniquet.config.Settings;
@@ -71,7 +72,7 @@ public final class FreezeLatency {
      * @param backgroundCommands  commands the job issued for background users (benign: should be 0)
      * @param gc                  garbage collection in the window
      */
-    public record Result(LatencySummary latency, double windowSeconds, double backgroundPerSecond,
+    public record Result(@JsonUnwrapped LatencySummary latency, double windowSeconds, double backgroundPerSecond,
                          long backgroundDropped, long backgroundCommands, GcPauses.Window gc) {}
 
     public static Result run(TourniquetConfig cfg, String run, Options o) throws Exception {
