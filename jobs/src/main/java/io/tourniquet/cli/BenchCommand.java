@@ -47,8 +47,8 @@ import picocli.CommandLine.Option;
                 " 5. garbage collection in this JVM (which runs the cluster) in each phase;",
                 "then one line 'BENCH_JSON {...}' with every figure, for tracking.",
                 "--events defaults to 200,000, not the 1 M a steady state is best measured",
-                "over: at the detect job's rate measured on 2 cores (1,400-4,000 events/s),",
-                "1 M events take it 4-12 minutes alone, while with 200,000 a whole run",
+                "over: at the detect job's rate measured on 2 cores (1,200-4,000 events/s),",
+                "1 M events take it 4-14 minutes alone, while with 200,000 a whole run",
                 "takes about 6. Pass --events 1000000 for the figure of record."})
 public final class BenchCommand implements Callable<Integer> {
     @Mixin
