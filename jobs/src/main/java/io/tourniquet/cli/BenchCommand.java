@@ -31,8 +31,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure the detect job against the limit of what it must do, on real Kafka,",
-                "all figures in one run (fresh topics, prefix bench-<run>-, never the pipeline's):",
+        description = {"Measure the detect job against the limit of what it must do, on real Kafka.",
+                "All figures come from one run on fresh topics (prefix bench-<run>-, never",
+                "the pipeline's):",
                 // Each line fits the 80 columns picocli wraps at, so the numbered list keeps its indentation.
                 " 1. the limit: one thread reads the pre-loaded input, parses every record with",
                 "    the job's EventParser and produces one enriched-event record per event;",
