@@ -1,0 +1,40 @@
+package io.tourniquet.cli.bench;
+
+import com.google.common.math.Quantiles;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Freeze latencies summed up: percentiles (Guava's, interpolated between the two nearest ranks),
+ * the extremes, and the median of the first and of the last tenth of the approvals in the order
+ * they were sent, which tells a job that keeps up with the background (both alike) from one that
+ * falls behind it (the last tenth waits for a growing backlog). Latencies whose end was not seen
+ * (the wait ended first) are given as the time waited: then every figure is a lower bound.
+ *
+ * @param count            latencies
+ * @param p50Millis        median
+ * @param p99Millis        99th percentile
+ * @param maxMillis        longest
+ * @param minMillis        shortest
+ * @param firstTenthP50Millis median of the first tenth sent
+ * @param lastTenthP50Millis  median of the last tenth sent
+ * @param censored         latencies that are only the time waited, their end not seen
+ */
+public record LatencySummary(int count, double p50Millis, double p99Millis, long maxMillis, long minMillis,
+                             double firstTenthP50Millis, double lastTenthP50Millis, int censored) {
+
+    /**
+     * @param inSendOrder one latency per approval, in the order the approvals were sent; at least one
+     * @param censored    how many of them are only the time waited
+     */
+    public static LatencySummary of(long[] inSendOrder, int censored) {
+        int n = inSendOrder.length;
+        if (n == 0) throw new IllegalArgumentException("no latencies");
+        Map<Integer, Double> p = Quantiles.percentiles().indexes(50, 99).compute(inSendOrder);
+        int tenth = Math.max(1, n / 10);
+        return new LatencySummary(n, p.get(50), p.get(99), Arrays.stream(inSendOrder).max().getAsLong(),
+                Arrays.stream(inSendOrder).min().getAsLong(),
+                Quantiles.median().compute(Arrays.copyOfRange(inSendOrder, 0, tenth)),
+                Quantiles.median().compute(Arrays.copyOfRange(inSendOrder, n - tenth, n)), censored);
+    }
+}
