@@ -138,7 +138,7 @@ public final class EventParser implements Serializable {
         ev.eventId = id(root, "event_id");
         ev.eventTimeRaw = requiredString(root, "event_time");
         try {
-            ev.eventTime = Times.parse(ev.eventTimeRaw).toEpochMilli();
+            ev.eventTime = Times.parseMillis(ev.eventTimeRaw);
         } catch (IllegalArgumentException e) {
             throw new InvalidEventException(INVALID_VALUE, "event_time: " + e.getMessage());
         }

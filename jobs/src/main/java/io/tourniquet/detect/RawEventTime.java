@@ -53,7 +53,7 @@ public final class RawEventTime implements SerializableTimestampAssigner<RawReco
                 String name = p.currentName();
                 JsonToken v = p.nextToken();
                 if ("event_time".equals(name)) {
-                    return v == JsonToken.VALUE_STRING ? Times.parse(p.getText()).toEpochMilli() : Long.MIN_VALUE;
+                    return v == JsonToken.VALUE_STRING ? Times.parseMillis(p.getText()) : Long.MIN_VALUE;
                 }
                 if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) p.skipChildren();
             }

@@ -25,7 +25,7 @@ final class TimeMixins {
     static final class Rfc3339Deserializer extends JsonDeserializer<Long> {
         @Override
         public Long deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            return Times.parse(p.getValueAsString()).toEpochMilli();
+            return Times.parseMillis(p.getValueAsString());
         }
     }
 
