@@ -211,9 +211,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         }
         List<EnrichedEvent> at = pending.get(ev.eventTime);
         if (at == null) at = new ArrayList<>(1);
-        // An approval waits whole (it leaves featured); any other event only as the facts the
-        // features read of it, which is most of the scorer's state traffic and a fraction of the bytes.
-        at.add(isFeaturedApproval(ev) ? in : EnrichedEvent.of(factsOf(ev)));
+        at.add(in);
         pending.put(ev.eventTime, at);
         ctx.timerService().registerEventTimeTimer(ev.eventTime);
         if (isFeaturedApproval(ev)) {
@@ -238,35 +236,6 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         }
         byTime.forEach(put);
         return approvals;
-    }
-
-    /**
-     * The fields {@link #apply} reads of an event that is not a featured approval: its kind, id and
-     * time (the order), the login's session, device, network and outcome, the account change's
-     * address, the request's amounts and destination. {@code AnomalyScoringDetectorTest} feeds
-     * the same events late (applied whole, at once) and in time (waiting as these facts) and
-     * requires the same features.
-     */
-    static Event factsOf(Event e) {
-        Event f = new Event();
-        f.kind = e.kind;
-        f.eventId = e.eventId;
-        f.eventTime = e.eventTime;
-        f.userId = e.userId;
-        f.outcome = e.outcome;
-        f.sessionId = e.sessionId;
-        f.deviceId = e.deviceId;
-        f.ip = e.ip;
-        f.geoCountry = e.geoCountry;
-        f.deviceJailbroken = e.deviceJailbroken;
-        f.action = e.action;
-        f.address = e.address;
-        f.status = e.status;
-        f.withdrawalId = e.withdrawalId;
-        f.usdValue = e.usdValue;
-        f.accountBalanceUsd = e.accountBalanceUsd;
-        f.destinationAddress = e.destinationAddress;
-        return f;
     }
 
     public static boolean isFeaturedApproval(Event ev) {

@@ -157,8 +157,8 @@ class AnomalyScoringDetectorTest {
 
     @Test
     void eventsThatWaitForEventTimeGiveTheFeaturesOfEventsAppliedAtOnce() throws Exception {
-        // Waiting events are kept as the facts the features read (factsOf), not whole: a fact
-        // left out would show as a feature that differs from the same event applied at once.
+        // Waiting events are kept by event time and applied when the watermark passes them; what
+        // they give must be what the same events give applied on arrival, behind event time.
         ownerHistory();
         login("l3", "s3", "d2", "203.0.113.9", "FR", true, T0);
         push(TestEvents.whitelistAdded("wl2", USER, "bc1qnew", T0 + MIN));
