@@ -1,9 +1,7 @@
 package io.tourniquet.rules.drain;
 
+import io.tourniquet.testing.PerUserRuleHarness;
 import io.tourniquet.testing.RuleVersions;
-import io.tourniquet.rules.Playbook;
-import io.tourniquet.detect.EventKeys;
-import io.tourniquet.streams.Tags;
 import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.testing.TestEvents.T0;
 import static io.tourniquet.testing.TestEvents.approved;
@@ -23,10 +21,8 @@ import io.tourniquet.testing.BroadcastHarnesses;
 import io.tourniquet.util.Ids;
 import io.tourniquet.util.Times;
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,24 +36,23 @@ class AccountDrainDetectorTest {
     /** The contract's defaults: 1 h window, 80 % of the balance, at least US$1,000. */
     private static final AccountDrainSettings DEFAULTS = AccountDrainSettings.defaults();
 
+    private PerUserRuleHarness rule;
     private KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, RuleVersion, EnrichedEvent> harness;
-    private final List<String> pushed = new ArrayList<>();
 
     @BeforeEach
     void open() throws Exception {
         assertThat(DEFAULTS).isEqualTo(new AccountDrainSettings(HOUR, new BigDecimal("0.8"), new BigDecimal("1000"), DAY));
-        harness = BroadcastHarnesses.open(new AccountDrainDetector(RuleVersions.of(DEFAULTS), SerializableClock.fixed(DETECTED_AT)),
-                EventKeys.ENRICHED_USER_ID);
+        rule = PerUserRuleHarness.open(new AccountDrainDetector(RuleVersions.of(DEFAULTS), SerializableClock.fixed(DETECTED_AT)));
+        harness = rule.harness();
     }
 
     @AfterEach
     void close() throws Exception {
-        harness.close();
+        rule.close();
     }
 
     private void push(Event e) throws Exception {
-        pushed.add(e.eventId);
-        harness.processElement(new StreamRecord<>(EnrichedEvent.of(e), e.eventTime));
+        rule.push(e);
     }
 
     /** A request (balance {@code balance} just before it) a minute before its approval at {@code t}. */
@@ -67,24 +62,16 @@ class AccountDrainDetectorTest {
     }
 
     private List<Alert> alerts() {
-        return BroadcastHarnesses.side(harness, Tags.ALERTS);
+        return rule.alerts();
     }
 
     private EnrichedEvent forwarded(String eventId) {
-        return harness.extractOutputValues().stream().filter(e -> e.event.eventId.equals(eventId))
-                .findFirst().orElseThrow();
+        return rule.forwarded(eventId);
     }
 
-    /**
-     * Every event left once, at once (in arrival order); then, with event time far past every
-     * timer, all state must be gone.
-     */
+    /** Every event left once, at once; with event time far past every timer, all state is gone. */
     private void assertForwardedOnceAndDrained() throws Exception {
-        assertThat(harness.extractOutputValues()).extracting(e -> e.event.eventId)
-                .containsExactlyElementsOf(pushed);
-        harness.processWatermark(T0 + 30 * DAY);
-        assertThat(harness.extractOutputValues()).as("nothing more on the main output").hasSize(pushed.size());
-        BroadcastHarnesses.assertDrained(harness);
+        rule.assertForwardedOnceAndDrained(T0 + 30 * DAY);
     }
 
     private static void assertDrain(Alert a, String user, String triggerWithdrawal, long triggerTime,
