@@ -197,6 +197,13 @@ class ElasticsearchSinkITCase {
 
                 // Several more attempts are refused: the checkpoint's flush must still be waiting.
                 proxy.awaitRefused(refusedBefore + 3, Duration.ofSeconds(30));
+                // A retry is counted when a refused request's failure comes back, which can trail
+                // the refusals (several bulk requests are refused at once): wait, on further
+                // refusals (each re-send makes one), until one is counted.
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (writer.retries() == 0) {
+                    proxy.awaitRefused(proxy.refused() + 1, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                }
                 assertThat(flushed).isNotDone();
                 assertThat(writer.pendingDocuments()).isEqualTo(duringOutage.size());
                 assertThat(writer.docsIndexed()).isEqualTo(50);
