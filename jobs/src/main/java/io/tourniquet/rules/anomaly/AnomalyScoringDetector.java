@@ -265,9 +265,10 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
 
     /**
      * Applies, in event-time order, every waiting event at or before {@code upTo}: the wall-clock
-     * path, which is rare (event time stalled), so it may read every waiting event.
+     * path, which is rare (event time stalled), so it may read every waiting event. Returns how
+     * many featured approvals it applied.
      */
-    private void applyUpTo(long upTo, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
+    private int applyUpTo(long upTo, ReadOnlyContext ctx, Collector<EnrichedEvent> out) throws Exception {
         List<Long> times = new ArrayList<>();
         List<EnrichedEvent> due = new ArrayList<>();
         for (Map.Entry<Long, List<EnrichedEvent>> e : pending.entries()) {
@@ -277,7 +278,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             }
         }
         for (Long t : times) pending.remove(t);
-        applyInOrder(due, ctx, out);
+        return applyInOrder(due, ctx, out);
     }
 
     /** Applies the waiting events of exactly {@code time}: the event-time path, one lookup. */
@@ -288,16 +289,17 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         applyInOrder(due, ctx, out);
     }
 
-    private void applyInOrder(List<EnrichedEvent> due, ReadOnlyContext ctx, Collector<EnrichedEvent> out)
+    /** Applies {@code due} in event-time order; returns how many of them were featured approvals. */
+    private int applyInOrder(List<EnrichedEvent> due, ReadOnlyContext ctx, Collector<EnrichedEvent> out)
             throws Exception {
-        if (due.isEmpty()) return;
+        if (due.isEmpty()) return 0;
         due.sort(EVENT_TIME_ORDER);
         int approvals = 0;
         for (EnrichedEvent e : due) {
             if (isFeaturedApproval(e.event)) approvals++;
             apply(e, ctx, out);
         }
-        if (approvals == 0) return;
+        if (approvals == 0) return 0;
         Integer waiting = waitingApprovals.value();
         int left = (waiting == null ? 0 : waiting) - approvals;
         if (left > 0) {
@@ -306,6 +308,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             waitingApprovals.clear();
             if (stallWatermark.value() != null) disarmStallCheck();
         }
+        return approvals;
     }
 
     private void armStallCheck(long watermark, ReadOnlyContext ctx) throws Exception {
@@ -520,12 +523,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
             armStallCheck(watermark, ctx); // event time moves, or events still arrive: event time will decide
             return;
         }
-        for (List<EnrichedEvent> at : pending.values()) {
-            for (EnrichedEvent e : at) {
-                if (isFeaturedApproval(e.event) && e.event.eventTime <= latest) featuredByWallClock.inc();
-            }
-        }
-        applyUpTo(latest, ctx, out);
+        featuredByWallClock.inc(applyUpTo(latest, ctx, out));
     }
 
     private static <V> void removeWhere(MapState<String, V> map, java.util.function.Predicate<V> due) throws Exception {
