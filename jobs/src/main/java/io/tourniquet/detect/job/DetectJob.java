@@ -30,7 +30,6 @@ import io.tourniquet.model.RawRecord;
 import io.tourniquet.notify.NotificationFunction;
 import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.rules.RuleVersion;
-import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
