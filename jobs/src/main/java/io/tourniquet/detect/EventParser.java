@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.common.net.InetAddresses;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Event;
+import io.tourniquet.model.RawRecord;
 import io.tourniquet.util.Times;
 import java.io.IOException;
 import java.io.Serializable;
@@ -115,6 +116,60 @@ public final class EventParser implements Serializable {
     }
 
     public Event parse(String topic, int partition, long offset, byte[] value) throws InvalidEventException {
+        long[] eventTime = {Long.MIN_VALUE};
+        try {
+            Event ev = read(topic, partition, offset, value, eventTime);
+            checkEventTimeBounds(ev.eventTime);
+            return ev;
+        } catch (InvalidEventException e) {
+            // The bounds come right after event_time is read: a record both out of bounds and
+            // invalid further on is reported out of bounds, as when the checks ran in one pass.
+            if (eventTime[0] != Long.MIN_VALUE) checkEventTimeBounds(eventTime[0]);
+            throw e;
+        }
+    }
+
+    /** Whether records of this topic are events this parser reads (the configured input topics). */
+    public boolean reads(String topic) {
+        return kindByTopic.containsKey(topic);
+    }
+
+    /**
+     * Parses the record once, at the source, and keeps the outcome on it ({@link RawRecord#parsed}):
+     * the event, or why it breaks the contract, and its event time when that was read. Leaves out
+     * the bounds on event time, which depend on the clock of whoever asks ({@link #parse(RawRecord)}
+     * applies them). Never throws.
+     */
+    public void parseAtSource(RawRecord r) {
+        long[] eventTime = {Long.MIN_VALUE};
+        try {
+            r.event = read(r.topic, r.partition, r.offset, r.value, eventTime);
+        } catch (InvalidEventException e) {
+            r.invalidCode = e.code();
+            r.invalidMessage = e.getMessage();
+        } catch (RuntimeException e) {
+            // Not expected from the checks; the parse step will parse again and report it.
+            r.event = null;
+            return;
+        }
+        r.parsedEventTime = eventTime[0];
+    }
+
+    /**
+     * {@link #parse(String, int, long, byte[])} of the record, from what the source made of it when
+     * it was parsed there (the same outcome, bounds on event time applied on this parser's clock),
+     * else from its bytes.
+     */
+    public Event parse(RawRecord r) throws InvalidEventException {
+        if (!r.parsed()) return parse(r.topic, r.partition, r.offset, r.value);
+        if (r.parsedEventTime != Long.MIN_VALUE) checkEventTimeBounds(r.parsedEventTime);
+        if (r.invalidCode != null) throw new InvalidEventException(r.invalidCode, r.invalidMessage);
+        return r.event;
+    }
+
+    /** The contract's checks, without the bounds on event time; {@code eventTime[0]} once read. */
+    private Event read(String topic, int partition, long offset, byte[] value, long[] eventTime)
+            throws InvalidEventException {
         Event.Kind kind = kindByTopic.get(topic);
         if (kind == null) throw new InvalidEventException(UNKNOWN_TOPIC, "record from unconfigured topic " + topic);
         if (value == null || value.length == 0) throw new InvalidEventException(NOT_JSON, "empty record");
@@ -142,7 +197,7 @@ public final class EventParser implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new InvalidEventException(INVALID_VALUE, "event_time: " + e.getMessage());
         }
-        checkEventTimeBounds(ev.eventTime);
+        eventTime[0] = ev.eventTime;
         ev.userId = id(root, "user_id");
         ev.sessionId = optionalString(root, "session_id");
         ev.ip = optionalString(root, "ip");

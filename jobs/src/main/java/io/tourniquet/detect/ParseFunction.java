@@ -38,7 +38,7 @@ public final class ParseFunction extends ProcessFunction<RawRecord, Event> {
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<Event> out) {
         try {
-            Event ev = parser.parse(raw.topic, raw.partition, raw.offset, raw.value);
+            Event ev = parser.parse(raw);
             ev.sourceTimestamp = Math.max(0L, raw.timestamp);
             eventsIn.get(raw.topic).inc();
             out.collect(ev);

@@ -34,7 +34,7 @@ public final class RawEventTime implements SerializableTimestampAssigner<RawReco
     @Override
     public long extractTimestamp(RawRecord r, long recordTimestamp) {
         try {
-            return parser.parse(r.topic, r.partition, r.offset, r.value).eventTime;
+            return parser.parse(r).eventTime;
         } catch (InvalidEventException | RuntimeException e) {
             return Long.MIN_VALUE;
         }

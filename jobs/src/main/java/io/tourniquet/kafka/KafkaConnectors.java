@@ -31,13 +31,22 @@ public final class KafkaConnectors {
      */
     public static ResumableBoundedSource<RawRecord> rawSource(TourniquetConfig cfg, List<String> topics, String groupSuffix,
                                                    boolean bounded) {
+        return rawSource(cfg, topics, groupSuffix, bounded, new RawRecordDeserializer());
+    }
+
+    /**
+     * The same, with records deserialized by {@code deserializer} (the detect job's input source
+     * parses events there, once: {@link RawRecordDeserializer#RawRecordDeserializer(io.tourniquet.detect.EventParser)}).
+     */
+    public static ResumableBoundedSource<RawRecord> rawSource(TourniquetConfig cfg, List<String> topics, String groupSuffix,
+                                                   boolean bounded, RawRecordDeserializer deserializer) {
         KafkaSourceBuilder<RawRecord> b = KafkaSource.<RawRecord>builder()
                 .setProperties(KafkaClientConfig.base(cfg))
                 .setBootstrapServers(cfg.get(Settings.KAFKA_BOOTSTRAP))
                 .setTopics(topics)
                 .setGroupId(cfg.get(Settings.KAFKA_GROUP_PREFIX) + "-" + groupSuffix)
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new RawRecordDeserializer())
+                .setDeserializer(deserializer)
                 // Alerts are written in transactions: never read what a failed attempt left behind.
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("partition.discovery.interval.ms", bounded ? "-1" : "30000")

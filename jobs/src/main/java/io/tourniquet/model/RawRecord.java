@@ -17,6 +17,18 @@ public class RawRecord {
     /** Kafka record timestamp (ms), or -1 when the source gave none. */
     public long timestamp = -1L;
 
+    // Parse once: the source's deserializer parses an input record and keeps the outcome here, so
+    // that the event-time assigner at the source and the parse step use it instead of parsing the
+    // bytes again (EventParser.parseAtSource). Left empty for records not parsed there (control
+    // requests, records a test hands the job).
+    /** The event, when the record keeps the contract (bounds on event time not yet applied). */
+    public Event event;
+    /** When it does not: the reason's code and sentence. */
+    public String invalidCode;
+    public String invalidMessage;
+    /** Its event time, when that could be read, else {@link Long#MIN_VALUE}. */
+    public long parsedEventTime = Long.MIN_VALUE;
+
     public RawRecord() {}
 
     public RawRecord(String topic, int partition, long offset, byte[] key, byte[] value, long timestamp) {
@@ -26,6 +38,11 @@ public class RawRecord {
         this.key = key;
         this.value = value;
         this.timestamp = timestamp;
+    }
+
+    /** Whether the source parsed this record (see {@link #event}). */
+    public boolean parsed() {
+        return event != null || invalidCode != null;
     }
 
     @Override

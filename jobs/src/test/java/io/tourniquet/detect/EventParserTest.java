@@ -162,4 +162,66 @@ class EventParserTest {
         assertThatThrownBy(() -> parse("other.topic", APPROVED))
                 .isInstanceOfSatisfying(InvalidEventException.class, e -> assertThat(e.code()).isEqualTo("unknown_topic"));
     }
+
+    /**
+     * Parse once: what the source's deserializer keeps on the record, read by the parse step with
+     * its own clock, is exactly what parsing the bytes there gives: the event, or the same reason
+     * (an event time out of bounds still wins over a field broken further on), on every kind of
+     * record. And the record keeps it through the copy Flink makes between chained operators.
+     */
+    @Test
+    void anEventParsedAtTheSourceIsWhatTheParseStepWouldHaveParsed() throws Exception {
+        long now = java.time.Instant.parse("2022-01-17T11:00:00Z").toEpochMilli();
+        EventParser bounded = new EventParser(EventParser.kindByTopic(TourniquetConfig.defaults()), 2048,
+                5 * 60_000L, 24 * 3_600_000L, SerializableClock.fixed(now));
+        // The source's parser runs on another clock: the bounds are not its business.
+        EventParser atSource = new EventParser(EventParser.kindByTopic(TourniquetConfig.defaults()), 2048,
+                5 * 60_000L, 24 * 3_600_000L, SerializableClock.fixed(0L));
+        String inBounds = APPROVED.replace("2022-01-17T12:00:00.123+01:00", "2022-01-17T10:00:00Z");
+        String[][] records = {
+            {WITHDRAWALS, inBounds},
+            {WITHDRAWALS, inBounds.replace("2001:db8::1", "evil.example")},
+            {WITHDRAWALS, APPROVED.replace("2022-01-17T12:00:00.123+01:00", "9999-12-31T23:59:59Z")},
+            {WITHDRAWALS, APPROVED.replace("2022-01-17T12:00:00.123+01:00", "9999-12-31T23:59:59Z")
+                    .replace("2001:db8::1", "evil.example")},
+            {WITHDRAWALS, APPROVED.replace("2022-01-17T12:00:00.123+01:00", "0001-01-01T00:00:00Z")
+                    .replace("\"approved\"", "\"approvd\"")},
+            {WITHDRAWALS, inBounds.replace("\"event_id\":\"e1\"", "\"event_id\":5")},
+            {WITHDRAWALS, "{\"event_id\":"},
+            {WITHDRAWALS, ""},
+            {"other.topic", inBounds},
+            {LOGINS, "{\"pad\":\"" + "x".repeat(3000) + "\"}"},
+        };
+        var serializer = org.apache.flink.api.common.typeinfo.TypeInformation.of(io.tourniquet.model.RawRecord.class)
+                .createSerializer(new org.apache.flink.api.common.serialization.SerializerConfigImpl());
+        assertThat(serializer).isInstanceOf(org.apache.flink.api.java.typeutils.runtime.PojoSerializer.class);
+        int valid = 0;
+        for (String[] r : records) {
+            byte[] bytes = r[1].getBytes(StandardCharsets.UTF_8);
+            Object direct;
+            try {
+                direct = bounded.parse(r[0], 0, 9, bytes);
+                valid++;
+            } catch (InvalidEventException e) {
+                direct = e.code() + ": " + e.getMessage();
+            }
+            var raw = new io.tourniquet.model.RawRecord(r[0], 0, 9, null, bytes, 0L);
+            atSource.parseAtSource(raw);
+            assertThat(raw.parsed()).as(r[1]).isTrue();
+            io.tourniquet.model.RawRecord copied = serializer.copy(raw);
+            assertThat(copied.parsed()).as("kept through the chain's copy").isTrue();
+            Object once;
+            try {
+                once = bounded.parse(copied);
+            } catch (InvalidEventException e) {
+                once = e.code() + ": " + e.getMessage();
+            }
+            assertThat(once).as(r[1]).isEqualTo(direct);
+        }
+        assertThat(valid).as("the cases include a valid event").isEqualTo(1);
+        // A record the source did not parse (a test's, a control request) is parsed from its bytes.
+        var unparsed = new io.tourniquet.model.RawRecord(WITHDRAWALS, 0, 9, null, inBounds.getBytes(StandardCharsets.UTF_8), 0L);
+        assertThat(unparsed.parsed()).isFalse();
+        assertThat(bounded.parse(unparsed)).isEqualTo(bounded.parse(WITHDRAWALS, 0, 9, unparsed.value));
+    }
 }

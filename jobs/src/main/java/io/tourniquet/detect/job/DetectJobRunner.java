@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Optional;
 import io.tourniquet.runtime.JobEnvironments;
 import io.tourniquet.kafka.KafkaConnectors;
+import io.tourniquet.kafka.RawRecordDeserializer;
+import io.tourniquet.detect.EventParser;
 import io.tourniquet.model.RawRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -65,7 +67,9 @@ public final class DetectJobRunner {
     public static void wire(StreamExecutionEnvironment env, TourniquetConfig cfg, boolean bounded,
                             WatermarkStrategy<RawRecord> watermarks, DetectSinks sinks) {
         DataStream<RawRecord> raw = env
-                .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded),
+                .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", bounded,
+                                // Parse once, here (the bounds on event time are applied after).
+                                new RawRecordDeserializer(EventParser.from(cfg, SerializableClock.SYSTEM))),
                         watermarks, "Input topics")
                 .uid("source-input").name("Input topics");
         DataStream<RawRecord> control = env
