@@ -115,4 +115,34 @@ class PerUserDetectorsTest {
                 .isEqualTo(1);
         BroadcastHarnesses.assertNoTimers(harness);
     }
+
+    /** The timers each step sets are noted as that step's, and a note goes when its timer fires. */
+    @Test
+    void eachEventTimeTimerIsNotedAsTheStepsThatSetItUntilItFires() throws Exception {
+        push(login("l1", "u1", T0));
+        long dedupForgets = io.tourniquet.detect.DeduplicateFunction.bucketEnd(
+                T0 + TourniquetConfig.defaults().get(io.tourniquet.config.Settings.DEDUP_RETENTION).toMillis());
+        assertThat(timerOwners()).as("the scorer waits for the login's time; de-duplication forgets it later")
+                .containsExactlyInAnyOrderEntriesOf(java.util.Map.of(T0, PerUserDetectors.ANOMALY,
+                        dedupForgets, PerUserDetectors.DEDUP));
+        push(login("l2", "u1", T0 - 30_000L)); // same de-duplication bucket: noted once
+        assertThat(timerOwners()).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(T0, PerUserDetectors.ANOMALY,
+                T0 - 30_000L, PerUserDetectors.ANOMALY, dedupForgets, PerUserDetectors.DEDUP));
+
+        harness.processWatermark(T0);
+        assertThat(timerOwners()).as("fired: its note is gone").doesNotContainKeys(T0 - 30_000L, T0).containsKey(dedupForgets);
+        harness.processWatermark(T0 + 60 * DAY);
+        assertThat(timerOwners()).isEmpty();
+        BroadcastHarnesses.assertNoTimers(harness);
+    }
+
+    private java.util.Map<Long, Integer> timerOwners() throws Exception {
+        org.apache.flink.runtime.state.KeyedStateBackend<Object> backend = harness.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey("u1");
+        var state = backend.getPartitionedState(org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE, PerUserDetectors.TIMER_OWNERS);
+        java.util.Map<Long, Integer> copy = new java.util.HashMap<>();
+        for (var e : state.entries()) copy.put(e.getKey(), e.getValue());
+        return copy;
+    }
 }
