@@ -59,4 +59,20 @@ public class AlertEvidence {
     public Boolean freezeAccount;
 
     public AlertEvidence() {}
+
+    /**
+     * The withdrawal an alert is about, as the rules that alert on one approval record it (the
+     * unauthorized-approval rule and the anomaly scorer): what left, where to, and from which
+     * session, address and device.
+     */
+    public void withdrawal(Event w) {
+        asset = w.asset;
+        network = w.network;
+        amount = w.amount;
+        usdValue = w.usdValue;
+        destinationAddress = w.destinationAddress;
+        sessionId = w.sessionId;
+        ip = w.ip;
+        deviceId = w.deviceId;
+    }
 }

@@ -555,14 +555,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         AlertEvidence e = alert.evidence;
         e.eventIds.add(a.eventId);
         e.reason = "anomalous_withdrawal";
-        e.asset = a.asset;
-        e.network = a.network;
-        e.amount = a.amount;
-        e.usdValue = a.usdValue;
-        e.destinationAddress = a.destinationAddress;
-        e.sessionId = a.sessionId;
-        e.ip = a.ip;
-        e.deviceId = a.deviceId;
+        e.withdrawal(a);
         e.anomalyScore = an.score;
         e.anomalyThreshold = an.threshold;
         e.modelVersion = an.modelVersion;

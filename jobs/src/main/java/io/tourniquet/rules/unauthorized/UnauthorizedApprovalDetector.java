@@ -338,14 +338,7 @@ public final class UnauthorizedApprovalDetector
         e.approvalService = a.approvalService;
         e.approvalServiceVersion = a.approvalServiceVersion;
         e.approvalChannel = a.approvalChannel;
-        e.asset = a.asset;
-        e.network = a.network;
-        e.amount = a.amount;
-        e.usdValue = a.usdValue;
-        e.destinationAddress = a.destinationAddress;
-        e.sessionId = a.sessionId;
-        e.ip = a.ip;
-        e.deviceId = a.deviceId;
+        e.withdrawal(a);
         return alert;
     }
 
