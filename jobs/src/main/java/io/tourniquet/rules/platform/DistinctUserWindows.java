@@ -66,6 +66,14 @@ final class DistinctUserWindows {
             new ValueStateDescriptor<>("episode", AlertEpisode.class);
     /** Event time at which a decision put off while reading ahead of event time is due. */
     static final ValueStateDescriptor<Long> DUE = new ValueStateDescriptor<>("decision-due", Long.class);
+    /**
+     * The latest event time among the counted alerts, or later (forgetting alerts leaves it as it
+     * is: it is only ever an upper bound). Absent in state from before it existed: then the first
+     * arrival reads the counted alerts in full, as before, and sets it.
+     */
+    static final ValueStateDescriptor<Long> LATEST = new ValueStateDescriptor<>("counted-latest", Long.class);
+    /** The window width the episode in force was last worked out with (see {@link #add}). */
+    static final ValueStateDescriptor<Long> EPISODE_WIDTH = new ValueStateDescriptor<>("episode-width", Long.class);
 
     /** {@code rule.platform.max-lead} by default (ms), for callers that do not configure it. */
     static final long DEFAULT_MAX_LEAD_MILLIS = Settings.PLATFORM_MAX_LEAD
@@ -84,6 +92,10 @@ final class DistinctUserWindows {
     private final MapState<String, CountedAlert> counted;
     private final ValueState<AlertEpisode> episode;
     private final ValueState<Long> due;
+    private final ValueState<Long> latest;
+    private final ValueState<Long> episodeWidth;
+    /** Arrivals that joined the episode in force without reading the counted alerts (a metric). */
+    private volatile long joinedInPlace;
     /**
      * How long after a crossing in event time the alerts that could precede it may still arrive
      * (alerts that are themselves decided some event time after their own time, such as an
@@ -102,6 +114,13 @@ final class DistinctUserWindows {
         this.counted = runtime.getMapState(COUNTED);
         this.episode = runtime.getState(EPISODE);
         this.due = runtime.getState(DUE);
+        this.latest = runtime.getState(LATEST);
+        this.episodeWidth = runtime.getState(EPISODE_WIDTH);
+    }
+
+    /** How many arrivals so far joined the episode in force in constant time (see {@link #add}). */
+    long joinedInPlace() {
+        return joinedInPlace;
     }
 
     /** What one arrival did. */
@@ -181,9 +200,33 @@ final class DistinctUserWindows {
         arrival.keepUntil = keepUntil(arrival.eventTime, width);
         counted.put(arrival.alertId, arrival);
         timers.registerEventTimeTimer(arrival.keepUntil);
-        List<CountedAlert> all = new ArrayList<>();
-        for (CountedAlert c : counted.values()) all.add(c);
         AlertEpisode before = episode.value();
+        Long latestBefore = latest.value();
+        // A flood (thousands of victims in one episode, on the one key every freeze passes
+        // through) made reading and sorting every counted alert per arrival quadratic. An arrival
+        // inside the episode in force only joins it, and then the episode's new end needs only
+        // the arrival, not the other alerts: every counted alert before the end is already at
+        // least a width before it (the episode's end was worked out so, with this width), and
+        // when no counted alert lies at or after the end (the latest is before it) none can be
+        // chained in by the end moving out. Exactly what decide() gives, in O(1) state accesses.
+        if (before != null && arrival.eventTime < before.until && latestBefore != null
+                && latestBefore < before.until && Long.valueOf(width).equals(episodeWidth.value())) {
+            joinedInPlace++;
+            long until = Math.max(before.until, arrival.eventTime + width);
+            if (arrival.eventTime > latestBefore) latest.update(arrival.eventTime);
+            if (until == before.until) return new Outcome(Kind.JOINED, null, before);
+            AlertEpisode grown = new AlertEpisode(until, Math.max(before.dropAt, until + lateness(width)));
+            episode.update(grown);
+            timers.registerEventTimeTimer(grown.dropAt);
+            return new Outcome(Kind.JOINED, null, grown);
+        }
+        List<CountedAlert> all = new ArrayList<>();
+        long newest = Long.MIN_VALUE;
+        for (CountedAlert c : counted.values()) {
+            all.add(c);
+            newest = Math.max(newest, c.eventTime);
+        }
+        latest.update(newest);
         Outcome outcome = decide(all, arrival, before, width, minUsers);
         if (outcome.kind() == Kind.FIRED) {
             long crossed = outcome.window().crossedAt(minUsers);
@@ -202,6 +245,7 @@ final class DistinctUserWindows {
             episode.update(outcome.episode());
             timers.registerEventTimeTimer(outcome.episode().dropAt);
         }
+        if (outcome.kind() == Kind.JOINED || outcome.kind() == Kind.FIRED) episodeWidth.update(width);
         return outcome;
     }
 
@@ -234,6 +278,7 @@ final class DistinctUserWindows {
             long until = episodeEnd(sorted, w.end() + width, width);
             current = new AlertEpisode(until, until + lateness(width));
             episode.update(current);
+            episodeWidth.update(width);
             timers.registerEventTimeTimer(current.dropAt);
         }
         return fired;
@@ -246,8 +291,12 @@ final class DistinctUserWindows {
             if (e.getValue().keepUntil <= timestamp) due.add(e.getKey());
         }
         for (String id : due) counted.remove(id);
+        if (counted.isEmpty()) latest.clear();
         AlertEpisode current = episode.value();
-        if (current != null && current.dropAt <= timestamp) episode.clear();
+        if (current != null && current.dropAt <= timestamp) {
+            episode.clear();
+            episodeWidth.clear();
+        }
         return due.size();
     }
 

@@ -32,10 +32,14 @@ import org.apache.flink.util.function.SerializableFunction;
  * {@code rule.platform.max-lead} ahead of the watermark waits for event time, and then the
  * earliest crossing of all counted alerts fires (see {@link DistinctUserWindows}).
  *
- * <p>State per key: the counted alerts of about two windows, the current episode and the time a
- * put-off decision is due, each cleared by an event-time timer; timers are never deleted.
+ * <p>State per key: the counted alerts of about two windows, the current episode (and the width
+ * it was worked out with), the latest counted event time and the time a put-off decision is due,
+ * each cleared by an event-time timer; timers are never deleted. An arrival inside the episode in
+ * force costs a constant number of state accesses, whatever the episode's size (a flood of
+ * victims); other arrivals read the counted alerts.
  *
- * <p>Metrics: {@code alertsCounted}, {@code alertsIgnored}, {@code alertsJoinedEpisode},
+ * <p>Metrics: {@code alertsCounted}, {@code alertsIgnored}, {@code alertsJoinedEpisode} (of which
+ * {@code alertsJoinedInPlace} without reading the window's alerts),
  * {@code alertsForgotten}, {@code decisionsDeferred}, and the rule's own count of alerts raised
  * (named by the subclass, so existing dashboards keep their names).
  *
@@ -115,6 +119,8 @@ public abstract class DistinctUsersDetector<P extends DistinctUsersDetector.Thre
         alertsRaised = metrics.counter(raisedMetric);
         alertsForgotten = metrics.counter("alertsForgotten");
         decisionsDeferred = metrics.counter("decisionsDeferred");
+        DistinctUserWindows w = windows;
+        metrics.gauge("alertsJoinedInPlace", (org.apache.flink.metrics.Gauge<Long>) w::joinedInPlace);
     }
 
     @Override
