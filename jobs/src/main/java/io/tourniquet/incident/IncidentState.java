@@ -5,31 +5,36 @@ import io.tourniquet.model.Incident;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One incident in the tracker's keyed state: what is published, plus what its figures are computed from. */
+/**
+ * One incident in the tracker's keyed state: what is published, and what an alert needs to
+ * update it. Read and written whole at every alert of the incident, so it must not grow with the
+ * incident: its alert ids, user ids and unauthorized approvals are map-state entries of their own
+ * ({@link IncidentTracker}), and the incident's id lists hold only the first
+ * {@link IncidentTracker#MAX_LISTED}, as published.
+ */
 public class IncidentState {
+    /** This record's layout: {@link #LAYOUT_SPLIT}, or 0 when written by a build before it. */
+    public int layout;
     public Incident incident;
-    /** Its unauthorized approvals: the impact is recomputed from these, so it is exact at every step. */
+    /**
+     * Only in a record of layout 0 (the incident's approvals, read whole at every alert), moved
+     * into the tracker's map state the first time the record is read; empty otherwise.
+     */
     public List<ImpactEntry> approvals = new ArrayList<>();
+    /** How many distinct alerts the incident holds (its alert id list stops at the listed ones). */
+    public int alertCount;
     /** True while the platform suspension it caused is in force (until an analyst resumes). */
     public boolean suspensionActive;
     /** The bulk-drain alert that suspended withdrawals, to tell later victims why. */
     public Alert suspensionAlert;
 
-    /** Lookups over the incident's id lists, rebuilt after a restore (not state of their own). */
-    private transient java.util.Set<String> alertIds;
-    private transient java.util.Set<String> userIds;
+    /**
+     * Alert ids, user ids and approvals in the tracker's map state, id lists capped. Layout 0
+     * (state from before it) kept all three here, whole: O(victims) to read and write per alert.
+     */
+    public static final int LAYOUT_SPLIT = 1;
 
     public IncidentState() {}
-
-    java.util.Set<String> alertIdSet() {
-        if (alertIds == null) alertIds = new java.util.HashSet<>(incident.alertIds);
-        return alertIds;
-    }
-
-    java.util.Set<String> userIdSet() {
-        if (userIds == null) userIds = new java.util.HashSet<>(incident.userIds);
-        return userIds;
-    }
 
     /** One unauthorized approval's contribution. */
     public static class ImpactEntry {

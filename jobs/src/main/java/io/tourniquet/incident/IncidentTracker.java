@@ -46,6 +46,14 @@ import org.apache.flink.util.Collector;
  * withdrawals (the suspension is no longer in force, so a new bulk-drain alert may suspend again),
  * and changes of the incident gap. An open or contained incident stays in state until an analyst
  * resolves it: nothing about an incident ends by itself.
+ *
+ * <p>State (one key, so every incident is in the same maps): {@code incidents}, one record per
+ * incident, read and written at each of its alerts and so of a bounded size (its id lists capped
+ * at {@link #MAX_LISTED}, as published); and the incident's members, one map entry each, touched
+ * one at a time: {@code incident-alert-ids}, {@code incident-user-ids} (with each victim's rank)
+ * and {@code incident-approvals}. An alert costs the same whether the incident has ten victims or
+ * fifty thousand; only rare steps (containment, resolution, a claim, a release) scan the members.
+ * A record from a build before this layout is converted the first time it is read.
  */
 public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert, ControlSignal, Alert> {
     /** Ids listed in a published incident record at most (about 35 KB each list): it must stay publishable. */
@@ -59,6 +67,15 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
 
     static final MapStateDescriptor<String, IncidentState> INCIDENTS =
             new MapStateDescriptor<>("incidents", String.class, IncidentState.class);
+    /** Member keys ({@link #member}) of every incident's alerts. */
+    static final MapStateDescriptor<String, Boolean> ALERT_IDS =
+            new MapStateDescriptor<>("incident-alert-ids", String.class, Boolean.class);
+    /** Member keys of every incident's victims, each with its rank (0, 1, ...: order of their first approval). */
+    static final MapStateDescriptor<String, Integer> USER_IDS =
+            new MapStateDescriptor<>("incident-user-ids", String.class, Integer.class);
+    /** Member keys (by alert id) of every incident's unauthorized approvals. */
+    static final MapStateDescriptor<String, IncidentState.ImpactEntry> APPROVALS =
+            new MapStateDescriptor<>("incident-approvals", String.class, IncidentState.ImpactEntry.class);
     static final ValueStateDescriptor<RuleVersion> GAP_RULE =
             new ValueStateDescriptor<>("incident-rule", RuleVersion.class);
 
@@ -68,6 +85,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     private final long lookbackMillis;
 
     private transient MapState<String, IncidentState> incidents;
+    private transient MapState<String, Boolean> alertIds;
+    private transient MapState<String, Integer> userIds;
+    private transient MapState<String, IncidentState.ImpactEntry> approvals;
     /** Incidents open now, for the gauge (written by the task thread, read by the metric reporter). */
     private transient volatile int openIncidents;
     private transient ValueState<RuleVersion> gapRule;
@@ -90,6 +110,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     @Override
     public void open(OpenContext openContext) {
         incidents = getRuntimeContext().getMapState(INCIDENTS);
+        alertIds = getRuntimeContext().getMapState(ALERT_IDS);
+        userIds = getRuntimeContext().getMapState(USER_IDS);
+        approvals = getRuntimeContext().getMapState(APPROVALS);
         gapRule = getRuntimeContext().getState(GAP_RULE);
         var metrics = getRuntimeContext().getMetricGroup();
         opened = metrics.counter("incidentsOpened");
@@ -119,16 +142,19 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         long gap = rule.get(Settings.INCIDENT_GAP).toMillis();
         IncidentState st = join(alert, gap);
         Incident inc = st.incident;
-        boolean isNew = inc.alertIds.isEmpty();
+        boolean isNew = st.alertCount == 0;
         alert.incidentId = inc.incidentId;
-        if (st.alertIdSet().add(alert.alertId)) {
-            inc.alertIds.add(alert.alertId);
+        String alertKey = member(inc.incidentId, alert.alertId);
+        if (!alertIds.contains(alertKey)) {
+            alertIds.put(alertKey, Boolean.TRUE);
+            st.alertCount++;
+            if (inc.alertIds.size() < MAX_LISTED) inc.alertIds.add(alert.alertId);
             inc.alertsByRule.merge(alert.rule, 1, Integer::sum);
             inc.startedAt = isNew ? alert.eventTime : Math.min(inc.startedAt, alert.eventTime);
             inc.lastAlertAt = isNew ? alert.eventTime : Math.max(inc.lastAlertAt, alert.eventTime);
             if (RuleCatalog.UNAUTHORIZED_APPROVAL.equals(alert.rule)) {
                 IncidentState.ImpactEntry e = entryOf(alert);
-                st.approvals.add(e);
+                approvals.put(alertKey, e);
                 addToImpact(st, e);
             }
         }
@@ -155,7 +181,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                         inc.containedAt = alert.eventTime;
                         long contained = inc.containedAt;
                         // Once, at containment; later approvals after it are added as they come.
-                        inc.impactAfterContainment = Impact.perAsset(st.approvals, e -> e.eventTime > contained);
+                        inc.impactAfterContainment = Impact.perAsset(approvalsIn(inc.incidentId),
+                                e -> e.eventTime > contained);
                         inc.usdAfterContainment = Impact.usdTotal(inc.impactAfterContainment);
                     }
                     suspensions.inc();
@@ -164,7 +191,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                 }
                 Set<String> affected = new LinkedHashSet<>();
                 if (alert.evidence.userIds != null) affected.addAll(alert.evidence.userIds);
-                affected.addAll(inc.userIds);
+                affected.addAll(victims(st));
                 toTell.addAll(affected);
                 notifyUsers(alert, toTell, alert.rule, ctx);
             }
@@ -190,11 +217,11 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
             case ControlRequest.RESOLVE_INCIDENT -> resolve(signal, ctx);
             case ControlRequest.RESUME_WITHDRAWALS -> {
                 List<IncidentState> resumed = new ArrayList<>();
-                for (Map.Entry<String, IncidentState> e : incidents.entries()) {
-                    if (!e.getValue().suspensionActive) continue;
-                    e.getValue().suspensionActive = false;
-                    incidents.put(e.getKey(), e.getValue());
-                    resumed.add(e.getValue());
+                for (IncidentState st : all()) {
+                    if (!st.suspensionActive) continue;
+                    st.suspensionActive = false;
+                    incidents.put(st.incident.incidentId, st);
+                    resumed.add(st);
                 }
                 countOpen();
                 for (IncidentState st : resumed) {
@@ -224,8 +251,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     /** The user hears that an analyst released their account, with what was checked (the request's reason). */
     private void released(ControlSignal signal, Context ctx) throws Exception {
         IncidentState in = null;
-        for (IncidentState st : incidents.values()) {
-            if (st.userIdSet().contains(signal.userId) && (in == null || st.incident.startedAt < in.incident.startedAt)) in = st;
+        for (IncidentState st : all()) {
+            if (signal.userId != null && userIds.contains(member(st.incident.incidentId, signal.userId))
+                    && (in == null || st.incident.startedAt < in.incident.startedAt)) in = st;
         }
         Alert about;
         if (in != null) {
@@ -245,8 +273,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
 
     /** An analyst opens a claim before resolution: only for a victim of an incident still in state. */
     private void openClaim(ControlSignal signal, Context ctx) throws Exception {
-        IncidentState st = signal.incidentId == null ? null : incidents.get(signal.incidentId);
-        List<IncidentState.ImpactEntry> own = st == null ? List.of() : approvalsOf(st, signal.userId);
+        IncidentState st = signal.incidentId == null ? null : get(signal.incidentId);
+        List<IncidentState.ImpactEntry> own = st == null || signal.userId == null ? List.of()
+                : byUser(approvalsIn(st.incident.incidentId)).getOrDefault(signal.userId, List.of());
         if (own.isEmpty()) {
             refuse(signal, st == null ? "unknown_incident" : "not_a_victim", st == null
                     ? "request " + signal.requestId + " opens a claim in incident " + signal.incidentId
@@ -296,13 +325,16 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         c.eventTime = st.incident.lastAlertAt;
     }
 
-    private static List<IncidentState.ImpactEntry> approvalsOf(IncidentState st, String userId) {
-        List<IncidentState.ImpactEntry> own = new ArrayList<>();
-        for (IncidentState.ImpactEntry e : st.approvals) {
-            if (e.userId != null && e.userId.equals(userId)) own.add(e);
+    /** Each victim's own approvals, in time order (withdrawal id on a tie). */
+    private static Map<String, List<IncidentState.ImpactEntry>> byUser(List<IncidentState.ImpactEntry> entries) {
+        Map<String, List<IncidentState.ImpactEntry>> own = new java.util.HashMap<>();
+        for (IncidentState.ImpactEntry e : entries) {
+            if (e.userId != null) own.computeIfAbsent(e.userId, u -> new ArrayList<>()).add(e);
         }
-        own.sort(java.util.Comparator.comparingLong((IncidentState.ImpactEntry e) -> e.eventTime)
-                .thenComparing(e -> e.withdrawalId == null ? "" : e.withdrawalId));
+        for (List<IncidentState.ImpactEntry> list : own.values()) {
+            list.sort(java.util.Comparator.comparingLong((IncidentState.ImpactEntry e) -> e.eventTime)
+                    .thenComparing(e -> e.withdrawalId == null ? "" : e.withdrawalId));
+        }
         return own;
     }
 
@@ -310,9 +342,82 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         return inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size()));
     }
 
+    /**
+     * The key of an incident's member (alert or user) in the map states: the incident id (hex,
+     * no space), a space, the member's id. Every incident's members share the one platform key.
+     */
+    static String member(String incidentId, String id) {
+        return incidentId + ' ' + id;
+    }
+
     /** The incident's victims: users with an unauthorized approval in it, in order of their first. */
-    private static List<String> victims(IncidentState st) {
-        return new ArrayList<>(st.incident.userIds);
+    private List<String> victims(IncidentState st) throws Exception {
+        String prefix = member(st.incident.incidentId, "");
+        List<Map.Entry<String, Integer>> ranked = new ArrayList<>();
+        for (Map.Entry<String, Integer> e : userIds.entries()) {
+            if (e.getKey().startsWith(prefix)) ranked.add(Map.entry(e.getKey().substring(prefix.length()), e.getValue()));
+        }
+        ranked.sort(Map.Entry.comparingByValue());
+        List<String> users = new ArrayList<>(ranked.size());
+        for (var e : ranked) users.add(e.getKey());
+        return users;
+    }
+
+    /** The incident's unauthorized approvals (a scan of every incident's: for rare events only). */
+    private List<IncidentState.ImpactEntry> approvalsIn(String incidentId) throws Exception {
+        String prefix = member(incidentId, "");
+        List<IncidentState.ImpactEntry> in = new ArrayList<>();
+        for (Map.Entry<String, IncidentState.ImpactEntry> e : approvals.entries()) {
+            if (e.getKey().startsWith(prefix)) in.add(e.getValue());
+        }
+        return in;
+    }
+
+    /** Forgets a resolved incident's members. */
+    private void forgetMembers(String incidentId) throws Exception {
+        String prefix = member(incidentId, "");
+        for (MapState<String, ?> members : List.<MapState<String, ?>>of(alertIds, userIds, approvals)) {
+            List<String> keys = new ArrayList<>();
+            for (String k : members.keys()) {
+                if (k.startsWith(prefix)) keys.add(k);
+            }
+            for (String k : keys) members.remove(k);
+        }
+    }
+
+    /** The incident kept under {@code id}, in the current layout; null if none. */
+    private IncidentState get(String id) throws Exception {
+        IncidentState st = incidents.get(id);
+        return st == null ? null : current(st);
+    }
+
+    /** Every incident kept, in the current layout. */
+    private List<IncidentState> all() throws Exception {
+        List<IncidentState> out = new ArrayList<>();
+        for (IncidentState st : incidents.values()) out.add(current(st));
+        return out;
+    }
+
+    /**
+     * A record written by a build before the split layout (its alert ids, user ids and approvals
+     * whole inside it) moves them into the map states and caps its lists, once, when first read.
+     */
+    private IncidentState current(IncidentState st) throws Exception {
+        if (st.layout == IncidentState.LAYOUT_SPLIT) return st;
+        Incident inc = st.incident;
+        for (String id : inc.alertIds) alertIds.put(member(inc.incidentId, id), Boolean.TRUE);
+        st.alertCount = new java.util.HashSet<>(inc.alertIds).size();
+        int rank = 0;
+        for (String user : new LinkedHashSet<>(inc.userIds)) {
+            if (user != null) userIds.put(member(inc.incidentId, user), rank++);
+        }
+        for (IncidentState.ImpactEntry e : st.approvals) approvals.put(member(inc.incidentId, e.alertId), e);
+        st.approvals = new ArrayList<>();
+        inc.alertIds = new ArrayList<>(inc.alertIds.subList(0, Math.min(MAX_LISTED, inc.alertIds.size())));
+        inc.userIds = new ArrayList<>(inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size())));
+        st.layout = IncidentState.LAYOUT_SPLIT;
+        incidents.put(inc.incidentId, st);
+        return st;
     }
 
     /**
@@ -341,7 +446,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     }
 
     private void resolve(ControlSignal signal, Context ctx) throws Exception {
-        IncidentState st = signal.incidentId == null ? null : incidents.get(signal.incidentId);
+        IncidentState st = signal.incidentId == null ? null : get(signal.incidentId);
         if (st == null) {
             refuse(signal, "unknown_incident", "request " + signal.requestId + " asks to resolve incident "
                     + signal.incidentId + ", which is not open", ctx);
@@ -353,8 +458,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         publish(st, ctx);
         // Every victim hears how it ended for them, and gets a claim under the programme.
         long at = requestTime(st, signal);
+        Map<String, List<IncidentState.ImpactEntry>> ownOf = byUser(approvalsIn(st.incident.incidentId));
         for (String user : victims(st)) {
-            List<IncidentState.ImpactEntry> own = approvalsOf(st, user);
+            List<IncidentState.ImpactEntry> own = ownOf.getOrDefault(user, List.of());
             NotificationRequest req = new NotificationRequest(user, NotificationComposer.INCIDENT_RESOLVED,
                     update(st.incident, at));
             ClaimSignal open = new ClaimSignal();
@@ -372,13 +478,14 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         }
         // Resolved: later alerts open a new incident, so nothing more is needed from it.
         incidents.remove(signal.incidentId);
+        forgetMembers(signal.incidentId);
         countOpen();
     }
 
     /** The open incident whose alerts are less than the gap away, else a new one. */
     private IncidentState join(Alert alert, long gap) throws Exception {
         IncidentState best = null;
-        for (IncidentState st : incidents.values()) {
+        for (IncidentState st : all()) {
             Incident inc = st.incident;
             if (Incident.RESOLVED.equals(inc.status)) continue;
             boolean near = alert.eventTime > inc.startedAt - gap && alert.eventTime < inc.lastAlertAt + gap;
@@ -386,6 +493,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         }
         if (best != null) return best;
         IncidentState st = new IncidentState();
+        st.layout = IncidentState.LAYOUT_SPLIT;
         Incident inc = new Incident();
         inc.incidentId = Ids.of("incident", alert.alertId);
         inc.status = Incident.OPEN;
@@ -414,11 +522,13 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
      * quadratic on the one platform key that every freeze passes through. Exact either way:
      * decimal sums do not depend on the order of addition.
      */
-    private static void addToImpact(IncidentState st, IncidentState.ImpactEntry e) {
+    private void addToImpact(IncidentState st, IncidentState.ImpactEntry e) throws Exception {
         Incident inc = st.incident;
-        if (st.userIdSet().add(e.userId)) {
-            inc.userIds.add(e.userId);
-            inc.usersAffected = inc.userIds.size();
+        String userKey = e.userId == null ? null : member(inc.incidentId, e.userId);
+        if (userKey != null && !userIds.contains(userKey)) {
+            userIds.put(userKey, inc.usersAffected);
+            if (inc.userIds.size() < MAX_LISTED) inc.userIds.add(e.userId);
+            inc.usersAffected++;
         }
         inc.usdTotal = inc.usdTotal.add(Impact.usd(e.usdValue));
         Impact.add(inc.impact, e);
@@ -434,7 +544,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         inc.updatedAt = clock.getAsLong();
         if (!Incident.RESOLVED.equals(inc.status)) incidents.put(inc.incidentId, st);
         countOpen();
-        ctx.output(Tags.INCIDENTS, publishable(inc));
+        ctx.output(Tags.INCIDENTS, publishable(inc, st.alertCount));
     }
 
     /**
@@ -442,7 +552,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
      * hold at most {@link #MAX_LISTED} entries: built field by field, in time independent of the
      * incident's size, since it is made at every change of it.
      */
-    static Incident publishable(Incident inc) {
+    static Incident publishable(Incident inc, int alertCount) {
         Incident p = new Incident();
         p.incidentId = inc.incidentId;
         p.status = inc.status;
@@ -455,7 +565,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         p.usersAffected = inc.usersAffected;
         p.userIds = new ArrayList<>(inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size())));
         p.alertIds = new ArrayList<>(inc.alertIds.subList(0, Math.min(MAX_LISTED, inc.alertIds.size())));
-        p.idListsTruncated = inc.userIds.size() > MAX_LISTED || inc.alertIds.size() > MAX_LISTED;
+        p.idListsTruncated = inc.usersAffected > MAX_LISTED || alertCount > MAX_LISTED;
         p.impact = copyOf(inc.impact);
         p.usdTotal = inc.usdTotal;
         p.impactAfterContainment = copyOf(inc.impactAfterContainment);

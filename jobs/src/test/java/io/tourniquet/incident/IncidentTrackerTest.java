@@ -407,4 +407,143 @@ class IncidentTrackerTest {
         assertThat(side(Tags.DEAD_LETTERS)).extracting(d -> d.reasonCode).containsExactly("not_a_victim",
                 "unknown_incident");
     }
+
+    // ---- state: what an alert reads and writes does not grow with the incident -----------------
+
+    private <K, V> org.apache.flink.api.common.state.MapState<K, V> state(
+            KeyedTwoInputStreamOperatorTestHarness<String, Alert, ControlSignal, Alert> h,
+            org.apache.flink.api.common.state.MapStateDescriptor<K, V> descriptor) throws Exception {
+        org.apache.flink.runtime.state.KeyedStateBackend<String> backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey(EventKeys.PLATFORM);
+        return backend.getPartitionedState(org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE, descriptor);
+    }
+
+    /** The incident record as the state backend would write it (RocksDB writes it whole at every alert). */
+    private int serializedSize(IncidentState st) throws Exception {
+        var serializer = org.apache.flink.api.common.typeinfo.TypeInformation.of(IncidentState.class)
+                .createSerializer(new org.apache.flink.api.common.serialization.SerializerConfigImpl());
+        var out = new org.apache.flink.core.memory.DataOutputSerializer(4096);
+        serializer.serialize(st, out);
+        return out.length();
+    }
+
+    @Test
+    void theRecordAnAlertReadsAndWritesWholeStopsGrowingWhileTheIncidentGrows() throws Exception {
+        long t0 = 1_642_377_600_000L;
+        int[] sizes = new int[3];
+        for (int i = 0; i < 6_000; i++) {
+            push(unauthorized("a" + i, "u" + i, i % 2 == 0 ? "ETH" : "BTC", "0.5", 100, t0 + i * 10L));
+            if (i % 1_000 == 999) harness.getOutput().clear();
+            if (i == 1_999 || i == 3_999 || i == 5_999) {
+                var incidents = state(harness, IncidentTracker.INCIDENTS);
+                IncidentState st = incidents.values().iterator().next();
+                sizes[i / 2_000] = serializedSize(st);
+            }
+        }
+        assertThat(sizes[0]).as("the incident record after 2,000 victims, bytes").isLessThan(100 * 1024);
+        // Only the sums' digits may grow; each victim added ~40 bytes before the split.
+        assertThat(sizes[2] - sizes[0]).as("growth from 2,000 to 6,000 victims, bytes (sizes " + java.util.Arrays
+                .toString(sizes) + ")").isBetween(0, 64);
+        int members = 0;
+        for (var ignored : state(harness, IncidentTracker.APPROVALS).keys()) members++;
+        assertThat(members).as("approvals kept one entry each").isEqualTo(6_000);
+        assertThat(latest().usersAffected).isEqualTo(6_000);
+        assertThat(latest().alertsByRule).containsEntry(RuleCatalog.UNAUTHORIZED_APPROVAL, 6_000);
+
+        control(ControlRequest.RESOLVE_INCIDENT, latest().incidentId, null);
+        assertThat(side(Tags.CLAIMS)).as("a claim per victim").hasSize(6_000);
+        assertThat(harness.numKeyedStateEntries()).as("resolution forgets every member").isZero();
+    }
+
+    /**
+     * An incident kept by a build before the split layout (its ids and approvals whole in the one
+     * record) carries on as if it had always been in the new one: made here from the new layout
+     * by putting everything back into the record, as that build kept it.
+     */
+    @Test
+    void anIncidentKeptInTheEarlierLayoutCarriesOnAsIfItHadAlwaysBeenSplit() throws Exception {
+        var control = new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(IncidentTracker.from(TourniquetConfig.defaults(),
+                        SerializableClock.fixed(NOW))),
+                EventKeys.<Alert>platform(), EventKeys.<ControlSignal>platform(), Types.STRING);
+        control.open();
+        try {
+            List<Alert> before = List.of(unauthorized("a1", "u1", "BTC", "1.5", 60_000, T0),
+                    unauthorized("a2", "u2", "ETH", "10", 30_000, T0 + MIN));
+            List<Alert> after = List.of(unauthorized("a3", "u1", "ETH", "2", 6_000, T0 + 2 * MIN),
+                    unauthorized("a2", "u2", "ETH", "10", 30_000, T0 + MIN), // redelivered
+                    unauthorized("a4", "u3", "BTC", "0.25", 10_000, T0 + 3 * MIN),
+                    bulk("b1", T0 + 3 * MIN, "u1", "u2", "u3"));
+            for (Alert a : before) {
+                push(copy(a));
+                control.processElement1(new StreamRecord<>(copy(a), a.eventTime));
+            }
+            downgrade();
+            for (Alert a : after) {
+                push(copy(a));
+                control.processElement1(new StreamRecord<>(copy(a), a.eventTime));
+            }
+            String id = latest().incidentId;
+            control(ControlRequest.RESOLVE_INCIDENT, id, null);
+            ControlSignal resolve = new ControlSignal();
+            resolve.type = ControlRequest.RESOLVE_INCIDENT;
+            resolve.requestId = "r-" + resolve.type;
+            resolve.requestedBy = "alice@security";
+            resolve.requestedAt = NOW + 5 * MIN;
+            resolve.incidentId = id;
+            control.processElement2(new StreamRecord<>(resolve, 0L));
+
+            assertThat(latest().usersAffected).isEqualTo(3);
+            assertThat(latest().userIds).containsExactly("u1", "u2", "u3");
+            assertThat(latest().alertsByRule).containsEntry(RuleCatalog.UNAUTHORIZED_APPROVAL, 4);
+            for (var tag : List.<org.apache.flink.util.OutputTag<?>>of(Tags.INCIDENTS, Tags.NOTIFY, Tags.CLAIMS,
+                    Tags.PLATFORM_NOTICES)) {
+                assertThat(json(side(tag))).as(tag.getId()).isEqualTo(json(sideOf(control, tag)));
+            }
+            assertThat(json(out())).isEqualTo(json(control.extractOutputValues()));
+            assertThat(side(Tags.NOTIFY)).filteredOn(r -> r.kind.equals("incident_resolved"))
+                    .extracting(r -> r.userId + " " + r.withdrawals.size()).containsExactly("u1 2", "u2 1", "u3 1");
+            assertThat(harness.numKeyedStateEntries()).isZero();
+        } finally {
+            control.close();
+        }
+    }
+
+    /** Puts the incidents' members back into their records, as a build before the split kept them. */
+    private void downgrade() throws Exception {
+        var incidents = state(harness, IncidentTracker.INCIDENTS);
+        var approvals = state(harness, IncidentTracker.APPROVALS);
+        Map<String, IncidentState> records = new java.util.HashMap<>();
+        for (var e : incidents.entries()) records.put(e.getKey(), e.getValue());
+        for (var e : records.entrySet()) {
+            IncidentState st = e.getValue();
+            for (var a : approvals.entries()) {
+                if (a.getKey().startsWith(e.getKey() + " ")) st.approvals.add(a.getValue());
+            }
+            st.approvals.sort(java.util.Comparator.comparing(a -> a.alertId));
+            st.layout = 0;
+            st.alertCount = 0;
+            incidents.put(e.getKey(), st);
+        }
+        state(harness, IncidentTracker.APPROVALS).clear();
+        state(harness, IncidentTracker.ALERT_IDS).clear();
+        state(harness, IncidentTracker.USER_IDS).clear();
+    }
+
+    private static Alert copy(Alert a) {
+        Alert c = io.tourniquet.json.Json.MAPPER.convertValue(io.tourniquet.json.Json.tree(a), Alert.class);
+        c.trigger = a.trigger;
+        return c;
+    }
+
+    private static <T> List<T> sideOf(KeyedTwoInputStreamOperatorTestHarness<String, Alert, ControlSignal, Alert> h,
+                                      org.apache.flink.util.OutputTag<T> tag) {
+        var q = h.getSideOutput(tag);
+        return q == null ? List.of() : q.stream().map(StreamRecord::getValue).toList();
+    }
+
+    private static String json(List<?> values) {
+        return io.tourniquet.json.Json.tree(values).toString();
+    }
 }
