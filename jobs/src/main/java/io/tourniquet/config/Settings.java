@@ -307,6 +307,11 @@ public final class Settings {
     public static final Setting<String> STATE_BACKEND = Setting.oneOf("job.state-backend", "rocksdb",
             List.of("rocksdb", "hashmap"), "Where keyed state lives: rocksdb (on local disk, bounded by disk, "
                     + "incremental checkpoints) or hashmap (on the JVM heap; small deployments and tests).");
+    public static final Setting<Integer> MANAGED_MEMORY_MB = Setting.integer("job.managed-memory-mb", 512, 16,
+            1_048_576, "Embedded 'run', 'demo' and 'bench' only: managed memory of the job's embedded cluster (MiB, "
+                    + "shared by its slots), where RocksDB keeps its block cache and write buffers, off the JVM heap. "
+                    + "Flink's local default (128) leaves each RocksDB state a few MiB, below one write buffer: it "
+                    + "flushes memtables constantly. On a cluster, the TaskManagers' own configuration decides.");
     public static final Setting<String> PROMETHEUS_PORTS = Setting.matching("metrics.prometheus-ports", "9249-9259",
             "none|[0-9]{1,5}(-[0-9]{1,5})?", "'none', a port or a range such as 9249-9259",
             "Embedded 'run' only: the port (range) where each job's Flink Prometheus reporter serves /metrics "
@@ -412,7 +417,7 @@ public final class Settings {
             CONTROL_TWO_PERSON, CONTROL_APPROVAL_WINDOW, SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,
-            CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, REST_PORTS,
+            CHECKPOINT_TOLERABLE_FAILURES, CHECKPOINT_TIMEOUT, STATE_BACKEND, CHECKPOINT_INCREMENTAL, SNAPSHOT_COMPRESSION, MANAGED_MEMORY_MB, REST_PORTS,
             PROMETHEUS_PORTS, OTLP_ENDPOINT, OTLP_INTERVAL, DEPLOYMENT_ENVIRONMENT, FORENSICS_TRACES_ENDPOINT,
             STATUS_CHECKPOINT_MAX_AGE, STATUS_CONSUMER_LAG_MAX, STATUS_WATERMARK_LAG_MAX,
             DEPLOY_JOBMANAGER, DEPLOY_JAR, KAFKA_BATCH_LINGER,

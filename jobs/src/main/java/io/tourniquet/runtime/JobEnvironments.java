@@ -6,6 +6,8 @@ import java.util.Optional;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
@@ -62,6 +64,10 @@ public final class JobEnvironments {
         // restarts from its last completed checkpoint, which is loud (restart count, logs).
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, cfg.get(Settings.CHECKPOINT_TOLERABLE_FAILURES));
         restoreFrom.ifPresent(path -> conf.set(StateRecoveryOptions.SAVEPOINT_PATH, path));
+        // The embedded cluster's managed memory (a cluster's TaskManagers ignore a job's): RocksDB
+        // shares it per slot among all of the slot's stateful operators, and the local default of
+        // 128 MiB gave each a few MiB, less than one write buffer (it warned at every start).
+        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(cfg.get(Settings.MANAGED_MEMORY_MB)));
         // The embedded cluster's REST endpoint, on loopback only, on a known range, so 'savepoint'
         // can find a running 'run' (a cluster ignores these: its own configuration decides).
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");

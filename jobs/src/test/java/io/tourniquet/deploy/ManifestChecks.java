@@ -77,7 +77,9 @@ final class ManifestChecks {
      */
     static boolean jobOnlyKey(String key) {
         return key.startsWith("rest.") || key.startsWith("metrics.reporter.") || key.equals("pipeline.name")
-                || key.equals("execution.state-recovery.path");
+                || key.equals("execution.state-recovery.path")
+                // The embedded cluster's; the manifests size their TaskManagers' memory themselves.
+                || key.equals("taskmanager.memory.managed.size");
     }
 
     static final Map<String, Setting<?>> BY_ENV = Settings.ALL.stream()
