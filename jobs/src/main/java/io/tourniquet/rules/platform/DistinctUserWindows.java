@@ -199,7 +199,7 @@ final class DistinctUserWindows {
         if (counted.contains(arrival.alertId)) return new Outcome(Kind.DUPLICATE, null, episode.value());
         arrival.keepUntil = keepUntil(arrival.eventTime, width);
         counted.put(arrival.alertId, arrival);
-        timers.registerEventTimeTimer(arrival.keepUntil);
+        timers.registerEventTimeTimer(onForgetGrid(arrival.keepUntil));
         AlertEpisode before = episode.value();
         Long latestBefore = latest.value();
         // A flood (thousands of victims in one episode, on the one key every freeze passes
@@ -217,7 +217,7 @@ final class DistinctUserWindows {
             if (until == before.until) return new Outcome(Kind.JOINED, null, before);
             AlertEpisode grown = new AlertEpisode(until, Math.max(before.dropAt, until + lateness(width)));
             episode.update(grown);
-            timers.registerEventTimeTimer(grown.dropAt);
+            timers.registerEventTimeTimer(onForgetGrid(grown.dropAt));
             return new Outcome(Kind.JOINED, null, grown);
         }
         List<CountedAlert> all = new ArrayList<>();
@@ -243,7 +243,7 @@ final class DistinctUserWindows {
         }
         if (outcome.episode() != null && !outcome.episode().equals(before)) {
             episode.update(outcome.episode());
-            timers.registerEventTimeTimer(outcome.episode().dropAt);
+            timers.registerEventTimeTimer(onForgetGrid(outcome.episode().dropAt));
         }
         if (outcome.kind() == Kind.JOINED || outcome.kind() == Kind.FIRED) episodeWidth.update(width);
         return outcome;
@@ -279,7 +279,7 @@ final class DistinctUserWindows {
             current = new AlertEpisode(until, until + lateness(width));
             episode.update(current);
             episodeWidth.update(width);
-            timers.registerEventTimeTimer(current.dropAt);
+            timers.registerEventTimeTimer(onForgetGrid(current.dropAt));
         }
         return fired;
     }
@@ -309,6 +309,21 @@ final class DistinctUserWindows {
      */
     static boolean readingAhead(long crossedAt, long watermark, long maxLead) {
         return watermark == Long.MIN_VALUE || crossedAt - watermark > maxLead;
+    }
+
+    /** Forgetting happens on a grid of event time this fine (see {@link #onForgetGrid}). */
+    static final long FORGET_GRID_MILLIS = 60_000L;
+
+    /**
+     * The timer that forgets something due at {@code dueAt}: the next point of a one-minute grid.
+     * One timer per alert, each of which read every counted alert to find what was due, made a
+     * flood lasting longer than two windows quadratic; on the grid a key has at most one such
+     * timer per minute of event time. Forgetting up to a minute late changes nothing for alerts
+     * that arrive in time; one more than a window late may still meet an alert it shares a window with.
+     */
+    static long onForgetGrid(long dueAt) {
+        long rem = Math.floorMod(dueAt, FORGET_GRID_MILLIS);
+        return rem == 0 || dueAt > Long.MAX_VALUE - FORGET_GRID_MILLIS ? dueAt : dueAt - rem + FORGET_GRID_MILLIS;
     }
 
     /** A counted alert may still share a window with an alert up to one window late. */

@@ -34,7 +34,8 @@ import org.apache.flink.util.function.SerializableFunction;
  *
  * <p>State per key: the counted alerts of about two windows, the current episode (and the width
  * it was worked out with), the latest counted event time and the time a put-off decision is due,
- * each cleared by an event-time timer; timers are never deleted. An arrival inside the episode in
+ * each cleared by an event-time timer (for forgetting, on a one-minute grid: at most one per
+ * minute of event time, however many alerts); timers are never deleted. An arrival inside the episode in
  * force costs a constant number of state accesses, whatever the episode's size (a flood of
  * victims); other arrivals read the counted alerts.
  *

@@ -102,6 +102,12 @@ class DistinctUserWindowsInStateTest {
             assertThat(joined).as("arrivals that joined an episode").isGreaterThan(1_000);
             assertThat(adder.windows.joinedInPlace()).as("of which in place")
                     .isGreaterThan(joined / 2).isLessThanOrEqualTo(joined);
+            long first = input.stream().mapToLong(in -> in.f1.eventTime).min().orElseThrow();
+            long last = input.stream().mapToLong(in -> DistinctUserWindows.keepUntil(in.f1.eventTime, in.f0)
+                    + in.f0).max().orElseThrow(); // an episode is dropped at most a window after its alerts are
+            long minutes = (last - first) / MIN + 2;
+            assertThat(harness.numEventTimeTimers()).as("timers for 3,000 arrivals over %d minutes", minutes)
+                    .isLessThanOrEqualTo((int) minutes);
             harness.processWatermark(Long.MAX_VALUE);
             BroadcastHarnesses.assertNoTimers(harness);
             assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("keyed state left").isZero();
