@@ -171,8 +171,8 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf("   %,d approvals had no freeze %d s after the last send: counted at the time waited,"
                     + " so the figures are lower bounds%n", l.censored(), FREEZE_WAIT.toSeconds());
         }
-        System.out.printf("   median of the first tenth sent %s%,.0f ms, of the last tenth %s%,.0f ms (the last well above"
-                + " the first: the job falls behind)%n", bound, l.firstTenthP50Millis(), bound, l.lastTenthP50Millis());
+        System.out.printf("   median of the first tenth sent %s%,.0f ms, of the last tenth %s%,.0f ms: the job %s%n",
+                bound, l.firstTenthP50Millis(), bound, l.lastTenthP50Millis(), l.trend());
         System.out.printf("   background achieved %,.0f events/s over the %.1f s timed window (%,d dropped after stalls);"
                 + " commands on background users: %d%n", latency.backgroundPerSecond(), latency.windowSeconds(),
                 latency.backgroundDropped(), latency.backgroundCommands());

@@ -24,6 +24,21 @@ public record LatencySummary(int count, double p50Millis, double p99Millis, long
                              double firstTenthP50Millis, double lastTenthP50Millis, int censored) {
 
     /**
+     * What the two tenths say, in words for the console: "falls behind" when the last tenth's median
+     * is more than twice the first's and over 100 ms above it; "catches up" the other way round (the
+     * first approvals met a backlog the warm-up left); else "keeps up".
+     */
+    public String trend() {
+        if (lastTenthP50Millis > 2 * firstTenthP50Millis && lastTenthP50Millis - firstTenthP50Millis > 100) {
+            return "falls behind: the figures measure its growing backlog, not the freeze path";
+        }
+        if (firstTenthP50Millis > 2 * lastTenthP50Millis && firstTenthP50Millis - lastTenthP50Millis > 100) {
+            return "catches up: the first approvals met a backlog left by the warm-up";
+        }
+        return "keeps up";
+    }
+
+    /**
      * @param inSendOrder one latency per approval, in the order the approvals were sent; at least one
      * @param censored    how many of them are only the time waited
      */

@@ -32,4 +32,19 @@ class LatencySummaryTest {
         assertThat(s.firstTenthP50Millis()).isEqualTo(42.0);
         assertThat(s.lastTenthP50Millis()).isEqualTo(42.0);
     }
+
+    @Test
+    void theTrendComparesTheTenthsAndIgnoresSmallDifferences() {
+        long[] rising = new long[100];
+        long[] falling = new long[100];
+        long[] flat = new long[100];
+        for (int i = 0; i < 100; i++) {
+            rising[i] = 10 + 10L * i;   // first tenth ~55 ms, last ~965 ms
+            falling[i] = 1_000 - 10L * i;
+            flat[i] = 15 + i % 3 + (i >= 90 ? 30 : 0); // last tenth 46 ms: three times, but 30 ms above
+        }
+        assertThat(LatencySummary.of(rising, 0).trend()).startsWith("falls behind");
+        assertThat(LatencySummary.of(falling, 0).trend()).startsWith("catches up");
+        assertThat(LatencySummary.of(flat, 0).trend()).isEqualTo("keeps up");
+    }
 }
