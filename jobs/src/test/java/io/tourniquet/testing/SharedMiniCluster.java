@@ -31,8 +31,15 @@ public final class SharedMiniCluster implements BeforeAllCallback {
 
         static Holder start() {
             // Four slots: a detect job and an index job at parallelism 2 can run side by side.
+            // Managed memory as the launcher's embedded cluster has it (job.managed-memory-mb): with
+            // the local default of 128 MiB for four slots, RocksDB warned over a thousand times a
+            // suite that it would flush memtables constantly.
+            Configuration conf = new Configuration();
+            conf.set(org.apache.flink.configuration.TaskManagerOptions.MANAGED_MEMORY_SIZE,
+                    org.apache.flink.configuration.MemorySize.ofMebiBytes(io.tourniquet.config.TourniquetConfig
+                            .defaults().get(io.tourniquet.config.Settings.MANAGED_MEMORY_MB)));
             MiniClusterResource r = new MiniClusterResource(new MiniClusterResourceConfiguration.Builder()
-                    .setConfiguration(new Configuration())
+                    .setConfiguration(conf)
                     .setNumberTaskManagers(1)
                     .setNumberSlotsPerTaskManager(2 * PARALLELISM)
                     .build());
