@@ -603,17 +603,9 @@ es_down() {
 # (TaskManagerRunner), each its own JVM with its own pid file and log.
 FLINK_JM_MARKER="org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"
 FLINK_TM_MARKER="org.apache.flink.runtime.taskexecutor.TaskManagerRunner"
-# The opens Flink 2 needs on Java 17 (the launcher's list, as flink-dist's config.yaml gives them).
-FLINK_JAVA_OPENS=(-XX:+IgnoreUnrecognizedVMOptions
-  --add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
-  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED
-  --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED)
+# The opens Flink 2 needs on Java 17 (as flink-dist's config.yaml gives them): the argument file
+# the launcher and the tests read too.
+FLINK_JAVA_OPENS=("@$LOCAL_INFRA_DIR/../jvm/flink-java17.args")
 
 flink_tm_pid_file() { printf '%s/taskmanager-%s.pid\n' "$FLINK_DIR" "$1"; }
 flink_tm_id_file()  { printf '%s/taskmanager-%s.resource-id\n' "$FLINK_DIR" "$1"; }
