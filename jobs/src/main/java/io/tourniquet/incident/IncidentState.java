@@ -7,10 +7,10 @@ import java.util.List;
 
 /**
  * One incident in the tracker's keyed state: what is published, and what an alert needs to
- * update it. Read and written whole at every alert of the incident, so it must not grow with the
- * incident: its alert ids, user ids and unauthorized approvals are map-state entries of their own
- * ({@link IncidentTracker}), and the incident's id lists hold only the first
- * {@link IncidentTracker#MAX_LISTED}, as published.
+ * update it. Read and written whole at every alert of the incident, so it holds no id lists:
+ * its alert ids, user ids and unauthorized approvals are map-state entries of their own, and the
+ * ids it publishes a {@link Listed} of their own ({@link IncidentTracker}); the incident's
+ * {@code userIds} and {@code alertIds} are empty here.
  */
 public class IncidentState {
     /** This record's layout: {@link #LAYOUT_SPLIT}, or 0 when written by a build before it. */
@@ -29,12 +29,24 @@ public class IncidentState {
     public Alert suspensionAlert;
 
     /**
-     * Alert ids, user ids and approvals in the tracker's map state, id lists capped. Layout 0
-     * (state from before it) kept all three here, whole: O(victims) to read and write per alert.
+     * Alert ids, user ids, approvals and the published ids in the tracker's map state. Layout 0
+     * (state from before it) kept all of them here, whole: O(victims) to read and write per alert.
      */
     public static final int LAYOUT_SPLIT = 1;
 
     public IncidentState() {}
+
+    /**
+     * The ids an incident publishes (the first {@link IncidentTracker#MAX_LISTED} victims and
+     * alerts): kept apart from the record, since they stop changing once full while the record
+     * changes at every alert.
+     */
+    public static class Listed {
+        public List<String> userIds = new ArrayList<>();
+        public List<String> alertIds = new ArrayList<>();
+
+        public Listed() {}
+    }
 
     /** One unauthorized approval's contribution. */
     public static class ImpactEntry {

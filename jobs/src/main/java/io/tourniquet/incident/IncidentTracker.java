@@ -48,10 +48,11 @@ import org.apache.flink.util.Collector;
  * resolves it: nothing about an incident ends by itself.
  *
  * <p>State (one key, so every incident is in the same maps): {@code incidents}, one record per
- * incident, read and written at each of its alerts and so of a bounded size (its id lists capped
- * at {@link #MAX_LISTED}, as published); and the incident's members, one map entry each, touched
- * one at a time: {@code incident-alert-ids}, {@code incident-user-ids} (with each victim's rank)
- * and {@code incident-approvals}. An alert costs the same whether the incident has ten victims or
+ * incident, read and written at each of its alerts and so small, without id lists; the ids it
+ * publishes (at most {@link #MAX_LISTED} of each), in {@code incident-listed}, written only while
+ * they grow and otherwise read from a copy on the heap; and the incident's members, one map entry
+ * each, touched one at a time: {@code incident-alert-ids}, {@code incident-user-ids} (with each
+ * victim's rank) and {@code incident-approvals}. An alert costs the same whether the incident has ten victims or
  * fifty thousand; only rare steps (containment, resolution, a claim, a release) scan the members.
  * A record from a build before this layout is converted the first time it is read.
  */
@@ -76,6 +77,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     /** Member keys (by alert id) of every incident's unauthorized approvals. */
     static final MapStateDescriptor<String, IncidentState.ImpactEntry> APPROVALS =
             new MapStateDescriptor<>("incident-approvals", String.class, IncidentState.ImpactEntry.class);
+    /** Each incident's published ids, by incident id: written only while they grow. */
+    static final MapStateDescriptor<String, IncidentState.Listed> LISTED =
+            new MapStateDescriptor<>("incident-listed", String.class, IncidentState.Listed.class);
     static final ValueStateDescriptor<RuleVersion> GAP_RULE =
             new ValueStateDescriptor<>("incident-rule", RuleVersion.class);
 
@@ -88,6 +92,14 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     private transient MapState<String, Boolean> alertIds;
     private transient MapState<String, Integer> userIds;
     private transient MapState<String, IncidentState.ImpactEntry> approvals;
+    private transient MapState<String, IncidentState.Listed> listedState;
+    /**
+     * {@code incident-listed} as read or last written, by incident id (ids are unique across
+     * keys): every alert publishes the listed ids, and reading up to 2,000 of them back from
+     * RocksDB each time is what this saves. This instance is their only writer, and a restore
+     * makes a new instance, so the copy never disagrees with the state.
+     */
+    private transient Map<String, IncidentState.Listed> listedCache;
     /** Incidents open now, for the gauge (written by the task thread, read by the metric reporter). */
     private transient volatile int openIncidents;
     private transient ValueState<RuleVersion> gapRule;
@@ -113,6 +125,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         alertIds = getRuntimeContext().getMapState(ALERT_IDS);
         userIds = getRuntimeContext().getMapState(USER_IDS);
         approvals = getRuntimeContext().getMapState(APPROVALS);
+        listedState = getRuntimeContext().getMapState(LISTED);
+        listedCache = new java.util.HashMap<>();
         gapRule = getRuntimeContext().getState(GAP_RULE);
         var metrics = getRuntimeContext().getMetricGroup();
         opened = metrics.counter("incidentsOpened");
@@ -148,7 +162,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         if (!alertIds.contains(alertKey)) {
             alertIds.put(alertKey, Boolean.TRUE);
             st.alertCount++;
-            if (inc.alertIds.size() < MAX_LISTED) inc.alertIds.add(alert.alertId);
+            list(inc.incidentId, null, alert.alertId);
             inc.alertsByRule.merge(alert.rule, 1, Integer::sum);
             inc.startedAt = isNew ? alert.eventTime : Math.min(inc.startedAt, alert.eventTime);
             inc.lastAlertAt = isNew ? alert.eventTime : Math.max(inc.lastAlertAt, alert.eventTime);
@@ -187,7 +201,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                     }
                     suspensions.inc();
                     ctx.output(Tags.PLATFORM_NOTICES,
-                            new PlatformNotice(PlatformNotice.SUSPENDED, inc.incidentId, alert.eventTime, listed(inc)));
+                            new PlatformNotice(PlatformNotice.SUSPENDED, inc.incidentId, alert.eventTime, listed(inc.incidentId)));
                 }
                 Set<String> affected = new LinkedHashSet<>();
                 if (alert.evidence.userIds != null) affected.addAll(alert.evidence.userIds);
@@ -226,7 +240,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                 countOpen();
                 for (IncidentState st : resumed) {
                     long at = requestTime(st, signal);
-                    ctx.output(Tags.PLATFORM_NOTICES, new PlatformNotice(PlatformNotice.RESUMED, st.incident.incidentId, at, listed(st.incident)));
+                    ctx.output(Tags.PLATFORM_NOTICES, new PlatformNotice(PlatformNotice.RESUMED, st.incident.incidentId, at, listed(st.incident.incidentId)));
                     for (String user : victims(st)) {
                         NotificationRequest req = new NotificationRequest(user, NotificationComposer.WITHDRAWALS_RESUMED,
                                 update(st.incident, at));
@@ -338,8 +352,38 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         return own;
     }
 
-    private static List<String> listed(Incident inc) {
-        return inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size()));
+    /** The incident's listed victims (a copy). */
+    private List<String> listed(String incidentId) throws Exception {
+        return new ArrayList<>(listedOf(incidentId).userIds);
+    }
+
+    /**
+     * Adds a victim or an alert to the incident's listed ids while there is room: as a new object,
+     * since one put into state must not change under an asynchronous heap-state snapshot.
+     */
+    private void list(String incidentId, String userId, String alertId) throws Exception {
+        IncidentState.Listed old = listedOf(incidentId);
+        boolean addUser = userId != null && old.userIds.size() < MAX_LISTED;
+        boolean addAlert = alertId != null && old.alertIds.size() < MAX_LISTED;
+        if (!addUser && !addAlert) return;
+        IncidentState.Listed next = new IncidentState.Listed();
+        next.userIds = new ArrayList<>(old.userIds);
+        next.alertIds = new ArrayList<>(old.alertIds);
+        if (addUser) next.userIds.add(userId);
+        if (addAlert) next.alertIds.add(alertId);
+        listedState.put(incidentId, next);
+        listedCache.put(incidentId, next);
+    }
+
+    /** The incident's published ids: never to be changed (see {@link #list}). */
+    private IncidentState.Listed listedOf(String incidentId) throws Exception {
+        IncidentState.Listed listed = listedCache.get(incidentId);
+        if (listed == null) {
+            listed = listedState.get(incidentId);
+            if (listed == null) listed = new IncidentState.Listed();
+            listedCache.put(incidentId, listed);
+        }
+        return listed;
     }
 
     /**
@@ -383,6 +427,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
             }
             for (String k : keys) members.remove(k);
         }
+        listedState.remove(incidentId);
+        listedCache.remove(incidentId);
     }
 
     /** The incident kept under {@code id}, in the current layout; null if none. */
@@ -413,8 +459,13 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         }
         for (IncidentState.ImpactEntry e : st.approvals) approvals.put(member(inc.incidentId, e.alertId), e);
         st.approvals = new ArrayList<>();
-        inc.alertIds = new ArrayList<>(inc.alertIds.subList(0, Math.min(MAX_LISTED, inc.alertIds.size())));
-        inc.userIds = new ArrayList<>(inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size())));
+        IncidentState.Listed listed = new IncidentState.Listed();
+        listed.alertIds = new ArrayList<>(inc.alertIds.subList(0, Math.min(MAX_LISTED, inc.alertIds.size())));
+        listed.userIds = new ArrayList<>(inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size())));
+        listedState.put(inc.incidentId, listed);
+        listedCache.put(inc.incidentId, listed);
+        inc.alertIds = new ArrayList<>();
+        inc.userIds = new ArrayList<>();
         st.layout = IncidentState.LAYOUT_SPLIT;
         incidents.put(inc.incidentId, st);
         return st;
@@ -527,7 +578,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         String userKey = e.userId == null ? null : member(inc.incidentId, e.userId);
         if (userKey != null && !userIds.contains(userKey)) {
             userIds.put(userKey, inc.usersAffected);
-            if (inc.userIds.size() < MAX_LISTED) inc.userIds.add(e.userId);
+            list(inc.incidentId, e.userId, null);
             inc.usersAffected++;
         }
         inc.usdTotal = inc.usdTotal.add(Impact.usd(e.usdValue));
@@ -544,7 +595,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         inc.updatedAt = clock.getAsLong();
         if (!Incident.RESOLVED.equals(inc.status)) incidents.put(inc.incidentId, st);
         countOpen();
-        ctx.output(Tags.INCIDENTS, publishable(inc, st.alertCount));
+        ctx.output(Tags.INCIDENTS, publishable(inc, listedOf(inc.incidentId), st.alertCount));
     }
 
     /**
@@ -552,7 +603,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
      * hold at most {@link #MAX_LISTED} entries: built field by field, in time independent of the
      * incident's size, since it is made at every change of it.
      */
-    static Incident publishable(Incident inc, int alertCount) {
+    static Incident publishable(Incident inc, IncidentState.Listed listed, int alertCount) {
         Incident p = new Incident();
         p.incidentId = inc.incidentId;
         p.status = inc.status;
@@ -563,8 +614,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         p.resolvedBy = inc.resolvedBy;
         p.lastAlertAt = inc.lastAlertAt;
         p.usersAffected = inc.usersAffected;
-        p.userIds = new ArrayList<>(inc.userIds.subList(0, Math.min(MAX_LISTED, inc.userIds.size())));
-        p.alertIds = new ArrayList<>(inc.alertIds.subList(0, Math.min(MAX_LISTED, inc.alertIds.size())));
+        p.userIds = new ArrayList<>(listed.userIds);
+        p.alertIds = new ArrayList<>(listed.alertIds);
         p.idListsTruncated = inc.usersAffected > MAX_LISTED || alertCount > MAX_LISTED;
         p.impact = copyOf(inc.impact);
         p.usdTotal = inc.usdTotal;

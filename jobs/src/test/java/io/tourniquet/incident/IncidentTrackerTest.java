@@ -441,7 +441,8 @@ class IncidentTrackerTest {
                 sizes[i / 2_000] = serializedSize(st);
             }
         }
-        assertThat(sizes[0]).as("the incident record after 2,000 victims, bytes").isLessThan(100 * 1024);
+        // No id lists in it: those are published from incident-listed, written only while they grow.
+        assertThat(sizes[0]).as("the incident record after 2,000 victims, bytes").isLessThan(2 * 1024);
         // Only the sums' digits may grow; each victim added ~40 bytes before the split.
         assertThat(sizes[2] - sizes[0]).as("growth from 2,000 to 6,000 victims, bytes (sizes " + java.util.Arrays
                 .toString(sizes) + ")").isBetween(0, 64);
@@ -454,6 +455,31 @@ class IncidentTrackerTest {
         control(ControlRequest.RESOLVE_INCIDENT, latest().incidentId, null);
         assertThat(side(Tags.CLAIMS)).as("a claim per victim").hasSize(6_000);
         assertThat(harness.numKeyedStateEntries()).as("resolution forgets every member").isZero();
+    }
+
+    @Test
+    void theListedIdsOutliveARestoreThoughTheyAreReadFromACopyOnTheHeap() throws Exception {
+        push(unauthorized("a1", "u1", "BTC", "1", 100, T0));
+        push(unauthorized("a2", "u2", "BTC", "1", 100, T0 + MIN));
+        var snapshot = harness.snapshot(1L, 1L);
+        harness.close();
+        harness = new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(IncidentTracker.from(TourniquetConfig.defaults(),
+                        SerializableClock.fixed(NOW))),
+                EventKeys.platform(), EventKeys.platform(), Types.STRING);
+        harness.initializeState(snapshot);
+        harness.open();
+        push(unauthorized("a3", "u3", "ETH", "2", 100, T0 + 2 * MIN));
+        push(unauthorized("a4", "u1", "ETH", "2", 100, T0 + 3 * MIN));
+
+        assertThat(latest().userIds).containsExactly("u1", "u2", "u3");
+        assertThat(latest().alertIds).containsExactly("a1", "a2", "a3", "a4");
+        assertThat(latest().usersAffected).isEqualTo(3);
+        assertThat(latest().version).isEqualTo(4L);
+        for (IncidentState st : state(harness, IncidentTracker.INCIDENTS).values()) {
+            assertThat(st.incident.userIds).as("ids kept apart from the record").isEmpty();
+            assertThat(st.incident.alertIds).isEmpty();
+        }
     }
 
     /**
@@ -522,6 +548,9 @@ class IncidentTrackerTest {
                 if (a.getKey().startsWith(e.getKey() + " ")) st.approvals.add(a.getValue());
             }
             st.approvals.sort(java.util.Comparator.comparing(a -> a.alertId));
+            IncidentState.Listed listed = state(harness, IncidentTracker.LISTED).get(e.getKey());
+            st.incident.userIds = new ArrayList<>(listed.userIds);
+            st.incident.alertIds = new ArrayList<>(listed.alertIds);
             st.layout = 0;
             st.alertCount = 0;
             incidents.put(e.getKey(), st);
@@ -529,6 +558,7 @@ class IncidentTrackerTest {
         state(harness, IncidentTracker.APPROVALS).clear();
         state(harness, IncidentTracker.ALERT_IDS).clear();
         state(harness, IncidentTracker.USER_IDS).clear();
+        state(harness, IncidentTracker.LISTED).clear();
     }
 
     private static Alert copy(Alert a) {
