@@ -394,38 +394,37 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         return incidentId + ' ' + id;
     }
 
+    /**
+     * One incident's entries of a member map, by member id: a scan of every incident's (one key
+     * holds them all), so for rare events only.
+     */
+    private static <V> Map<String, V> membersOf(MapState<String, V> members, String incidentId) throws Exception {
+        String prefix = member(incidentId, "");
+        Map<String, V> of = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, V> e : members.entries()) {
+            if (e.getKey().startsWith(prefix)) of.put(e.getKey().substring(prefix.length()), e.getValue());
+        }
+        return of;
+    }
+
     /** The incident's victims: users with an unauthorized approval in it, in order of their first. */
     private List<String> victims(IncidentState st) throws Exception {
-        String prefix = member(st.incident.incidentId, "");
-        List<Map.Entry<String, Integer>> ranked = new ArrayList<>();
-        for (Map.Entry<String, Integer> e : userIds.entries()) {
-            if (e.getKey().startsWith(prefix)) ranked.add(Map.entry(e.getKey().substring(prefix.length()), e.getValue()));
-        }
+        List<Map.Entry<String, Integer>> ranked = new ArrayList<>(membersOf(userIds, st.incident.incidentId).entrySet());
         ranked.sort(Map.Entry.comparingByValue());
         List<String> users = new ArrayList<>(ranked.size());
         for (var e : ranked) users.add(e.getKey());
         return users;
     }
 
-    /** The incident's unauthorized approvals (a scan of every incident's: for rare events only). */
+    /** The incident's unauthorized approvals. */
     private List<IncidentState.ImpactEntry> approvalsIn(String incidentId) throws Exception {
-        String prefix = member(incidentId, "");
-        List<IncidentState.ImpactEntry> in = new ArrayList<>();
-        for (Map.Entry<String, IncidentState.ImpactEntry> e : approvals.entries()) {
-            if (e.getKey().startsWith(prefix)) in.add(e.getValue());
-        }
-        return in;
+        return new ArrayList<>(membersOf(approvals, incidentId).values());
     }
 
     /** Forgets a resolved incident's members. */
     private void forgetMembers(String incidentId) throws Exception {
-        String prefix = member(incidentId, "");
         for (MapState<String, ?> members : List.<MapState<String, ?>>of(alertIds, userIds, approvals)) {
-            List<String> keys = new ArrayList<>();
-            for (String k : members.keys()) {
-                if (k.startsWith(prefix)) keys.add(k);
-            }
-            for (String k : keys) members.remove(k);
+            for (String id : membersOf(members, incidentId).keySet()) members.remove(member(incidentId, id));
         }
         listedState.remove(incidentId);
         listedCache.remove(incidentId);

@@ -39,11 +39,17 @@ class IncidentTrackerTest {
 
     @BeforeEach
     void open() throws Exception {
-        harness = new KeyedTwoInputStreamOperatorTestHarness<>(
+        harness = newHarness();
+        harness.open();
+    }
+
+    /** A tracker with the default settings and a fixed clock, not yet opened. */
+    private static KeyedTwoInputStreamOperatorTestHarness<String, Alert, ControlSignal, Alert> newHarness()
+            throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
                 new KeyedCoProcessOperator<>(IncidentTracker.from(TourniquetConfig.defaults(),
                         SerializableClock.fixed(NOW))),
                 EventKeys.platform(), EventKeys.platform(), Types.STRING);
-        harness.open();
     }
 
     @AfterEach
@@ -463,10 +469,7 @@ class IncidentTrackerTest {
         push(unauthorized("a2", "u2", "BTC", "1", 100, T0 + MIN));
         var snapshot = harness.snapshot(1L, 1L);
         harness.close();
-        harness = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new KeyedCoProcessOperator<>(IncidentTracker.from(TourniquetConfig.defaults(),
-                        SerializableClock.fixed(NOW))),
-                EventKeys.platform(), EventKeys.platform(), Types.STRING);
+        harness = newHarness();
         harness.initializeState(snapshot);
         harness.open();
         push(unauthorized("a3", "u3", "ETH", "2", 100, T0 + 2 * MIN));
@@ -489,10 +492,7 @@ class IncidentTrackerTest {
      */
     @Test
     void anIncidentKeptInTheEarlierLayoutCarriesOnAsIfItHadAlwaysBeenSplit() throws Exception {
-        var control = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new KeyedCoProcessOperator<>(IncidentTracker.from(TourniquetConfig.defaults(),
-                        SerializableClock.fixed(NOW))),
-                EventKeys.<Alert>platform(), EventKeys.<ControlSignal>platform(), Types.STRING);
+        var control = newHarness();
         control.open();
         try {
             List<Alert> before = List.of(unauthorized("a1", "u1", "BTC", "1.5", 60_000, T0),
@@ -511,13 +511,8 @@ class IncidentTrackerTest {
                 control.processElement1(new StreamRecord<>(copy(a), a.eventTime));
             }
             String id = latest().incidentId;
-            control(ControlRequest.RESOLVE_INCIDENT, id, null);
-            ControlSignal resolve = new ControlSignal();
-            resolve.type = ControlRequest.RESOLVE_INCIDENT;
-            resolve.requestId = "r-" + resolve.type;
-            resolve.requestedBy = "alice@security";
-            resolve.requestedAt = NOW + 5 * MIN;
-            resolve.incidentId = id;
+            ControlSignal resolve = signal(ControlRequest.RESOLVE_INCIDENT, "r-resolve", null, id);
+            control(resolve);
             control.processElement2(new StreamRecord<>(resolve, 0L));
 
             assertThat(latest().usersAffected).isEqualTo(3);

@@ -29,13 +29,18 @@ public record LatencySummary(int count, double p50Millis, double p99Millis, long
      * first approvals met a backlog the warm-up left); else "keeps up".
      */
     public String trend() {
-        if (lastTenthP50Millis > 2 * firstTenthP50Millis && lastTenthP50Millis - firstTenthP50Millis > 100) {
+        if (wellAbove(lastTenthP50Millis, firstTenthP50Millis)) {
             return "falls behind: the figures measure its growing backlog, not the freeze path";
         }
-        if (firstTenthP50Millis > 2 * lastTenthP50Millis && firstTenthP50Millis - lastTenthP50Millis > 100) {
+        if (wellAbove(firstTenthP50Millis, lastTenthP50Millis)) {
             return "catches up: the first approvals met a backlog left by the warm-up";
         }
         return "keeps up";
+    }
+
+    /** More than twice {@code b} and over 100 ms above it. */
+    private static boolean wellAbove(double a, double b) {
+        return a > 2 * b && a - b > 100;
     }
 
     /**

@@ -120,8 +120,7 @@ public abstract class DistinctUsersDetector<P extends DistinctUsersDetector.Thre
         alertsRaised = metrics.counter(raisedMetric);
         alertsForgotten = metrics.counter("alertsForgotten");
         decisionsDeferred = metrics.counter("decisionsDeferred");
-        DistinctUserWindows w = windows;
-        metrics.gauge("alertsJoinedInPlace", (org.apache.flink.metrics.Gauge<Long>) w::joinedInPlace);
+        metrics.gauge("alertsJoinedInPlace", (org.apache.flink.metrics.Gauge<Long>) windows::joinedInPlace);
     }
 
     @Override
