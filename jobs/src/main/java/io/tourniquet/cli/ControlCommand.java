@@ -49,11 +49,11 @@ import picocli.CommandLine.Spec;
         description = {"Send an analyst's signed control request to the detect job.",
                 "The request goes to topic.control; it releases an account, resumes withdrawals, resolves an "
                         + "incident, changes a rule's thresholds, approves another analyst's held request, or works "
-                        + "an Account Protection Programme claim (open, documents received, decision).",
+                        + "an Account Protection Programme claim (open, documents received, decision), or records a verdict on an alert.",
                 "The control key comes from TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes)."},
         subcommands = {ControlCommand.Release.class, ControlCommand.Resume.class, ControlCommand.Resolve.class,
                 ControlCommand.Rule.class, ControlCommand.Approve.class, ControlCommand.OpenClaim.class,
-                ControlCommand.ClaimDocument.class, ControlCommand.ClaimDecision.class})
+                ControlCommand.ClaimDocument.class, ControlCommand.ClaimDecision.class, ControlCommand.Verdict.class})
 public final class ControlCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -61,7 +61,8 @@ public final class ControlCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing subcommand: release, resume, resolve, rule, approve, open-claim, claim-document or claim-decision");
+                "missing subcommand: release, resume, resolve, rule, approve, open-claim, claim-document, claim-decision "
+                        + "or verdict");
     }
 
     /** Options every request has. */
@@ -70,7 +71,8 @@ public final class ControlCommand implements Runnable {
                 description = "Who asks (e.g. your e-mail); kept with the request and on the commands it issues.")
         String by;
 
-        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why, in plain words (audit trail).")
+        @Option(names = {"--reason", "--note"}, required = true, paramLabel = "TEXT",
+                description = "Why, in plain words (audit trail); --note is the same, for a verdict's note.")
         String reason;
 
         @Option(names = "--request-id", paramLabel = "ID",
@@ -102,6 +104,9 @@ public final class ControlCommand implements Runnable {
         /** Fills the type-specific fields of {@code r}. */
         abstract void fill(ControlRequest r);
 
+        /** Looks up, before {@link #fill}, what the request needs and the options did not give (default: nothing). */
+        void complete(TourniquetConfig cfg) {}
+
         /**
          * The signed request these arguments make, dated {@code now}: the testable core.
          *
@@ -115,6 +120,7 @@ public final class ControlCommand implements Runnable {
             r.requestedAt = Times.format(now.toEpochMilli());
             r.reason = common.reason;
             r.keyId = cfg.find(Settings.CONTROL_KEY_ID).orElse(null);
+            complete(cfg);
             fill(r);
             String problem = ControlRequests.problemWith(r);
             if (problem != null) throw new IllegalArgumentException("invalid request: " + problem);
@@ -277,6 +283,85 @@ public final class ControlCommand implements Runnable {
         void fill(ControlRequest r) {
             claim(r, ControlRequest.CLAIM_DECISION);
             r.decision = decision;
+        }
+    }
+
+    @Command(name = "verdict", mixinStandardHelpOptions = true,
+            description = {"Record your verdict on an alert: true_positive, false_positive or benign_true_positive.",
+                    "The job publishes it on topic.verdicts (indexed in index.verdicts). A false positive of "
+                            + "account_drain, new_address_withdrawal or anomaly_score also suppresses that user's "
+                            + "alerts of the same rule for verdict.suppress-for (event time, from the judged alert's): "
+                            + "raised and indexed, marked suppressed_by, but no command and no notification. "
+                            + "Never for unauthorized_approval or the platform rules.",
+                    "The alert's rule, user and event time are looked up in index.alerts unless all are given."})
+    static final class Verdict extends Request {
+        @Option(names = "--alert", required = true, paramLabel = "ALERT_ID", description = "The alert judged.")
+        String alert;
+
+        @Option(names = "--label", required = true, paramLabel = "LABEL",
+                description = "true_positive, false_positive or benign_true_positive.")
+        String label;
+
+        @Option(names = "--rule", paramLabel = "RULE", description = "The alert's rule (else looked up).")
+        String rule;
+
+        @Option(names = "--user", paramLabel = "USER_ID",
+                description = "The alert's user (else looked up; none for a platform alert).")
+        String user;
+
+        @Option(names = "--alert-time", paramLabel = "RFC3339", description = "The alert's event time (else looked up).")
+        String alertTime;
+
+        @Override
+        void complete(TourniquetConfig cfg) {
+            if (!ControlRequest.LABELS.contains(label)) {
+                // Before any lookup: a typo should not cost a round trip to Elasticsearch.
+                throw new IllegalArgumentException("invalid request: label: expected one of " + ControlRequest.LABELS
+                        + ", got " + label);
+            }
+            if (rule != null && alertTime != null) return;
+            AlertFacts facts = AlertFacts.lookUp(cfg, alert);
+            if (rule == null) rule = facts.rule();
+            if (user == null) user = facts.userId();
+            if (alertTime == null) alertTime = facts.eventTime();
+        }
+
+        @Override
+        void fill(ControlRequest r) {
+            r.type = ControlRequest.VERDICT;
+            r.alertId = alert;
+            r.label = label;
+            r.rule = rule;
+            r.userId = user;
+            r.alertTime = alertTime;
+        }
+    }
+
+    /** What a verdict needs to know of its alert, as the forensic index has it. */
+    record AlertFacts(String rule, String userId, String eventTime) {
+        static AlertFacts lookUp(TourniquetConfig cfg, String alertId) {
+            String alias = cfg.get(Settings.INDEX_ALERTS);
+            try {
+                return io.tourniquet.index.EsClients.with(cfg, client -> {
+                    var response = client.search(s -> s.index(alias).size(1)
+                                    .query(q -> q.term(t -> t.field("alert_id").value(alertId))),
+                            com.fasterxml.jackson.databind.JsonNode.class);
+                    if (response.hits().hits().isEmpty() || response.hits().hits().get(0).source() == null) {
+                        throw new IllegalArgumentException("alert " + alertId + " is not in " + alias
+                                + " (not indexed yet, or a typo?); give --rule, --alert-time and --user yourself");
+                    }
+                    var d = response.hits().hits().get(0).source();
+                    String user = d.path("user_id").isTextual() ? d.path("user_id").asText() : null;
+                    String at = d.path("event_time").isNumber() ? Times.format(d.path("event_time").asLong())
+                            : d.path("event_time").asText(null);
+                    return new AlertFacts(d.path("rule").asText(null), user, at);
+                });
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalArgumentException("cannot look up alert " + alertId + " in " + alias + ": "
+                        + e.getMessage() + "; give --rule, --alert-time and --user yourself", e);
+            }
         }
     }
 

@@ -60,12 +60,14 @@ import picocli.CommandLine.Spec;
 @Command(name = "forensics", mixinStandardHelpOptions = true,
         description = "Answer an analyst's questions from the forensic indexes in Elasticsearch: incidents, one "
                 + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, the "
-                + "incident's Account Protection Programme claims, export of the events, and an incident report "
+                + "incident's Account Protection Programme claims, each rule's precision from analysts' verdicts, export "
+                + "of the events, and an incident report "
                 + "as one HTML page.",
         subcommands = {ForensicsCommand.Incidents.class, ForensicsCommand.IncidentCmd.class,
                 ForensicsCommand.TimelineCmd.class, ForensicsCommand.RootCauseCmd.class,
                 ForensicsCommand.AttackerInfraCmd.class, ForensicsCommand.AppEligibilityCmd.class,
-                ForensicsCommand.ClaimsCmd.class, ForensicsCommand.ExportCmd.class, ForensicsCommand.ReportCmd.class},
+                ForensicsCommand.ClaimsCmd.class, ForensicsCommand.PrecisionCmd.class, ForensicsCommand.ExportCmd.class,
+                ForensicsCommand.ReportCmd.class},
         footer = {"", "Exit codes: 0 answered, 2 unknown incident or user (or bad arguments), "
                 + "3 Elasticsearch unreachable."})
 public final class ForensicsCommand implements Runnable {
@@ -78,7 +80,7 @@ public final class ForensicsCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: incidents, incident, "
-                + "timeline, root-cause, attacker-infra, app-eligibility, claims, export or report");
+                + "timeline, root-cause, attacker-infra, app-eligibility, claims, precision, export or report");
     }
 
     /** RFC 3339 timestamps for --since and --until. */
@@ -305,6 +307,46 @@ public final class ForensicsCommand implements Runnable {
         void render(IncidentClaims c, PrintWriter out) {
             renderClaims(c, out);
         }
+    }
+
+    @Command(name = "precision", mixinStandardHelpOptions = true,
+            description = {"Each rule's precision from analysts' verdicts ('tourniquet control verdict'): the alerts "
+                    + "judged (by their event time, --since/--until), each counted once with its latest label, and "
+                    + "(true + benign true positives) / judged."})
+    static final class PrecisionCmd extends Answer<Forensics.Precision> {
+        @Mixin
+        Range range;
+
+        @Override
+        Forensics.Precision answer(Forensics f) {
+            return f.precision(range.range());
+        }
+
+        @Override
+        void render(Forensics.Precision p, PrintWriter out) {
+            renderPrecision(p, out);
+        }
+    }
+
+    static void renderPrecision(Forensics.Precision p, PrintWriter out) {
+        if (p.judged() == 0) {
+            out.println("no verdicts on alerts" + (p.range().unbounded() ? "" : " in " + p.range()));
+            return;
+        }
+        out.println("Precision per rule from analysts' verdicts (each alert's latest; "
+                + (p.range().unbounded() ? "all alerts" : "alerts in " + p.range()) + ")");
+        out.println();
+        TextTable t = new TextTable("RULE", "JUDGED>", "TRUE>", "BENIGN TRUE>", "FALSE>", "PRECISION>", "SUPPRESSING>");
+        for (Forensics.RulePrecision r : p.rules()) {
+            t.row(r.rule(), Long.toString(r.judged()), Long.toString(r.truePositives()),
+                    Long.toString(r.benignTruePositives()), Long.toString(r.falsePositives()),
+                    r.precision() == null ? "-" : String.format(java.util.Locale.ROOT, "%.1f %%", 100 * r.precision()),
+                    Long.toString(r.suppressing()));
+        }
+        t.print(out);
+        out.println();
+        out.println("SUPPRESSING: false positives whose verdict suppresses the user's later alerts of the rule "
+                + "(verdict.suppress-for).");
     }
 
     enum Format { ndjson, csv }

@@ -58,6 +58,8 @@ public final class Settings {
             "Input: analysts' signed requests (release, resume, resolve, rule changes, approvals).");
     public static final Setting<String> TOPIC_CLAIMS = Setting.string("topic.claims", "tourniquet.claims",
             "Output: Account Protection Programme claims, one record per change (key: user id; the highest version is current).");
+    public static final Setting<String> TOPIC_VERDICTS = Setting.string("topic.verdicts", "tourniquet.verdicts",
+            "Output: analysts' verdicts on alerts, as the detect job accepted them (one record per verdict request).");
     public static final Setting<String> TOPIC_ENRICHED = Setting.string("topic.enriched",
             "tourniquet.events.enriched", "Internal: enriched events, from the detect job to the index job.");
     public static final Setting<Integer> TOPIC_PARTITIONS = Setting.integer("topic.partitions", 2, 1, 10_000,
@@ -74,6 +76,8 @@ public final class Settings {
             "Alias of the incident index.");
     public static final Setting<String> INDEX_CLAIMS = Setting.string("index.claims", "tourniquet-claims",
             "Alias of the claim index (one document per claim, updated in place).");
+    public static final Setting<String> INDEX_VERDICTS = Setting.string("index.verdicts", "tourniquet-verdicts",
+            "Alias of the verdict index (one document per verdict).");
     public static final Setting<String> INDEX_DEAD_LETTERS = Setting.string("index.dead-letters",
             "tourniquet-dead-letters", "Alias of the index of documents Elasticsearch refused for good (with why).");
 
@@ -223,6 +227,10 @@ public final class Settings {
     // Notifications.
     public static final Setting<String> NOTIFY_CHANNELS = Setting.string("notify.channels", "email,push",
             "Channels named on every notification (comma-separated), for the messaging service.");
+    public static final Setting<Duration> VERDICT_SUPPRESS_FOR = Setting.duration("verdict.suppress-for", "30 d",
+            Duration.ZERO, "After an analyst's false-positive verdict on an alert, how long (event time, from that "
+            + "alert's) the same user's alerts of the same rule are raised but suppressed: no command, no notification, "
+            + "marked suppressed_by. Never for unauthorized_approval or the platform rules; 0 turns suppression off.");
     public static final Setting<Duration> NOTIFY_RETENTION = Setting.duration("notify.dedup-retention", "7 d",
             Duration.ofMinutes(1), "How long (event time) a sent notification is remembered so it is never repeated.");
     public static final Setting<Duration> NOTIFY_UPDATE_RETENTION = Setting.duration("notify.update-count-retention",
@@ -391,11 +399,11 @@ public final class Settings {
     /** Every topic the pipeline reads or writes. */
     public static final List<Setting<String>> TOPICS = List.of(TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS,
             TOPIC_ACCOUNT_CHANGES, TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED,
-            TOPIC_INCIDENTS, TOPIC_CONTROL, TOPIC_CLAIMS);
+            TOPIC_INCIDENTS, TOPIC_CONTROL, TOPIC_CLAIMS, TOPIC_VERDICTS);
 
     /** Every index alias the pipeline writes. */
     public static final List<Setting<String>> INDEX_ALIASES = List.of(INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS,
-            INDEX_INCIDENTS, INDEX_CLAIMS, INDEX_DEAD_LETTERS);
+            INDEX_INCIDENTS, INDEX_CLAIMS, INDEX_VERDICTS, INDEX_DEAD_LETTERS);
 
     /** Settings whose values are secrets: {@code config} and the logs show only that they are set. */
     public static final java.util.Set<Setting<?>> SECRETS = java.util.Set.of(SIGNING_KEY, CONTROL_KEY, ES_API_KEY,
@@ -406,14 +414,14 @@ public final class Settings {
             ES_CA_FINGERPRINT, KAFKA_GROUP_PREFIX,
             TOPIC_LOGINS, TOPIC_MFA, TOPIC_WITHDRAWALS, TOPIC_ACCOUNT_CHANGES,
             TOPIC_ALERTS, TOPIC_ACTIONS, TOPIC_NOTIFICATIONS, TOPIC_DLQ, TOPIC_ENRICHED, TOPIC_INCIDENTS,
-            TOPIC_CONTROL, TOPIC_CLAIMS, TOPIC_PARTITIONS,
-            INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS, INDEX_CLAIMS, INDEX_DEAD_LETTERS,
+            TOPIC_CONTROL, TOPIC_CLAIMS, TOPIC_VERDICTS, TOPIC_PARTITIONS,
+            INDEX_EVENTS, INDEX_ALERTS, INDEX_ACTIONS, INDEX_INCIDENTS, INDEX_CLAIMS, INDEX_VERDICTS, INDEX_DEAD_LETTERS,
             MAX_RECORD_BYTES, MAX_FUTURE, MAX_AGE, OUT_OF_ORDERNESS, IDLENESS, QUIET_PARTITION_TIMEOUT, DEDUP_RETENTION,
             UA_GRACE, UA_SKEW, UA_VALIDITY, UA_MAX_WAIT, UA_MAX_CHALLENGES,
             DRAIN_WINDOW, DRAIN_SHARE, DRAIN_FLOOR, DRAIN_REQUEST_RETENTION, NEW_ADDRESS_AGE,
             BULK_WINDOW, BULK_MIN_USERS, PLATFORM_MAX_LEAD, CONCENTRATION_WINDOW, CONCENTRATION_MIN_USERS, INCIDENT_GAP,
             MODELS_DIR, ANOMALY_MODEL_VERSION, ANOMALY_MODEL_SHA256, ANOMALY_SEVERITY, ANOMALY_FREEZE,
-            NOTIFY_CHANNELS, NOTIFY_RETENTION, NOTIFY_UPDATE_RETENTION, CONTROL_KEY, CONTROL_KEY_ID, ANALYST_KEYS_FILE, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
+            VERDICT_SUPPRESS_FOR, NOTIFY_CHANNELS, NOTIFY_RETENTION, NOTIFY_UPDATE_RETENTION, CONTROL_KEY, CONTROL_KEY_ID, ANALYST_KEYS_FILE, CONTROL_MAX_AGE, CONTROL_MAX_FUTURE,
             CONTROL_TWO_PERSON, CONTROL_APPROVAL_WINDOW, SIGNING_KEY, SIGNING_KEY_ID, EXPIRE_FREEZE, EXPIRE_HOLD, EXPIRE_REVOKE, EXPIRE_BLOCK, EXPIRE_SUSPEND,
             EXPIRE_RELEASE, EXPIRE_RESUME,
             PARALLELISM, BUFFER_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, SAVEPOINT_DIR, CHECKPOINTS_RETAINED,

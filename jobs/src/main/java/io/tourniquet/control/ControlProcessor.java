@@ -426,6 +426,12 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         signal.document = request.document;
         signal.decision = request.decision;
         signal.ruleVersion = next;
+        if (ControlRequest.VERDICT.equals(request.type)) {
+            signal.alertId = request.alertId;
+            signal.label = request.label;
+            signal.rule = request.rule;
+            signal.alertTime = Times.parse(request.alertTime).toEpochMilli();
+        }
         signal.raw = raw;
         out.collect(signal);
 

@@ -22,7 +22,7 @@ public final class ControlRequests {
     public static final List<String> TYPES = List.of(ControlRequest.RELEASE_ACCOUNT,
             ControlRequest.RESUME_WITHDRAWALS, ControlRequest.RESOLVE_INCIDENT, ControlRequest.UPDATE_RULE,
             ControlRequest.APPROVE, ControlRequest.OPEN_CLAIM, ControlRequest.CLAIM_DOCUMENT,
-            ControlRequest.CLAIM_DECISION);
+            ControlRequest.CLAIM_DECISION, ControlRequest.VERDICT);
 
     /**
      * The signer for the control key ({@code signing.control-key}), or a clear error naming the
@@ -96,6 +96,22 @@ public final class ControlRequests {
                     }
                     // The user is told why, and the audit trail keeps it.
                     if (blank(r.reason)) return "reason: missing (a claim decision says why)";
+                }
+            }
+            case ControlRequest.VERDICT -> {
+                if (blank(r.alertId)) return "alert_id: missing (verdict names the alert judged)";
+                if (!ControlRequest.LABELS.contains(r.label)) {
+                    return "label: expected one of " + ControlRequest.LABELS + ", got " + r.label;
+                }
+                if (blank(r.rule)) return "rule: missing (verdict names the judged alert's rule)";
+                if (!io.tourniquet.rules.catalog.RuleCatalog.rules().contains(r.rule)) {
+                    return "rule: expected one of " + io.tourniquet.rules.catalog.RuleCatalog.rules() + ", got " + r.rule;
+                }
+                if (blank(r.alertTime)) return "alert_time: missing (verdict gives the judged alert's event time)";
+                try {
+                    Times.parse(r.alertTime);
+                } catch (IllegalArgumentException e) {
+                    return "alert_time: " + e.getMessage();
                 }
             }
             case ControlRequest.APPROVE -> {

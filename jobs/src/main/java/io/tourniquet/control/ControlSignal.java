@@ -18,6 +18,11 @@ public class ControlSignal {
     /** For claim requests: the document received, or the decision. */
     public String document;
     public String decision;
+    /** For {@code verdict}: the alert judged, its label, rule and event time (ms). */
+    public String alertId;
+    public String label;
+    public String rule;
+    public long alertTime;
     /** For {@code update_rule}: the new version (already validated and numbered). */
     public RuleVersion ruleVersion;
     /** The request as received, so a later step that refuses it can dead-letter the original. */

@@ -81,6 +81,7 @@ public final class Forensics implements AutoCloseable {
     private final String actions;
     private final String incidents;
     private final String claims;
+    private final String verdicts;
     private final Duration lookback;
     private final Duration codeMinAge;
     private final List<String> mfaTypes;
@@ -103,6 +104,7 @@ public final class Forensics implements AutoCloseable {
         this.actions = cfg.get(Settings.INDEX_ACTIONS);
         this.incidents = cfg.get(Settings.INDEX_INCIDENTS);
         this.claims = cfg.get(Settings.INDEX_CLAIMS);
+        this.verdicts = cfg.get(Settings.INDEX_VERDICTS);
         this.lookback = cfg.get(Settings.FORENSICS_LOOKBACK);
         this.codeMinAge = cfg.get(Settings.APP_CODE_MIN_AGE);
         this.mfaTypes = mfaTypes(cfg.get(Settings.APP_MFA_TYPES));
@@ -377,7 +379,9 @@ public final class Forensics implements AutoCloseable {
         }
         List<TimelineEntry> entries = new ArrayList<>();
         ev.hits().hits().forEach(h -> entries.add(eventEntry(h.source())));
-        al.hits().hits().forEach(h -> entries.add(alertEntry(h.source())));
+        Map<String, JsonNode> judged = latestVerdicts(al.hits().hits().stream().map(h -> text(h.source(), "/alert_id"))
+                .filter(Objects::nonNull).toList());
+        al.hits().hits().forEach(h -> entries.add(alertEntry(h.source(), judged.get(text(h.source(), "/alert_id")))));
         ac.hits().hits().forEach(h -> entries.add(actionEntry(h.source())));
         Map<String, Integer> rank = Map.of("event", 0, "alert", 1, "action", 2);
         // An alert and its commands carry the triggering event's time: event, then alert, then action.
@@ -438,12 +442,107 @@ public final class Forensics implements AutoCloseable {
                 amount, destination, authorized, text(d, "/exchange/incident_id"), detail.toString().trim());
     }
 
-    static TimelineEntry alertEntry(JsonNode d) {
+    /**
+     * An alert on the timeline; its detail ends with the analyst's latest verdict on it, if any,
+     * and says when a false-positive verdict on an earlier alert suppressed it (no command, no notice).
+     */
+    static TimelineEntry alertEntry(JsonNode d, JsonNode verdict) {
+        StringBuilder detail = new StringBuilder(or(text(d, "/summary"), ""));
+        if (d.at("/suppressed_by/verdict_id").isTextual()) {
+            detail.append(" [SUPPRESSED by ").append(or(text(d, "/suppressed_by/by"), "?"))
+                    .append("'s false-positive verdict on ").append(text(d, "/suppressed_by/judged_alert_id"))
+                    .append(": no command, no notification]");
+        }
+        if (verdict != null) {
+            detail.append(" [verdict: ").append(text(verdict, "/label")).append(" by ").append(or(text(verdict, "/by"), "?"));
+            if (text(verdict, "/note") != null) detail.append(" (").append(text(verdict, "/note")).append(')');
+            detail.append(']');
+        }
         return new TimelineEntry(Instant.parse(text(d, "/@timestamp")), "alert", text(d, "/rule"),
                 text(d, "/alert_id"), text(d, "/severity"), text(d, "/evidence/ip"), text(d, "/evidence/device_id"),
                 null, text(d, "/evidence/session_id"), text(d, "/withdrawal_id"), null, text(d, "/evidence/asset"),
                 text(d, "/evidence/amount"), text(d, "/evidence/destination_address"), null, text(d, "/incident_id"),
-                or(text(d, "/summary"), ""));
+                detail.toString().trim());
+    }
+
+    /** The latest verdict (by {@code decided_at}) on each of {@code alertIds} that has one. */
+    Map<String, JsonNode> latestVerdicts(List<String> alertIds) {
+        Map<String, JsonNode> latest = new java.util.HashMap<>();
+        if (alertIds.isEmpty()) return latest;
+        for (int from = 0; from < alertIds.size(); from += VERDICT_TERMS) {
+            List<String> chunk = alertIds.subList(from, Math.min(alertIds.size(), from + VERDICT_TERMS));
+            forEachVerdict(terms("alert_id", chunk), v -> latest.put(text(v, "/alert_id"), v));
+        }
+        return latest;
+    }
+
+    /** Alert ids per verdict query: well under Elasticsearch's 65,536 terms. */
+    static final int VERDICT_TERMS = 1_000;
+    /** Verdicts per page: analysts write them, so a page is most of them. */
+    int verdictsPage = 1_000;
+
+    /**
+     * Every verdict {@code filter} matches, in the order they were decided (then by id), page by page
+     * ({@code search_after}): a later one on the same alert comes after, so "the last one seen" is
+     * the alert's verdict.
+     */
+    private void forEachVerdict(Query filter, java.util.function.Consumer<JsonNode> each) {
+        List<FieldValue> after = null;
+        while (true) {
+            List<FieldValue> cursor = after;
+            SearchResponse<JsonNode> page = search(s -> {
+                s.index(verdicts).size(verdictsPage).query(filter)
+                        .sort(byTime("decided_at")).sort(byKeyword("verdict_id"));
+                if (cursor != null) s.searchAfter(cursor);
+                return s;
+            }, JsonNode.class);
+            var hits = page.hits().hits();
+            for (var h : hits) each.accept(h.source());
+            if (hits.size() < verdictsPage) return;
+            after = hits.get(hits.size() - 1).sort();
+        }
+    }
+
+    /**
+     * Analysts' verdicts on one rule's alerts.
+     *
+     * @param precision right detections ({@code true_positive} and {@code benign_true_positive}) over
+     *                  judged alerts; null when none was judged
+     */
+    public record RulePrecision(String rule, long judged, long truePositives, long benignTruePositives,
+                                long falsePositives, Double precision, long suppressing) {
+    }
+
+    /** Precision per rule over the alerts judged, by the alerts' event time. */
+    public record Precision(TimeRange range, List<RulePrecision> rules, long judged) {
+    }
+
+    /**
+     * Each rule's precision from analysts' verdicts: every alert whose event time is in
+     * {@code range} and that has a verdict counts once, with its latest label.
+     */
+    public Precision precision(TimeRange range) {
+        Map<String, JsonNode> latest = new java.util.LinkedHashMap<>();
+        forEachVerdict(and(range.query("alert_time")), v -> latest.put(text(v, "/alert_id"), v));
+        Map<String, long[]> byRule = new java.util.TreeMap<>();
+        for (JsonNode v : latest.values()) {
+            long[] c = byRule.computeIfAbsent(or(text(v, "/rule"), "?"), r -> new long[4]);
+            switch (or(text(v, "/label"), "")) {
+                case "true_positive" -> c[0]++;
+                case "benign_true_positive" -> c[1]++;
+                case "false_positive" -> c[2]++;
+                default -> { }
+            }
+            if (v.at("/suppresses_until").isTextual()) c[3]++;
+        }
+        List<RulePrecision> rules = new ArrayList<>();
+        for (var e : byRule.entrySet()) {
+            long[] c = e.getValue();
+            long judged = c[0] + c[1] + c[2];
+            rules.add(new RulePrecision(e.getKey(), judged, c[0], c[1], c[2],
+                    judged == 0 ? null : (double) (c[0] + c[1]) / judged, c[3]));
+        }
+        return new Precision(range, rules, latest.size());
     }
 
     static TimelineEntry actionEntry(JsonNode d) {

@@ -16,6 +16,7 @@ import io.tourniquet.model.DeadLetter;
 import io.tourniquet.model.Incident;
 import io.tourniquet.model.NotificationRequest;
 import io.tourniquet.model.RawRecord;
+import io.tourniquet.model.Suppression;
 import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.rules.RuleVersion;
 import io.tourniquet.util.Ids;
@@ -80,6 +81,12 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     /** Each incident's published ids, by incident id: written only while they grow. */
     static final MapStateDescriptor<String, IncidentState.Listed> LISTED =
             new MapStateDescriptor<>("incident-listed", String.class, IncidentState.Listed.class);
+    /**
+     * Analysts' false-positive verdicts in force, by {@link #suppressionKey} (rule and user): the
+     * user's later alerts of that rule are suppressed until the verdict's end, when a timer forgets it.
+     */
+    static final MapStateDescriptor<String, Suppression> SUPPRESSIONS =
+            new MapStateDescriptor<>("verdict-suppressions", String.class, Suppression.class);
     static final ValueStateDescriptor<RuleVersion> GAP_RULE =
             new ValueStateDescriptor<>("incident-rule", RuleVersion.class);
 
@@ -87,6 +94,8 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     private final SerializableClock clock;
     /** forensics.lookback: the incident's window for the claims' no-jailbroken-device condition. */
     private final long lookbackMillis;
+    /** verdict.suppress-for: how long a false-positive verdict suppresses (0: never). */
+    private final long suppressForMillis;
 
     private transient MapState<String, IncidentState> incidents;
     private transient MapState<String, Boolean> alertIds;
@@ -103,20 +112,25 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     /** Incidents open now, for the gauge (written by the task thread, read by the metric reporter). */
     private transient volatile int openIncidents;
     private transient ValueState<RuleVersion> gapRule;
+    private transient MapState<String, Suppression> suppressions;
+    private transient Counter suppressed;
+    private transient io.tourniquet.util.PipelineMetrics.Labelled verdicts;
     private transient Counter opened;
     private transient Counter suspensions;
     private transient Counter suspensionsSuppressed;
     private transient Counter rejectedRequests;
 
-    public IncidentTracker(RuleVersion initialRule, SerializableClock clock, long lookbackMillis) {
+    public IncidentTracker(RuleVersion initialRule, SerializableClock clock, long lookbackMillis,
+                           long suppressForMillis) {
         this.initialRule = initialRule;
         this.clock = clock;
         this.lookbackMillis = lookbackMillis;
+        this.suppressForMillis = suppressForMillis;
     }
 
     public static IncidentTracker from(TourniquetConfig cfg, SerializableClock clock) {
         return new IncidentTracker(RuleCatalog.initial(RuleCatalog.INCIDENT, cfg), clock,
-                cfg.get(Settings.FORENSICS_LOOKBACK).toMillis());
+                cfg.get(Settings.FORENSICS_LOOKBACK).toMillis(), cfg.get(Settings.VERDICT_SUPPRESS_FOR).toMillis());
     }
 
     @Override
@@ -128,7 +142,11 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         listedState = getRuntimeContext().getMapState(LISTED);
         listedCache = new java.util.HashMap<>();
         gapRule = getRuntimeContext().getState(GAP_RULE);
+        suppressions = getRuntimeContext().getMapState(SUPPRESSIONS);
         var metrics = getRuntimeContext().getMetricGroup();
+        var ours = io.tourniquet.util.PipelineMetrics.of(metrics);
+        suppressed = ours.counter("alerts_suppressed");
+        verdicts = new io.tourniquet.util.PipelineMetrics.Labelled(ours, "label", "verdicts");
         opened = metrics.counter("incidentsOpened");
         suspensions = metrics.counter("suspensionsIssued");
         suspensionsSuppressed = metrics.counter("suspensionsAlreadyInForce");
@@ -147,6 +165,17 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         // Every alert passes here before it is published, notified or planned: its trace starts here.
         alert.traceparent = io.tourniquet.util.TraceParents.forAlert(alert.alertId);
         if (!INCIDENT_RULES.contains(alert.rule)) {
+            if (suppressible(alert.rule, alert.userId)) {
+                Suppression s = suppressions.get(suppressionKey(alert.rule, alert.userId));
+                if (s != null && alert.eventTime > s.from && alert.eventTime <= s.until) {
+                    // Raised and published (the audit trail), but nobody is told and nothing is done.
+                    alert.suppressedBy = s;
+                    suppressed.inc();
+                    releaseTrigger(alert, ctx);
+                    out.collect(alert);
+                    return;
+                }
+            }
             notifyUsers(alert, List.of(alert.userId), alert.rule, ctx);
             releaseTrigger(alert, ctx);
             out.collect(alert);
@@ -249,6 +278,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                 }
             }
             case ControlRequest.RELEASE_ACCOUNT -> released(signal, ctx);
+            case ControlRequest.VERDICT -> verdict(signal, ctx);
             case ControlRequest.OPEN_CLAIM -> openClaim(signal, ctx);
             case ControlRequest.CLAIM_DOCUMENT, ControlRequest.CLAIM_DECISION ->
                     ctx.output(Tags.CLAIMS, claimRequest(signal, ctx));
@@ -260,6 +290,70 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
             }
             default -> { }
         }
+    }
+
+    /**
+     * Only a user's own alerts of a rule that acts on one user can be suppressed: never an
+     * unauthorized approval (the incident rules open incidents and suspend withdrawals; one
+     * mistaken verdict must not let an attacker's approvals through), never a platform alert.
+     */
+    static boolean suppressible(String rule, String userId) {
+        return userId != null && !INCIDENT_RULES.contains(rule) && !RuleCatalog.UNAUTHORIZED_APPROVAL.equals(rule);
+    }
+
+    static String suppressionKey(String rule, String userId) {
+        return rule + "|" + userId;
+    }
+
+    /**
+     * An analyst's verdict: published as it is (the index keeps every verdict), and a false
+     * positive of a suppressible rule suppresses that user's alerts of the rule from the judged
+     * alert's event time for {@code verdict.suppress-for}. A later verdict on the same rule and
+     * user replaces the earlier one; any other label ends a suppression in force.
+     */
+    private void verdict(ControlSignal signal, Context ctx) throws Exception {
+        io.tourniquet.model.Verdict v = new io.tourniquet.model.Verdict();
+        v.verdictId = Ids.of("verdict", signal.requestId);
+        v.requestId = signal.requestId;
+        v.alertId = signal.alertId;
+        v.rule = signal.rule;
+        v.userId = signal.userId;
+        v.label = signal.label;
+        v.by = signal.requestedBy;
+        v.note = signal.reason;
+        v.decidedAt = signal.requestedAt;
+        v.alertTime = signal.alertTime;
+        if (suppressible(signal.rule, signal.userId)) {
+            String key = suppressionKey(signal.rule, signal.userId);
+            if (ControlRequest.FALSE_POSITIVE.equals(signal.label) && suppressForMillis > 0) {
+                Suppression s = new Suppression(v.verdictId, v.alertId, v.by, saturatedAdd(v.alertTime, suppressForMillis));
+                s.from = v.alertTime;
+                suppressions.put(key, s);
+                v.suppressesUntil = s.until;
+                // Forgotten once event time passes its end (nothing later can fall inside it).
+                if (s.until < Long.MAX_VALUE) ctx.timerService().registerEventTimeTimer(s.until + 1);
+            } else {
+                // Any other verdict on this rule and user (e.g. a suppressed alert judged a true
+                // positive after all) ends the suppression: the analyst's latest word counts.
+                suppressions.remove(key);
+            }
+        }
+        verdicts.get(v.label).inc();
+        ctx.output(Tags.VERDICTS, v);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
+        List<String> over = new ArrayList<>();
+        for (Map.Entry<String, Suppression> e : suppressions.entries()) {
+            if (e.getValue().until < timestamp) over.add(e.getKey());
+        }
+        for (String key : over) suppressions.remove(key);
     }
 
     /** The user hears that an analyst released their account, with what was checked (the request's reason). */

@@ -234,6 +234,21 @@ public final class EcsDocuments {
         return new IndexDoc(IndexTemplates.claimsIndex(alias), claim.claimId, d.json(), claim.version);
     }
 
+    /**
+     * A {@code tourniquet-verdicts} document, one per verdict (id = verdict id) in the single
+     * verdicts index: the record's fields with its times as RFC 3339, {@code @timestamp} = when the
+     * analyst decided, and ECS {@code user.id}, so verdicts join alerts and events by the same names.
+     */
+    public static IndexDoc verdict(io.tourniquet.model.Verdict verdict, String alias) {
+        ObjectNode tree = (ObjectNode) Json.MAPPER.valueToTree(verdict);
+        for (String field : List.of("decided_at", "alert_time", "suppresses_until")) rfc3339(tree, field);
+        Doc d = Doc.of(tree);
+        d.put("@timestamp", Times.format(verdict.decidedAt));
+        d.put("event.kind", "verdict");
+        d.put("user.id", verdict.userId);
+        return new IndexDoc(IndexTemplates.verdictsIndex(alias), verdict.verdictId, d.json());
+    }
+
     /** An epoch-millis field as RFC 3339; a string (already formatted) or a null is left as it is. */
     private static void rfc3339(ObjectNode node, String field) {
         JsonNode v = node.get(field);

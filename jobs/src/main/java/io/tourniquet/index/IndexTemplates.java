@@ -32,7 +32,7 @@ public final class IndexTemplates {
     private static final Logger LOG = LoggerFactory.getLogger(IndexTemplates.class);
 
     /** Bump when any template resource changes. */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
     /** Above the built-in templates of a full distribution (100), so patterns never tie with them. */
     public static final int BASE_PRIORITY = 500;
 
@@ -45,6 +45,7 @@ public final class IndexTemplates {
         ACTIONS("actions", Settings.INDEX_ACTIONS),
         INCIDENTS("incidents", Settings.INDEX_INCIDENTS),
         CLAIMS("claims", Settings.INDEX_CLAIMS),
+        VERDICTS("verdicts", Settings.INDEX_VERDICTS),
         DEAD_LETTERS("dead-letters", Settings.INDEX_DEAD_LETTERS);
 
         final String resource;
@@ -84,7 +85,7 @@ public final class IndexTemplates {
 
     /**
      * Puts every template (named after its alias) and creates the single indices (incidents, claims,
-     * dead letters) if absent.
+     * verdicts, dead letters) if absent.
      */
     public static void apply(ElasticsearchClient client, TourniquetConfig config) throws IOException {
         for (Kind kind : Kind.values()) {
@@ -95,7 +96,13 @@ public final class IndexTemplates {
         }
         createIfAbsent(client, incidentsIndex(Kind.INCIDENTS.alias(config)));
         createIfAbsent(client, claimsIndex(Kind.CLAIMS.alias(config)));
+        createIfAbsent(client, verdictsIndex(Kind.VERDICTS.alias(config)));
         createIfAbsent(client, deadLettersIndex(Kind.DEAD_LETTERS.alias(config)));
+    }
+
+    /** The single verdicts index behind its alias (a few records a day: analysts write them). */
+    public static String verdictsIndex(String alias) {
+        return alias + "-v1";
     }
 
     /** The single index of documents Elasticsearch refused for good, behind its alias. */

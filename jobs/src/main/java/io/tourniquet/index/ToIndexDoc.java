@@ -52,6 +52,9 @@ public final class ToIndexDoc extends ProcessFunction<RawRecord, IndexDoc> {
                 out.collect(EcsDocuments.incident(Json.fromBytes(r.value, Incident.class), targets.incidentsAlias()));
             } else if (r.topic.equals(targets.claimsTopic())) {
                 out.collect(EcsDocuments.claim(Json.fromBytes(r.value, Claim.class), targets.claimsAlias()));
+            } else if (r.topic.equals(targets.verdictsTopic())) {
+                out.collect(EcsDocuments.verdict(Json.fromBytes(r.value, io.tourniquet.model.Verdict.class),
+                        targets.verdictsAlias()));
             } else {
                 throw new IllegalArgumentException("record from unconfigured topic " + r.topic);
             }

@@ -36,6 +36,8 @@ public final class Json {
         // Alert and action times are epoch millis in memory and RFC 3339 on the wire.
         m.setMixInAnnotation(Alert.class, TimeMixins.AlertTimes.class);
         m.setMixInAnnotation(Action.class, TimeMixins.ActionTimes.class);
+        m.setMixInAnnotation(io.tourniquet.model.Verdict.class, TimeMixins.VerdictTimes.class);
+        m.setMixInAnnotation(io.tourniquet.model.Suppression.class, TimeMixins.SuppressionTimes.class);
         m.setMixInAnnotation(DeadLetter.class, TimeMixins.DeadLetterTimes.class);
         m.setMixInAnnotation(io.tourniquet.model.Incident.class, TimeMixins.IncidentTimes.class);
         m.setMixInAnnotation(io.tourniquet.model.Notification.class, TimeMixins.NotificationTimes.class);

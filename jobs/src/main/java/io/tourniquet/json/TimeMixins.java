@@ -39,6 +39,30 @@ final class TimeMixins {
         public long detectedAt;
     }
 
+    abstract static class VerdictTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long decidedAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long alertTime;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public Long suppressesUntil;
+    }
+
+    abstract static class SuppressionTimes {
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long from;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public long until;
+    }
+
     abstract static class ActionTimes {
         @JsonSerialize(using = Rfc3339Serializer.class)
         @JsonDeserialize(using = Rfc3339Deserializer.class)

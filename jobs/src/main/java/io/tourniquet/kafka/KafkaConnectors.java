@@ -80,6 +80,11 @@ public final class KafkaConnectors {
         return exactlyOnce(cfg, "claims", Settings.TOPIC_CLAIMS, new ClaimKey());
     }
 
+    /** Exactly once, like claims: every accepted verdict once (key: the judged alert's id). */
+    public static KafkaSink<io.tourniquet.model.Verdict> verdictSink(TourniquetConfig cfg) {
+        return exactlyOnce(cfg, "verdicts", Settings.TOPIC_VERDICTS, new VerdictKey());
+    }
+
     /** Exactly once: an alert becomes visible to read_committed readers when its checkpoint completes. */
     public static KafkaSink<Alert> alertSink(TourniquetConfig cfg) {
         return exactlyOnce(cfg, "alerts", Settings.TOPIC_ALERTS, new AlertKey());
@@ -156,6 +161,15 @@ public final class KafkaConnectors {
         @Override
         public String key(EnrichedEvent e) {
             return e.event.userId;
+        }
+    }
+
+    static final class VerdictKey implements JsonRecordSerializer.KeyOf<io.tourniquet.model.Verdict> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String key(io.tourniquet.model.Verdict v) {
+            return v.alertId;
         }
     }
 

@@ -26,6 +26,13 @@ public class Alert {
     public String traceparent;
     public AlertEvidence evidence = new AlertEvidence();
     /**
+     * Set when an analyst's false-positive verdict on an earlier alert of the same rule and user
+     * suppresses this one (extension of the contract): raised and published, but no command and
+     * no notification. Absent otherwise.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Suppression suppressedBy;
+    /**
      * Inside the job only: the triggering event, when the event must leave with the incident id
      * the incident tracker assigns (unauthorized approvals). Never published with the alert.
      */

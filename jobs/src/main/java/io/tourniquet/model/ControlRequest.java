@@ -22,6 +22,14 @@ public class ControlRequest {
     public static final String CLAIM_DOCUMENT = "claim_document";
     /** Decides a claim: {@link #decision} approve or deny, with the reason. */
     public static final String CLAIM_DECISION = "claim_decision";
+    /** An analyst's verdict on an alert ({@link #alertId}): {@link #label} is one of {@link #LABELS}. */
+    public static final String VERDICT = "verdict";
+    public static final String TRUE_POSITIVE = "true_positive";
+    public static final String FALSE_POSITIVE = "false_positive";
+    /** Right about what happened, but nothing was wrong (e.g. the user did move their savings out). */
+    public static final String BENIGN_TRUE_POSITIVE = "benign_true_positive";
+    public static final java.util.List<String> LABELS = java.util.List.of(TRUE_POSITIVE, FALSE_POSITIVE,
+            BENIGN_TRUE_POSITIVE);
     public static final String APPROVE_CLAIM = "approve";
     public static final String DENY_CLAIM = "deny";
 
@@ -45,6 +53,12 @@ public class ControlRequest {
     public String document;
     /** For {@code claim_decision}: {@code approve} or {@code deny}. */
     public String decision;
+    /** For {@code verdict}: the alert judged. Its {@link #rule}, {@link #userId} and {@link #alertTime} come with it. */
+    public String alertId;
+    /** For {@code verdict}: one of {@link #LABELS}. */
+    public String label;
+    /** For {@code verdict}: the judged alert's event time (RFC 3339), from which a suppression runs. */
+    public String alertTime;
     /** Which analyst key signed it, when the job verifies each analyst's own key ({@code signing.analyst-keys-file}). */
     public String keyId;
     public String signature;

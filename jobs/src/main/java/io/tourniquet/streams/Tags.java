@@ -30,6 +30,8 @@ public final class Tags {
     /** Claims to open and analysts' claim requests, from the incident tracker. */
     public static final OutputTag<io.tourniquet.model.ClaimSignal> CLAIMS = new OutputTag<>("claims") {};
     /** Platform suspensions and resumptions, from the incident tracker. */
+    /** Analysts' accepted verdicts on alerts, from the incident tracker. */
+    public static final OutputTag<io.tourniquet.model.Verdict> VERDICTS = new OutputTag<>("verdicts") {};
     public static final OutputTag<io.tourniquet.model.PlatformNotice> PLATFORM_NOTICES =
             new OutputTag<>("platform-notices") {};
 }

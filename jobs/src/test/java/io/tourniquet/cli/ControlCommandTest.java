@@ -245,4 +245,48 @@ class ControlCommandTest {
         assertThat(err.toString()).contains("document: expected one of [police_report, questionnaire], got selfie");
         assertThat(out.toString()).isEmpty();
     }
+
+    @Test
+    void verdictCarriesTheJudgedAlertAndTheJobAcceptsIt() throws Exception {
+        ControlCommand.Signed v = prepare(CFG, "verdict", "--alert", "alert-9", "--label", "false_positive",
+                "--rule", "account_drain", "--user", "u1", "--alert-time", "2022-01-17T09:00:00Z",
+                "--by", "bob", "--note", "user moved savings to their own wallet", "--request-id", "r-v");
+        ControlRequest r = v.request();
+        assertThat(r.type).isEqualTo(ControlRequest.VERDICT);
+        assertThat(r.alertId).isEqualTo("alert-9");
+        assertThat(r.label).isEqualTo("false_positive");
+        assertThat(r.rule).isEqualTo("account_drain");
+        assertThat(r.userId).isEqualTo("u1");
+        assertThat(r.alertTime).isEqualTo("2022-01-17T09:00:00Z");
+        assertThat(r.reason).as("--note is the request's reason").isEqualTo("user moved savings to their own wallet");
+        assertThat(new CommandSigner(KEY).verify(Json.MAPPER.readTree(v.text()))).isTrue();
+
+        ControlProcessor fn = new ControlProcessor(new CommandSigner(KEY), new CommandSigner(KEY + "-commands"),
+                TourniquetConfig.defaults(), SerializableClock.fixed(NOW.toEpochMilli()));
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<String, RawRecord, ControlSignal>(
+                new KeyedProcessOperator<>(fn), EventKeys.platform(), Types.STRING)) {
+            h.setProcessingTime(NOW.toEpochMilli());
+            h.open();
+            h.processElement(new StreamRecord<>(new RawRecord("tourniquet.control", 0, 0, null, v.json(), -1), 0));
+            assertThat(h.extractOutputValues()).singleElement().satisfies(signal -> {
+                assertThat(signal.alertId).isEqualTo("alert-9");
+                assertThat(signal.alertTime).isEqualTo(Instant.parse("2022-01-17T09:00:00Z").toEpochMilli());
+            });
+        }
+    }
+
+    @Test
+    void aVerdictsLabelIsCheckedBeforeAnyLookUpAndAFailedLookUpSaysWhatToGive() {
+        // No --rule/--alert-time and Elasticsearch unreachable: the label is refused first all the same.
+        assertThat(run("control", "verdict", "--alert", "a1", "--label", "maybe", "--by", "bob", "--note", "x",
+                "--print", "-s", "signing.control-key=" + KEY, "-s", "elasticsearch.url=http://127.0.0.1:1")).isEqualTo(2);
+        assertThat(err.toString()).contains("label: expected one of [true_positive, false_positive, benign_true_positive], got maybe");
+        assertThat(out.toString()).isEmpty();
+
+        assertThatThrownBy(() -> prepare(CFG.with(Map.of(Settings.ES_URL.key(), "http://127.0.0.1:1")), "verdict",
+                "--alert", "a1", "--label", "true_positive", "--by", "bob", "--note", "x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cannot look up alert a1 in tourniquet-alerts")
+                .hasMessageContaining("give --rule, --alert-time and --user yourself");
+    }
 }

@@ -97,6 +97,16 @@ class ControlProcessorTest {
         return r;
     }
 
+    private static ControlRequest verdict(String requestId, String alertId, String label) {
+        ControlRequest r = request(ControlRequest.VERDICT, requestId);
+        r.alertId = alertId;
+        r.label = label;
+        r.rule = RuleCatalog.ACCOUNT_DRAIN;
+        r.userId = "u1";
+        r.alertTime = "2023-11-14T20:00:00.250Z";
+        return r;
+    }
+
     /** Bob's approval of the held request {@code approves} (control.two-person is on by default). */
     private static ControlRequest approval(String requestId, String approves) {
         ControlRequest r = request(ControlRequest.APPROVE, requestId);
@@ -238,6 +248,26 @@ class ControlProcessorTest {
     }
 
     @Test
+    void aVerdictIsASignalWithTheJudgedAlertAndNeverWaitsForASecondAnalyst() throws Exception {
+        ControlRequest r = verdict("req-v", "alert-9", ControlRequest.FALSE_POSITIVE);
+        r.reason = "the user moved savings to their own cold wallet";
+        send(r);
+
+        assertThat(signals()).singleElement().satisfies(s -> {
+            assertThat(s.type).isEqualTo(ControlRequest.VERDICT);
+            assertThat(s.alertId).isEqualTo("alert-9");
+            assertThat(s.label).isEqualTo(ControlRequest.FALSE_POSITIVE);
+            assertThat(s.rule).isEqualTo(RuleCatalog.ACCOUNT_DRAIN);
+            assertThat(s.userId).isEqualTo("u1");
+            assertThat(s.alertTime).isEqualTo(Times.parse("2023-11-14T20:00:00.250Z").toEpochMilli());
+            assertThat(s.reason).isEqualTo("the user moved savings to their own cold wallet");
+            assertThat(s.requestedBy).isEqualTo(ANALYST);
+        });
+        assertThat(actions()).isEmpty();
+        assertThat(deadLetters()).isEmpty();
+    }
+
+    @Test
     void freshnessBoundsAreInclusive() throws Exception {
         ControlRequest oldest = release("req-old", "u1");
         oldest.requestedAt = Times.format(NOW - MAX_AGE);
@@ -349,6 +379,12 @@ class ControlProcessorTest {
         nullValue.put(Settings.DRAIN_SHARE.key(), null);
         r = ruleChange("m13", RuleCatalog.ACCOUNT_DRAIN, nullValue); cases.put("params.rule.account-drain.share", r);
         r = approval("m15", " "); cases.put("approves: missing", r);
+        r = verdict("m16", null, ControlRequest.TRUE_POSITIVE); cases.put("alert_id: missing", r);
+        r = verdict("m17", "a1", "maybe"); cases.put("label: expected one of", r);
+        r = verdict("m18", "a1", ControlRequest.FALSE_POSITIVE); r.rule = null; cases.put("rule: missing (verdict", r);
+        r = verdict("m19", "a1", ControlRequest.FALSE_POSITIVE); r.rule = "no_such_rule"; cases.put("rule: expected one of", r);
+        r = verdict("m20", "a1", ControlRequest.FALSE_POSITIVE); r.alertTime = null; cases.put("alert_time: missing", r);
+        r = verdict("m21", "a1", ControlRequest.FALSE_POSITIVE); r.alertTime = "last week"; cases.put("alert_time: not an RFC", r);
         for (ControlRequest c : cases.values()) send(c);
         // Signed, but params is not an object of strings.
         ObjectNode wrongShape = (ObjectNode) Json.tree(request(ControlRequest.UPDATE_RULE, "m14"));

@@ -57,6 +57,8 @@ public final class ActionPlanner extends RichFlatMapFunction<Alert, SignedAction
         long now = clock.getAsLong();
         alerts.get(alert.rule, alert.severity).inc();
         decisionLatency.update(Math.max(0L, now - alert.eventTime));
+        // An analyst judged this rule's earlier alert of this user a false positive: no command.
+        if (alert.suppressedBy != null) return;
         boolean frozen = false;
         for (Playbook.Step step : RuleCatalog.stepsFor(alert.rule)) {
             if (!step.when().test(alert)) continue;

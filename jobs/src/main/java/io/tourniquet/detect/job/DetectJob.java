@@ -111,6 +111,7 @@ public final class DetectJob {
                 .union(control.getSideOutput(Tags.ANALYST_ACTIONS))
                 .sinkTo(sinks.actions()).uid("sink-actions").name("Command sink");
         alerts.getSideOutput(Tags.INCIDENTS).sinkTo(sinks.incidents()).uid("sink-incidents").name("Incident sink");
+        alerts.getSideOutput(Tags.VERDICTS).sinkTo(sinks.verdicts()).uid("sink-verdicts").name("Verdict sink");
 
         // After the alerts, until resolved: who has a withdrawal the platform suspension holds up,
         // and the Account Protection Programme's claims. Neither is on the path of a freeze.

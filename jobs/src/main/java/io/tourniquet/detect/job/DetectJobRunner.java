@@ -56,7 +56,8 @@ public final class DetectJobRunner {
     public static DetectSinks kafkaSinks(TourniquetConfig cfg) {
         return new DetectSinks(KafkaConnectors.alertSink(cfg), KafkaConnectors.actionSink(cfg),
                 KafkaConnectors.enrichedSink(cfg), KafkaConnectors.deadLetterSink(cfg), KafkaConnectors.incidentSink(cfg),
-                KafkaConnectors.notificationSink(cfg), KafkaConnectors.claimSink(cfg));
+                KafkaConnectors.notificationSink(cfg), KafkaConnectors.claimSink(cfg),
+                KafkaConnectors.verdictSink(cfg));
     }
 
     /**
