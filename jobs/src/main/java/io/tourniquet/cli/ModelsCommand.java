@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -103,22 +104,30 @@ public final class ModelsCommand implements Callable<Integer> {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = "Write the features logged on approvals (tourniquet-events, exchange.anomaly.features) as"
+            description = {"Write the features logged on approvals (tourniquet-events, exchange.anomaly.features) as"
                     + " feature rows (NDJSON); with --truth, label each row: attack = an unauthorized approval of"
-                    + " the simulator's ground truth, else benign.")
+                    + " the simulator's ground truth, else benign.",
+                    "With --verdicts instead, label each row from analysts' verdicts (tourniquet-verdicts, each "
+                            + "alert's latest): attack when an alert of the approval was judged true_positive, benign when "
+                            + "its alerts were judged false_positive or benign_true_positive, or when it has no alert; an "
+                            + "approval with an alert nobody judged is left out (counted): it is evidence of neither."})
     static final class Export implements Callable<Integer> {
         static final int PAGE = 1_000;
 
         @Mixin ConfigOptions options;
         @Option(names = "--out", required = true, paramLabel = "ROWS.ndjson") Path out;
         @Option(names = "--truth", paramLabel = "ground-truth.json") Path truth;
+        @Option(names = "--verdicts", description = "Label rows from analysts' verdicts (see above).") boolean verdicts;
 
         /** What an export wrote. */
-        private record Written(int rows, int skipped, int labeledAttacks) {}
+        private record Written(int rows, int skipped, int labeledAttacks, int unjudged) {}
 
         @Override
         public Integer call() throws Exception {
             TourniquetConfig cfg = options.resolve();
+            if (verdicts && truth != null) {
+                throw new IllegalArgumentException("--truth and --verdicts both label the rows: give one");
+            }
             Set<String> attacks = truth == null ? null : attackWithdrawalIds(Json.MAPPER.readTree(truth.toFile()));
             String index = cfg.get(Settings.INDEX_EVENTS);
             if (out.toAbsolutePath().getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
@@ -127,6 +136,8 @@ public final class ModelsCommand implements Callable<Integer> {
                 int written = 0;
                 int skipped = 0;
                 int labeledAttacks = 0;
+                int unjudged = 0;
+                io.tourniquet.forensics.Forensics judged = new io.tourniquet.forensics.Forensics(client, cfg);
                 try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
                     client.indices().refresh(r -> r.index(index));
                     List<FieldValue> after = null;
@@ -143,8 +154,20 @@ public final class ModelsCommand implements Callable<Integer> {
                             return s;
                         }, JsonNode.class);
                         List<Hit<JsonNode>> hits = page.hits().hits();
+                        Map<String, String> labels = verdicts ? latestLabels(judged, hits) : Map.of();
                         for (Hit<JsonNode> h : hits) {
-                            FeatureRow row = rowOf(h.source(), attacks);
+                            FeatureRow row;
+                            if (verdicts) {
+                                Optional<Boolean> label = verdictLabel(alertIdsOf(h.source()), labels);
+                                if (label.isEmpty()) {
+                                    unjudged++;
+                                    continue;
+                                }
+                                row = rowOf(h.source(), label.get());
+                            } else {
+                                row = rowOf(h.source(), attacks == null ? null
+                                        : attacks.contains(withdrawalIdOf(h.source())));
+                            }
                             if (row == null) {
                                 skipped++;
                                 continue;
@@ -158,11 +181,13 @@ public final class ModelsCommand implements Callable<Integer> {
                         after = hits.get(hits.size() - 1).sort();
                     }
                 }
-                return new Written(written, skipped, labeledAttacks);
+                return new Written(written, skipped, labeledAttacks, unjudged);
             });
-            System.out.printf("wrote %d rows to %s%s; skipped %d of another feature schema%n", result.rows(), out,
-                    attacks == null ? " (unlabeled)" : " (" + result.labeledAttacks() + " labeled attack)",
-                    result.skipped());
+            String labelled = verdicts ? " (" + result.labeledAttacks() + " labeled attack by analysts' verdicts)"
+                    : attacks == null ? " (unlabeled)" : " (" + result.labeledAttacks() + " labeled attack)";
+            System.out.printf("wrote %d rows to %s%s; skipped %d of another feature schema%s%n", result.rows(), out,
+                    labelled, result.skipped(),
+                    verdicts ? ", " + result.unjudged() + " with an alert nobody judged" : "");
             return 0;
         }
     }
@@ -182,6 +207,46 @@ public final class ModelsCommand implements Callable<Integer> {
      * Labeled when {@code attacks} is given: true for an attack's withdrawal, else false.
      */
     static FeatureRow rowOf(JsonNode doc, Set<String> attacks) {
+        return rowOf(doc, attacks == null ? null : attacks.contains(withdrawalIdOf(doc)));
+    }
+
+    static String withdrawalIdOf(JsonNode doc) {
+        return doc.path("exchange").path("withdrawal").path("id").asText(null);
+    }
+
+    /** The alert ids an indexed event carries ({@code exchange.alert_ids}). */
+    static List<String> alertIdsOf(JsonNode doc) {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode id : doc.path("exchange").path("alert_ids")) ids.add(id.asText());
+        return ids;
+    }
+
+    /** The latest verdict's label of every alert the page's approvals carry that has one. */
+    private static Map<String, String> latestLabels(io.tourniquet.forensics.Forensics f, List<Hit<JsonNode>> hits) {
+        List<String> ids = new ArrayList<>();
+        for (Hit<JsonNode> h : hits) ids.addAll(alertIdsOf(h.source()));
+        Map<String, String> labels = new java.util.HashMap<>();
+        f.latestVerdicts(ids).forEach((id, v) -> labels.put(id, v.path("label").asText()));
+        return labels;
+    }
+
+    /**
+     * An approval's label from its alerts' verdicts: attack (true) if any was judged a true positive;
+     * benign (false) if every one was judged otherwise, or it has none; empty (leave the row out)
+     * if an alert of it was never judged and none was judged true.
+     */
+    static Optional<Boolean> verdictLabel(List<String> alertIds, Map<String, String> latestLabel) {
+        boolean unjudged = false;
+        for (String id : alertIds) {
+            String label = latestLabel.get(id);
+            if (label == null) unjudged = true;
+            else if (io.tourniquet.model.ControlRequest.TRUE_POSITIVE.equals(label)) return Optional.of(true);
+        }
+        return unjudged ? Optional.empty() : Optional.of(false);
+    }
+
+    /** As {@link #rowOf(JsonNode, Set)}, with the label given (null: unlabeled). */
+    static FeatureRow rowOf(JsonNode doc, Boolean label) {
         JsonNode an = doc.path("exchange").path("anomaly");
         if (an.path("schema_version").asInt(-1) != WithdrawalFeatures.SCHEMA_VERSION
                 || !WithdrawalFeatures.SCHEMA_HASH.equals(an.path("schema_hash").asText())) {
@@ -189,9 +254,7 @@ public final class ModelsCommand implements Callable<Integer> {
         }
         Map<String, Double> features = new LinkedHashMap<>();
         an.path("features").fields().forEachRemaining(e -> features.put(e.getKey(), e.getValue().asDouble()));
-        String withdrawalId = doc.path("exchange").path("withdrawal").path("id").asText(null);
-        Boolean label = attacks == null ? null : attacks.contains(withdrawalId);
-        return FeatureRow.of(withdrawalId, doc.path("user").path("id").asText(null),
+        return FeatureRow.of(withdrawalIdOf(doc), doc.path("user").path("id").asText(null),
                 Times.parse(doc.path("@timestamp").asText()).toEpochMilli(), WithdrawalFeatures.fromMap(features),
                 label);
     }

@@ -466,7 +466,7 @@ public final class Forensics implements AutoCloseable {
     }
 
     /** The latest verdict (by {@code decided_at}) on each of {@code alertIds} that has one. */
-    Map<String, JsonNode> latestVerdicts(List<String> alertIds) {
+    public Map<String, JsonNode> latestVerdicts(List<String> alertIds) {
         Map<String, JsonNode> latest = new java.util.HashMap<>();
         if (alertIds.isEmpty()) return latest;
         for (int from = 0; from < alertIds.size(); from += VERDICT_TERMS) {

@@ -47,7 +47,7 @@ class ModelsCommandTest {
 
         FeatureRow bad = ModelsCommand.rowOf(approvalDoc("w-bad", 1.0), attacks);
         FeatureRow good = ModelsCommand.rowOf(approvalDoc("w-good", 0.0), attacks);
-        FeatureRow unlabeled = ModelsCommand.rowOf(approvalDoc("w-good", 0.0), null);
+        FeatureRow unlabeled = ModelsCommand.rowOf(approvalDoc("w-good", 0.0), (Set<String>) null);
         assertThat(bad.label()).isTrue();
         assertThat(good.label()).isFalse();
         assertThat(unlabeled.label()).isNull();
@@ -64,6 +64,17 @@ class ModelsCommandTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) other.path("exchange").path("anomaly"))
                 .put("schema_hash", "0000");
         assertThat(ModelsCommand.rowOf(other, attacks)).isNull();
+    }
+
+    @Test
+    void analystsVerdictsLabelAnApprovalByItsAlerts() {
+        var labels = java.util.Map.of("tp", "true_positive", "fp", "false_positive", "btp", "benign_true_positive");
+        assertThat(ModelsCommand.verdictLabel(List.of("tp"), labels)).contains(true);
+        assertThat(ModelsCommand.verdictLabel(List.of("fp", "tp"), labels)).as("any true positive").contains(true);
+        assertThat(ModelsCommand.verdictLabel(List.of("fp", "btp"), labels)).contains(false);
+        assertThat(ModelsCommand.verdictLabel(List.of(), labels)).as("no alert: benign").contains(false);
+        assertThat(ModelsCommand.verdictLabel(List.of("fp", "never-judged"), labels)).as("evidence of neither").isEmpty();
+        assertThat(ModelsCommand.verdictLabel(List.of("never-judged", "tp"), labels)).contains(true);
     }
 
     @Test

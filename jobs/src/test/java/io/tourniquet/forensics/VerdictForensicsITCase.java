@@ -90,10 +90,15 @@ class VerdictForensicsITCase {
                 producer.send(new ProducerRecord<>(cfg.get(Settings.TOPIC_ALERTS), a.userId.getBytes(),
                         Json.toBytes(a))).get();
             }
+            // Approvals with logged features, each carrying the alerts raised on it.
+            for (var e : APPROVALS.entrySet()) {
+                producer.send(new ProducerRecord<>(cfg.get(Settings.TOPIC_ENRICHED), "u".getBytes(),
+                        Json.toBytes(approval(e.getKey(), e.getValue())))).get();
+            }
         }
         IndexJobRunner.build(cfg, true).execute("verdict-forensics-index");
         es = EsClients.create(cfg);
-        for (var s : List.of(Settings.INDEX_VERDICTS, Settings.INDEX_ALERTS)) {
+        for (var s : List.of(Settings.INDEX_VERDICTS, Settings.INDEX_ALERTS, Settings.INDEX_EVENTS)) {
             es.indices().refresh(r -> r.index(cfg.get(s)));
         }
         forensics = new Forensics(es, cfg);
@@ -109,6 +114,29 @@ class VerdictForensicsITCase {
         try (var admin = KafkaTopics.admin(cfg)) {
             admin.deleteTopics(KafkaTopics.all(cfg)).all().get();
         }
+    }
+
+    /** Withdrawal id → the alert ids on its approval. */
+    static final Map<String, List<String>> APPROVALS = new LinkedHashMap<>();
+    static {
+        APPROVALS.put("w-1", List.of("n1"));            // latest verdict true: attack
+        APPROVALS.put("w-2", List.of("n2"));            // false: benign
+        APPROVALS.put("w-3", List.of("n3"));            // benign true positive: benign
+        APPROVALS.put("w-4", List.of());                // no alert: benign
+        APPROVALS.put("w-5", List.of("n2", "x-open"));  // an alert nobody judged: left out
+        APPROVALS.put("w-6", List.of("n2", "a1"));      // one alert judged true: attack
+    }
+
+    private static io.tourniquet.model.EnrichedEvent approval(String withdrawal, List<String> alertIds) {
+        var e = io.tourniquet.model.EnrichedEvent.of(io.tourniquet.testing.TestEvents.approved("app-" + withdrawal,
+                "u-1", withdrawal, 500, T0 + HOUR));
+        e.anomaly = new io.tourniquet.model.Anomaly();
+        e.anomaly.schemaVersion = io.tourniquet.models.WithdrawalFeatures.SCHEMA_VERSION;
+        e.anomaly.schemaHash = io.tourniquet.models.WithdrawalFeatures.SCHEMA_HASH;
+        e.anomaly.features.putAll(io.tourniquet.models.WithdrawalFeatures.toMap(
+                new double[io.tourniquet.models.WithdrawalFeatures.COUNT]));
+        e.alertIds = new ArrayList<>(alertIds);
+        return e;
     }
 
     private Verdict verdict(String alertId, String rule, String user, long alertTime, String label, long decidedAt,
@@ -204,6 +232,23 @@ class VerdictForensicsITCase {
         InProcessCli.Run none = InProcessCli.onIndices(cfg, "forensics", "precision", "--since", "2030-01-01T00:00:00Z");
         assertThat(none.code()).isZero();
         assertThat(none.out()).startsWith("no verdicts on alerts in");
+    }
+
+    @Test
+    void modelExportLabelsApprovalsFromTheirAlertsVerdicts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path out = dir.resolve("rows.ndjson");
+        InProcessCli.Run run = InProcessCli.onIndices(cfg, "models", "export", "--verdicts", "--out", out.toString());
+        assertThat(run.code()).as(run.out() + run.err()).isZero();
+        Map<String, Boolean> labels = new java.util.TreeMap<>();
+        for (var row : io.tourniquet.models.FeatureRows.read(out)) labels.put(row.withdrawalId(), row.label());
+        assertThat(labels).containsExactly(Map.entry("w-1", true), Map.entry("w-2", false), Map.entry("w-3", false),
+                Map.entry("w-4", false), Map.entry("w-6", true));
+
+        InProcessCli.Run both = InProcessCli.onIndices(cfg, "models", "export", "--verdicts", "--truth",
+                dir.resolve("t.json").toString(), "--out", out.toString());
+        assertThat(both.code()).isNotZero();
+        assertThat(both.err()).contains("--truth and --verdicts both label the rows");
     }
 
     @Test
