@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "Streaming security pipeline: detect 2FA-bypass withdrawals, freeze, index for forensics.",
         subcommands = {DemoCommand.class, RunCommand.class, DeployCommand.class, SavepointCommand.class, StatusCommand.class, SimulateCommand.class, BenchCommand.class, StateBenchCommand.class,
                 SetupCommand.class, ConfigCommand.class, ControlCommand.class, ForensicsCommand.class,
-                ModelsCommand.class, CommandLine.HelpCommand.class},
+                ModelsCommand.class, BacktestCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Launcher-only commands: './tourniquet test' runs every test; "
                 + "'./tourniquet infra up|down|status' manages the local Kafka and Elasticsearch."})
 public final class Main {

@@ -476,6 +476,17 @@ public final class Forensics implements AutoCloseable {
         return latest;
     }
 
+    /**
+     * The latest verdict's label of every alert of {@code rule} judged whose event time is in
+     * {@code range}, by alert id (a backtest's truth).
+     */
+    public Map<String, String> latestLabels(String rule, TimeRange range) {
+        Map<String, String> labels = new java.util.HashMap<>();
+        forEachVerdict(and(term("rule", rule), range.query("alert_time")),
+                v -> labels.put(text(v, "/alert_id"), text(v, "/label")));
+        return labels;
+    }
+
     /** Alert ids per verdict query: well under Elasticsearch's 65,536 terms. */
     static final int VERDICT_TERMS = 1_000;
     /** Verdicts per page: analysts write them, so a page is most of them. */

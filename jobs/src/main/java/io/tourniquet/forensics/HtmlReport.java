@@ -98,6 +98,16 @@ public final class HtmlReport {
     private HtmlReport() {
     }
 
+    /** The reports' one style sheet, for other pages that should look the same (the backtest report). */
+    public static String css() {
+        return CSS;
+    }
+
+    /** {@link #esc} for other pages. */
+    public static String escape(String s) {
+        return esc(s);
+    }
+
     /** The whole page. */
     public static String render(ReportData d) {
         IncidentView i = d.incident();

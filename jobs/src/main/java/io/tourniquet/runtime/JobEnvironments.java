@@ -30,7 +30,14 @@ public final class JobEnvironments {
     }
 
     public static StreamExecutionEnvironment create(TourniquetConfig cfg, String jobName, Optional<String> restoreFrom) {
+        return create(cfg, jobName, restoreFrom, conf -> { });
+    }
+
+    /** As above, with the Flink configuration adjusted by {@code adjust} before the environment is made. */
+    public static StreamExecutionEnvironment create(TourniquetConfig cfg, String jobName, Optional<String> restoreFrom,
+                                                    java.util.function.Consumer<Configuration> adjust) {
         Configuration conf = configuration(cfg, jobName, restoreFrom);
+        adjust.accept(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(cfg.get(Settings.PARALLELISM));
         // Alerts are few and urgent: a network buffer that waits to fill delays a freeze, and lets
