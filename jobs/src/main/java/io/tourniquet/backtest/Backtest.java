@@ -235,7 +235,8 @@ public final class Backtest {
             }
         }
         return new Report(rule, new LinkedHashMap<>(params), from, to,
-                counts(a, b, AlertLine::rule, RuleCatalog.rules()),
+                counts(a, b, AlertLine::rule,
+                        RuleCatalog.rules().stream().filter(r -> !RuleCatalog.INCIDENT.equals(r)).toList()),
                 only(a, b, AlertLine::key).stream().sorted(byTime).toList(),
                 only(b, a, AlertLine::key).stream().sorted(byTime).toList(),
                 counts(x, y, CommandLine::action, List.of()),
