@@ -25,10 +25,12 @@ import picocli.CommandLine.Spec;
  * anyone turns it on. Runs on the embedded cluster in this process; writes to no topic.
  */
 @Command(name = "backtest", mixinStandardHelpOptions = true,
-        description = {"Replay the retained input topics through the detect topology twice, with the rules in force "
-                + "(this configuration) and with the candidate (--param), and compare the alerts and commands whose "
-                + "event time is in [--from, --to): per rule and per action, and every alert and command only one "
-                + "side raised. With analysts' verdicts in index.verdicts, each side's precision and recall on the rule.",
+        description = {"Show what a rule change would have done on the retained input, before anyone turns it on.",
+                "The input topics are replayed through the detect topology twice, with the rules in force "
+                + "(this configuration) and with the candidate (--param), and the alerts and commands whose "
+                + "event time is in [--from, --to) are compared: per rule and per action, and every alert and command "
+                + "only one side raised. With analysts' verdicts in index.verdicts, each side's precision and recall "
+                + "on the rule.",
                 "Nothing is written to any topic. History before --from is replayed too: it builds the state the "
                         + "rules decide on. Rule changes analysts made live are not replayed: give the thresholds in "
                         + "force with -s if they differ from the configuration."})
