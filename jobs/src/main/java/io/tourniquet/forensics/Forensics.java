@@ -487,6 +487,32 @@ public final class Forensics implements AutoCloseable {
         return labels;
     }
 
+    /** An analyst's latest verdict on one alert, as a report shows it. */
+    public record VerdictView(String alertId, String rule, String userId, String label, String by, String note,
+                              Instant decidedAt, boolean suppressing) {
+    }
+
+    /** Alerts of an incident whose verdicts a report looks up, at most (the first by time). */
+    static final int REPORT_ALERTS = 10_000;
+
+    /** The latest verdict on each of the incident's alerts that has one, by the alerts' time. */
+    public List<VerdictView> incidentVerdicts(String incidentId) {
+        SearchResponse<JsonNode> al = search(s -> s.index(alerts).size(REPORT_ALERTS).query(term("incident_id", incidentId))
+                .source(src -> src.filter(f -> f.includes("alert_id")))
+                .sort(byTime("@timestamp")).sort(byKeyword("alert_id")), JsonNode.class);
+        List<String> ids = al.hits().hits().stream().map(h -> text(h.source(), "/alert_id")).filter(Objects::nonNull)
+                .toList();
+        Map<String, JsonNode> latest = latestVerdicts(ids);
+        List<VerdictView> out = new ArrayList<>();
+        for (String id : ids) {
+            JsonNode v = latest.get(id);
+            if (v == null) continue;
+            out.add(new VerdictView(id, text(v, "/rule"), text(v, "/user_id"), text(v, "/label"), text(v, "/by"),
+                    text(v, "/note"), Instant.parse(text(v, "/decided_at")), v.at("/suppresses_until").isTextual()));
+        }
+        return out;
+    }
+
     /** Alert ids per verdict query: well under Elasticsearch's 65,536 terms. */
     static final int VERDICT_TERMS = 1_000;
     /** Verdicts per page: analysts write them, so a page is most of them. */

@@ -124,6 +124,7 @@ public final class HtmlReport {
         attackerInfra(h, d.attackerInfra());
         users(h, i);
         claims(h, d.claims());
+        verdicts(h, d.verdicts());
         h.append("<footer>Generated ").append(esc(time(d.generatedAt())))
                 .append(" by <code>tourniquet forensics report</code> from the forensic indexes, with the same queries "
                         + "as <code>tourniquet forensics incident | root-cause | attacker-infra | claims</code>. All times are "
@@ -438,6 +439,29 @@ public final class HtmlReport {
             h.append("<code>").append(esc(i.userIds().get(n))).append("</code>");
         }
         h.append("</p>\n</details>\n</section>\n");
+    }
+
+    // ------------------------------------------------------------------------------------ verdicts
+
+    /** Analysts' latest verdict on each of the incident's alerts that has one. */
+    private static void verdicts(StringBuilder h, List<Forensics.VerdictView> verdicts) {
+        h.append("<section id=\"verdicts\">\n<h2>Analysts' verdicts</h2>\n");
+        if (verdicts.isEmpty()) {
+            h.append("<p class=\"note\" data-field=\"verdicts-none\">No alert of this incident has a verdict yet "
+                    + "(<code>tourniquet control verdict</code>).</p>\n</section>\n");
+            return;
+        }
+        h.append("<table id=\"verdicts-table\">\n<thead><tr><th>Alert</th><th>Rule</th><th>User</th><th>Verdict</th>"
+                + "<th>By</th><th>Decided</th><th>Note</th></tr></thead>\n<tbody>\n");
+        for (Forensics.VerdictView v : verdicts) {
+            h.append("<tr data-alert=\"").append(esc(v.alertId())).append("\"><td><code>").append(esc(v.alertId()))
+                    .append("</code></td><td>").append(esc(v.rule())).append("</td><td><code>")
+                    .append(esc(v.userId() == null ? "-" : v.userId())).append("</code></td><td>").append(esc(v.label()))
+                    .append(v.suppressing() ? " (suppressing)" : "").append("</td><td>").append(esc(v.by()))
+                    .append("</td><td>").append(esc(v.decidedAt().toString())).append("</td><td>")
+                    .append(esc(v.note() == null ? "" : v.note())).append("</td></tr>\n");
+        }
+        h.append("</tbody>\n</table>\n</section>\n");
     }
 
     // ------------------------------------------------------------------------------------ claims

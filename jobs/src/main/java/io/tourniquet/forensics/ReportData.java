@@ -20,7 +20,14 @@ import java.util.List;
  *                    last alert or its containment, whichever is later, with a margin
  */
 public record ReportData(Instant generatedAt, IncidentView incident, TimeRange window, RootCause rootCause,
-                         AttackerInfra attackerInfra, Activity activity, TimeRange chart, IncidentClaims claims) {
+                         AttackerInfra attackerInfra, Activity activity, TimeRange chart, IncidentClaims claims,
+                         List<Forensics.VerdictView> verdicts) {
+
+    /** A report without analysts' verdicts. */
+    public ReportData(Instant generatedAt, IncidentView incident, TimeRange window, RootCause rootCause,
+                      AttackerInfra attackerInfra, Activity activity, TimeRange chart, IncidentClaims claims) {
+        this(generatedAt, incident, window, rootCause, attackerInfra, activity, chart, claims, List.of());
+    }
 
     /** As many values of each kind of attacker infrastructure as {@code forensics attacker-infra} shows. */
     public static final int INFRA_LIMIT = 20;
@@ -45,7 +52,8 @@ public record ReportData(Instant generatedAt, IncidentView incident, TimeRange w
         return new ReportData(now, incident, forensics.window(incident),
                 forensics.rootCause(incidentId, TimeRange.ALL),
                 forensics.attackerInfra(incidentId, TimeRange.ALL, false, INFRA_LIMIT),
-                forensics.activity(incidentId, chart, step), chart, forensics.claims(incidentId));
+                forensics.activity(incidentId, chart, step), chart, forensics.claims(incidentId),
+                forensics.incidentVerdicts(incidentId));
     }
 
     /** From the start to the later of the last alert and containment, widened by a tenth (at least 2 min) each side. */

@@ -476,6 +476,8 @@ class ForensicsITCase {
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.err()).contains("wrote the report of incident " + incident.id());
         Document doc = Jsoup.parse(file.toFile(), "UTF-8");
+        // Nobody judged this replay's alerts.
+        assertThat(doc.selectFirst("#verdicts [data-field=verdicts-none]")).isNotNull();
 
         // The summary: the CLI's answer (--json) and the ground truth.
         JsonNode cliIncident = JSON.readTree(cli("forensics", "incident", incident.id(), "--json").out());

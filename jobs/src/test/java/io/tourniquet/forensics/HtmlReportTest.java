@@ -118,7 +118,7 @@ class HtmlReportTest {
         assertThat(doc.title()).contains("inc-42");
         assertThat(doc.selectFirst("meta[charset]").attr("charset")).isEqualToIgnoringCase("utf-8");
         for (String id : List.of("summary", "timeline", "impact", "response", "root-cause", "attacker-infra", "users",
-                "claims", "claims-table", "chart", "impact-table", "after-containment-table", "root-cause-backends", "root-cause-channels",
+                "claims", "claims-table", "verdicts", "chart", "impact-table", "after-containment-table", "root-cause-backends", "root-cause-channels",
                 "infra-ips", "infra-devices", "infra-addresses", "alerts-table", "actions-table")) {
             assertThat(doc.getElementById(id)).as("#" + id).isNotNull();
         }
@@ -194,6 +194,25 @@ class HtmlReportTest {
         assertThat(doc.selectFirst("[data-field=claims-loss-usd]").text()).isEqualTo("83,345.68");
         assertThat(doc.select("[data-field=claims-none]")).isEmpty();
         assertThat(doc.select("#claims i")).as("a condition's detail is text, never markup").isEmpty();
+    }
+
+    @Test
+    void theVerdictsSectionListsEachJudgedAlertOrSaysThereAreNone() {
+        ReportData d = DATA;
+        Document none = parse(HTML);
+        assertThat(none.selectFirst("#verdicts [data-field=verdicts-none]").text()).startsWith("No alert of this incident has a verdict yet");
+        ReportData judged = new ReportData(d.generatedAt(), d.incident(), d.window(), d.rootCause(), d.attackerInfra(),
+                d.activity(), d.chart(), d.claims(), List.of(
+                        new Forensics.VerdictView("al-1", "unauthorized_approval", "u-1", "true_positive", "alice@sec",
+                                "confirmed with the user <by phone>", Instant.parse("2022-01-18T08:00:00Z"), false),
+                        new Forensics.VerdictView("al-2", "bulk_drain", null, "benign_true_positive", "bob@sec", null,
+                                Instant.parse("2022-01-18T08:30:00Z"), false)));
+        Document doc = parse(HtmlReport.render(judged));
+        assertThat(doc.getElementById("verdicts-table")).isNotNull();
+        assertThat(doc.select("#verdicts-table tbody tr")).extracting(Element::text).containsExactly(
+                "al-1 unauthorized_approval u-1 true_positive alice@sec 2022-01-18T08:00:00Z confirmed with the user <by phone>",
+                "al-2 bulk_drain - benign_true_positive bob@sec 2022-01-18T08:30:00Z");
+        assertThat(doc.select("#verdicts [data-field=verdicts-none]")).isEmpty();
     }
 
     @Test

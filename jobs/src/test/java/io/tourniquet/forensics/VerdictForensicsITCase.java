@@ -77,6 +77,8 @@ class VerdictForensicsITCase {
         Alert n4 = alert("n4", na, "u-1", T0 + 3 * HOUR);
         n4.suppressedBy = new Suppression(n1First.verdictId, "n1", "alice@sec", T0 + 30 * 24 * HOUR);
         n4.suppressedBy.from = T0;
+        n1.incidentId = "inc-v";
+        n4.incidentId = "inc-v";
 
         try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(
                 "bootstrap.servers", cfg.get(Settings.KAFKA_BOOTSTRAP), "acks", "all",
@@ -249,6 +251,17 @@ class VerdictForensicsITCase {
                 dir.resolve("t.json").toString(), "--out", out.toString());
         assertThat(both.code()).isNotZero();
         assertThat(both.err()).contains("--truth and --verdicts both label the rows");
+    }
+
+    @Test
+    void anIncidentsReportListsTheLatestVerdictOfEachOfItsJudgedAlerts() {
+        assertThat(forensics.incidentVerdicts("inc-v")).singleElement().satisfies(v -> {
+            assertThat(v.alertId()).isEqualTo("n1");
+            assertThat(v.label()).isEqualTo(ControlRequest.TRUE_POSITIVE);
+            assertThat(v.note()).isEqualTo("note 1");
+            assertThat(v.suppressing()).isFalse();
+        });
+        assertThat(forensics.incidentVerdicts("no-such-incident")).isEmpty();
     }
 
     @Test
