@@ -14,6 +14,7 @@ import io.tourniquet.model.RawRecord;
 import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.runtime.JobEnvironments;
 import io.tourniquet.signing.SignedAction;
+import io.tourniquet.streams.InMemorySink;
 import io.tourniquet.util.SerializableClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -69,7 +69,7 @@ class IncidentAftercareITCase {
 
     TourniquetConfig cfg;
     KafkaProducer<String, String> producer;
-    int eventSeq;
+    io.tourniquet.testing.LiveInput input;
 
     @Test
     void fromTheFreezeToThePayoutWithEveryUpdateNumberedAcrossARestart() throws Exception {
@@ -82,6 +82,7 @@ class IncidentAftercareITCase {
         String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
         producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all",
                 "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()));
+        input = new io.tourniquet.testing.LiveInput(cfg, "aftercare", producer);
         JobClient job = DetectJobRunner.build(cfg, false, Optional.empty()).executeAsync("aftercare-detect");
         try (KafkaProducer<String, String> closing = producer;
              Tail notes = new Tail(bootstrap, cfg.get(Settings.TOPIC_NOTIFICATIONS));
@@ -271,19 +272,12 @@ class IncidentAftercareITCase {
     // ---- input ---------------------------------------------------------------------------------------
 
     private ObjectNode event(String user, Instant at) {
-        ObjectNode e = Json.MAPPER.createObjectNode();
-        e.put("event_id", "aftercare-" + (eventSeq++));
-        e.put("event_time", Times.format(at.toEpochMilli()));
-        e.put("user_id", user);
-        e.put("session_id", "s-" + user);
-        e.put("ip", "203.0.113.7");
-        e.put("device_id", "d-" + user);
-        return e;
+        return input.event(user, at);
     }
 
     /** One key per topic: one partition, read in the order written. */
     private void send(Setting topic, ObjectNode e) throws Exception {
-        producer.send(new ProducerRecord<>(cfg.get(topic.setting), "aftercare", e.toString())).get();
+        input.send(topic.setting, e);
     }
 
     enum Setting {
@@ -355,23 +349,9 @@ class IncidentAftercareITCase {
         return e;
     }
 
-    /** A login on every input topic's key, later than everything: event time moves on. */
+    /** An event on every input topic, later than everything: event time moves on. */
     private void tick(Instant at) throws Exception {
-        ObjectNode login = event("ticker", at);
-        login.put("outcome", "success");
-        login.put("auth_method", "password");
-        login.put("device_jailbroken", false);
-        send(Setting.LOGINS, login);
-        ObjectNode change = event("ticker", at);
-        change.put("action", "password_changed");
-        send(Setting.CHANGES, change);
-        ObjectNode w = withdrawal("ticker", "w-tick", "ETH", "0.1", 300, at);
-        w.put("status", "cancelled");
-        send(Setting.WITHDRAWALS, w);
-        ObjectNode m = event("ticker", at);
-        m.put("action", "token_enrolled");
-        m.put("method", "totp");
-        send(Setting.MFA, m);
+        input.tick(at);
     }
 
     // ---- control ---------------------------------------------------------------------------------------

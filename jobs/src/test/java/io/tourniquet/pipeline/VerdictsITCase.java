@@ -53,7 +53,7 @@ class VerdictsITCase {
 
     TourniquetConfig cfg;
     KafkaProducer<String, String> producer;
-    int eventSeq;
+    io.tourniquet.testing.LiveInput input;
 
     @Test
     void aFalsePositiveIsIndexedAndSilencesThatUsersNextAlertOfTheRuleOnly() throws Exception {
@@ -66,6 +66,7 @@ class VerdictsITCase {
         String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
         producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all",
                 "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()));
+        input = new io.tourniquet.testing.LiveInput(cfg, "verdicts", producer);
         JobClient detect = DetectJobRunner.build(cfg, false, Optional.empty()).executeAsync("verdicts-detect");
         JobClient index = IndexJobRunner.build(cfg, false).executeAsync("verdicts-index");
         try (KafkaProducer<String, String> closing = producer;
@@ -174,19 +175,11 @@ class VerdictsITCase {
     // ---- input -----------------------------------------------------------------------------------------
 
     private ObjectNode event(String user, Instant at) {
-        ObjectNode e = Json.MAPPER.createObjectNode();
-        e.put("event_id", "verdicts-" + (eventSeq++));
-        e.put("event_time", Times.format(at.toEpochMilli()));
-        e.put("user_id", user);
-        e.put("session_id", "s-" + user);
-        e.put("ip", "203.0.113.9");
-        e.put("device_id", "d-" + user);
-        return e;
+        return input.event(user, at);
     }
 
-    /** One key per topic: one partition, read in the order written. */
     private void send(io.tourniquet.config.Setting<String> topic, ObjectNode e) throws Exception {
-        producer.send(new ProducerRecord<>(cfg.get(topic), "verdicts", e.toString())).get();
+        input.send(topic, e);
     }
 
     private void whitelisted(String user, String address, Instant at) throws Exception {
@@ -211,28 +204,7 @@ class VerdictsITCase {
         send(Settings.TOPIC_WITHDRAWALS, e);
     }
 
-    /** An event on every input topic, later than everything: event time moves on. */
     private void tick(Instant at) throws Exception {
-        ObjectNode login = event("ticker", at);
-        login.put("outcome", "success");
-        login.put("auth_method", "password");
-        login.put("device_jailbroken", false);
-        send(Settings.TOPIC_LOGINS, login);
-        ObjectNode change = event("ticker", at);
-        change.put("action", "password_changed");
-        send(Settings.TOPIC_ACCOUNT_CHANGES, change);
-        ObjectNode w = event("ticker", at);
-        w.put("withdrawal_id", "w-tick-" + eventSeq);
-        w.put("status", "cancelled");
-        w.put("asset", "ETH");
-        w.put("network", "ethereum");
-        w.put("amount", "0.1");
-        w.put("usd_value", 300);
-        w.put("destination_address", "0xticker");
-        send(Settings.TOPIC_WITHDRAWALS, w);
-        ObjectNode m = event("ticker", at);
-        m.put("action", "token_enrolled");
-        m.put("method", "totp");
-        send(Settings.TOPIC_MFA, m);
+        input.tick(at);
     }
 }

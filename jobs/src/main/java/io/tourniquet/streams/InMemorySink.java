@@ -1,4 +1,4 @@
-package io.tourniquet.backtest;
+package io.tourniquet.streams;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,11 +12,11 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 
 /**
- * Where a backtest's outputs go instead of the live topics: a queue in this JVM that every
- * subtask appends to, read once the bounded job has ended. Only for a job on the embedded cluster
- * (the launcher's own process), which is the only place a backtest runs.
+ * A sink into a queue of this JVM that every subtask appends to, read once the bounded job has
+ * ended: where a backtest's outputs go instead of the live topics, and the tests' collecting sink.
+ * Only for jobs on an embedded cluster (this process).
  */
-final class InMemorySink<T> implements Sink<T> {
+public final class InMemorySink<T> implements Sink<T> {
     private static final long serialVersionUID = 1L;
     private static final Map<String, Queue<Object>> QUEUES = new ConcurrentHashMap<>();
 
@@ -26,15 +26,27 @@ final class InMemorySink<T> implements Sink<T> {
         this.name = name;
     }
 
-    static <T> InMemorySink<T> create() {
-        String name = UUID.randomUUID().toString();
+    /** A fresh, empty sink under a name of its own. */
+    public static <T> InMemorySink<T> create() {
+        return named(UUID.randomUUID().toString());
+    }
+
+    /** A fresh, empty sink under {@code name} (replacing any earlier one of that name). */
+    public static <T> InMemorySink<T> named(String name) {
         QUEUES.put(name, new ConcurrentLinkedQueue<>());
         return new InMemorySink<>(name);
     }
 
+    /** What the job wrote so far. */
+    @SuppressWarnings("unchecked")
+    public List<T> results() {
+        Queue<Object> q = QUEUES.get(name);
+        return q == null ? List.of() : new ArrayList<>((Queue<T>) (Queue<?>) q);
+    }
+
     /** What the job wrote, and the queue released. */
     @SuppressWarnings("unchecked")
-    List<T> drain() {
+    public List<T> drain() {
         Queue<Object> q = QUEUES.remove(name);
         return q == null ? List.of() : new ArrayList<>((Queue<T>) (Queue<?>) q);
     }
