@@ -66,7 +66,8 @@ class DashboardQueriesITCase {
             "tourniquet-lens-approvals-by-version", "tourniquet-lens-top-destinations",
             "tourniquet-lens-top-login-ips", "tourniquet-lens-shared-devices", "tourniquet-lens-actions-over-time",
             "tourniquet-lens-actions-by-reason", "tourniquet-lens-auth-failures",
-            "tourniquet-lens-jailbroken-logins", "tourniquet-lens-devices-per-account");
+            "tourniquet-lens-jailbroken-logins", "tourniquet-lens-devices-per-account",
+            "tourniquet-lens-verdicts-by-rule");
 
     TourniquetConfig cfg;
     Simulation sim;
@@ -122,20 +123,41 @@ class DashboardQueriesITCase {
         }
     }
 
-    /** One analyst's signed release of a victim, so releases show up in the containment panels. */
+    /**
+     * One analyst's signed release of a victim, so releases show up in the containment panels, and
+     * three verdicts for the verdicts panel: two on one alert (judged twice) and one on another
+     * rule. Verdicts on platform and unauthorized-approval alerts suppress nothing, so the replay's
+     * outcome does not depend on when the job reads them.
+     */
     private void sendAnalystsRelease() throws Exception {
+        long now = System.currentTimeMillis();
         ControlRequest release = ControlRecords.request("dash-release-1", ControlRequest.RELEASE_ACCOUNT,
-                "alice@sec", System.currentTimeMillis());
+                "alice@sec", now);
         release.userId = released;
         String topic = cfg.get(Settings.TOPIC_CONTROL);
-        RawRecord signed = new ControlRecords(topic, CONTROL_KEY).signed(release).list().get(0);
+        ControlRecords records = new ControlRecords(topic, CONTROL_KEY).signed(release);
+        records.signed(verdict("dash-verdict-1", "alert-ua-1", "unauthorized_approval", released, "true_positive", now));
+        records.signed(verdict("dash-verdict-2", "alert-ua-1", "unauthorized_approval", released, "false_positive", now));
+        records.signed(verdict("dash-verdict-3", "alert-bd-1", "bulk_drain", null, "benign_true_positive", now));
         try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(
                 "bootstrap.servers", cfg.get(Settings.KAFKA_BOOTSTRAP), "acks", "all",
                 "key.serializer", ByteArraySerializer.class.getName(),
                 "value.serializer", ByteArraySerializer.class.getName()))) {
-            producer.send(new ProducerRecord<>(topic, signed.value)).get();
+            for (RawRecord signed : records.list()) producer.send(new ProducerRecord<>(topic, signed.value)).get();
         }
     }
+
+    private static ControlRequest verdict(String id, String alert, String rule, String user, String label, long now) {
+        ControlRequest v = ControlRecords.request(id, ControlRequest.VERDICT, "bob@sec", now);
+        v.alertId = alert;
+        v.rule = rule;
+        v.userId = user;
+        v.label = label;
+        v.alertTime = VERDICT_ALERT_TIME;
+        return v;
+    }
+
+    static final String VERDICT_ALERT_TIME = "2022-01-17T02:00:00Z";
 
     @AfterAll
     void dropThisRunsIndices() throws IOException {
@@ -368,6 +390,21 @@ class DashboardQueriesITCase {
         assertThat(rows.get("hold_withdrawal/new_address_withdrawal").path("doc_count").asInt())
                 .isEqualTo(truth.expectedAlerts().newAddressWithdrawals().size());
         assertThat(rows.get("suspend_withdrawals/bulk_drain").path("doc_count").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void verdictsPerRuleAndLabelCountTheAnalystsVerdicts() {
+        Map<String, JsonNode> rows = new TreeMap<>();
+        for (JsonNode r : buckets(agg("tourniquet-lens-verdicts-by-rule", "rule"))) {
+            for (JsonNode l : buckets(r.path("label"))) rows.put(r.path("key").asText() + "/" + l.path("key").asText(), l);
+        }
+        assertThat(rows.keySet()).containsExactly("bulk_drain/benign_true_positive",
+                "unauthorized_approval/false_positive", "unauthorized_approval/true_positive");
+        assertThat(rows.values()).allSatisfy(row -> {
+            assertThat(row.path("doc_count").asInt()).isEqualTo(1);
+            assertThat(row.path("alerts").path("value").asInt()).isEqualTo(1);
+            assertThat(instant(row.path("first"))).isEqualTo(java.time.Instant.parse(VERDICT_ALERT_TIME));
+        });
     }
 
     // ---------------------------------------------------------------- login anomalies

@@ -100,12 +100,14 @@ class DashboardsTest {
         }
         assertThat(timeFields).containsOnlyKeys(Settings.INDEX_EVENTS.defaultText(),
                 Settings.INDEX_ALERTS.defaultText(), Settings.INDEX_ACTIONS.defaultText(),
-                Settings.INDEX_INCIDENTS.defaultText(), Settings.INDEX_CLAIMS.defaultText());
+                Settings.INDEX_INCIDENTS.defaultText(), Settings.INDEX_CLAIMS.defaultText(),
+                Settings.INDEX_VERDICTS.defaultText());
         assertThat(timeFields.get(Settings.INDEX_EVENTS.defaultText())).isEqualTo("@timestamp");
         assertThat(timeFields.get(Settings.INDEX_ALERTS.defaultText())).isEqualTo("@timestamp");
         assertThat(timeFields.get(Settings.INDEX_ACTIONS.defaultText())).isEqualTo("@timestamp");
         assertThat(timeFields.get(Settings.INDEX_INCIDENTS.defaultText())).isIn("started_at", "@timestamp");
         assertThat(timeFields.get(Settings.INDEX_CLAIMS.defaultText())).as("when the claim opened").isEqualTo("@timestamp");
+        assertThat(timeFields.get(Settings.INDEX_VERDICTS.defaultText())).as("the judged alert's time").isEqualTo("alert_time");
     }
 
     /** {@code tourniquet-events} -> {@code events}: the template file of the alias. */
