@@ -159,14 +159,7 @@ class VerdictForensicsITCase {
     }
 
     private static Alert alert(String id, String rule, String user, long t) {
-        Alert a = new Alert();
-        a.alertId = id;
-        a.rule = rule;
-        a.severity = RuleCatalog.severityOf(rule);
-        a.eventTime = t;
-        a.detectedAt = t + 1_000;
-        a.userId = user;
-        a.withdrawalId = "w-" + id;
+        Alert a = io.tourniquet.testing.TestAlerts.of(rule, id, user, t, t + 1_000);
         a.summary = "withdrawal w-" + id + " to an address whitelisted 1 hour before";
         return a;
     }

@@ -59,15 +59,7 @@ class VerdictSuppressionTest {
     }
 
     private static Alert alert(String id, String rule, String user, long t) {
-        Alert a = new Alert();
-        a.alertId = id;
-        a.rule = rule;
-        a.severity = RuleCatalog.severityOf(rule);
-        a.eventTime = t;
-        a.detectedAt = NOW;
-        a.userId = user;
-        a.withdrawalId = "w-" + id;
-        a.evidence.eventIds.add("e-" + id);
+        Alert a = io.tourniquet.testing.TestAlerts.of(rule, id, user, t, NOW);
         if (RuleCatalog.UNAUTHORIZED_APPROVAL.equals(rule)) {
             a.evidence.asset = "ETH";
             a.evidence.amount = "1.5";

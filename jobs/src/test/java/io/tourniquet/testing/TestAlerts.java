@@ -21,6 +21,18 @@ public final class TestAlerts {
         return a;
     }
 
+    /**
+     * An alert of any rule about withdrawal {@code w-<alertId>}, with the rule's severity, raised at
+     * {@code detectedAt}: what the tracker, the index and the forensics see of it.
+     */
+    public static Alert of(String rule, String alertId, String user, long time, long detectedAt) {
+        Alert a = base(rule, alertId, user, time);
+        a.severity = RuleCatalog.severityOf(rule);
+        a.detectedAt = detectedAt;
+        a.withdrawalId = "w-" + alertId;
+        return a;
+    }
+
     /** An unauthorized approval of withdrawal {@code w-<alertId>} to {@code bc1qattacker}. */
     public static Alert unauthorized(String alertId, String user, long time) {
         Alert a = base(RuleCatalog.UNAUTHORIZED_APPROVAL, alertId, user, time);
