@@ -17,14 +17,12 @@ import io.tourniquet.signing.SignedAction;
 import io.tourniquet.streams.InMemorySink;
 import io.tourniquet.util.SerializableClock;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +34,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.FileUtils;
 
 /**
  * What a rule change would have done: the retained input topics replayed through the detect
@@ -211,7 +210,11 @@ public final class Backtest {
                     .filter(a -> a.eventTime >= lo && a.eventTime < hi).toList();
             return new Side(inRange, commands);
         } finally {
-            deleteRecursively(checkpoints);
+            try {
+                FileUtils.deleteDirectory(checkpoints.toFile());
+            } catch (IOException e) {
+                // A temporary directory left behind is not worth failing the answer for.
+            }
         }
     }
 
@@ -248,7 +251,7 @@ public final class Backtest {
 
     /** The entries of {@code mine} with no entry of the same key in {@code theirs}. */
     private static <T> List<T> only(List<T> mine, List<T> theirs, Function<T, String> key) {
-        Set<String> other = new LinkedHashSet<>();
+        Set<String> other = new java.util.HashSet<>();
         for (T t : theirs) other.add(key.apply(t));
         List<T> out = new ArrayList<>();
         for (T t : mine) if (!other.contains(key.apply(t))) out.add(t);
@@ -260,9 +263,10 @@ public final class Backtest {
         Map<String, int[]> c = new LinkedHashMap<>();
         for (String n : always) c.put(n, new int[2]);
         Map<String, int[]> rest = new TreeMap<>();
-        for (T t : a) c.getOrDefault(name.apply(t), rest.computeIfAbsent(name.apply(t), k -> new int[2]))[0]++;
-        for (T t : b) c.getOrDefault(name.apply(t), rest.computeIfAbsent(name.apply(t), k -> new int[2]))[1]++;
-        rest.keySet().removeAll(c.keySet());
+        Function<T, int[]> slot = t -> c.containsKey(name.apply(t)) ? c.get(name.apply(t))
+                : rest.computeIfAbsent(name.apply(t), k -> new int[2]);
+        for (T t : a) slot.apply(t)[0]++;
+        for (T t : b) slot.apply(t)[1]++;
         c.putAll(rest);
         List<Count> out = new ArrayList<>();
         c.forEach((n, v) -> out.add(new Count(n, v[0], v[1])));
@@ -272,7 +276,7 @@ public final class Backtest {
     static Quality quality(String rule, Map<String, String> labels, List<AlertLine> inForce, List<AlertLine> cand) {
         Set<String> right = new TreeSet<>();
         labels.forEach((id, label) -> {
-            if (ControlRequest.TRUE_POSITIVE.equals(label) || ControlRequest.BENIGN_TRUE_POSITIVE.equals(label)) right.add(id);
+            if (ControlRequest.RIGHT_LABELS.contains(label)) right.add(id);
         });
         return new Quality(labels.size(), right.size(), sideQuality(rule, labels, right, inForce),
                 sideQuality(rule, labels, right, cand));
@@ -289,19 +293,5 @@ public final class Backtest {
         }
         return new SideQuality(judged, ok, judged == 0 ? null : (double) ok / judged,
                 right.isEmpty() ? null : (double) ok / right.size());
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // A temporary directory left behind is not worth failing the answer for.
-        }
     }
 }

@@ -314,11 +314,9 @@ public final class ControlCommand implements Runnable {
 
         @Override
         void complete(TourniquetConfig cfg) {
-            if (!ControlRequest.LABELS.contains(label)) {
-                // Before any lookup: a typo should not cost a round trip to Elasticsearch.
-                throw new IllegalArgumentException("invalid request: label: expected one of " + ControlRequest.LABELS
-                        + ", got " + label);
-            }
+            // Before any lookup: a typo should not cost a round trip to Elasticsearch.
+            String problem = ControlRequests.labelProblem(label);
+            if (problem != null) throw new IllegalArgumentException("invalid request: " + problem);
             if (rule != null && alertTime != null) return;
             AlertFacts facts = AlertFacts.lookUp(cfg, alert);
             if (rule == null) rule = facts.rule();
@@ -352,9 +350,8 @@ public final class ControlCommand implements Runnable {
                     }
                     var d = response.hits().hits().get(0).source();
                     String user = d.path("user_id").isTextual() ? d.path("user_id").asText() : null;
-                    String at = d.path("event_time").isNumber() ? Times.format(d.path("event_time").asLong())
-                            : d.path("event_time").asText(null);
-                    return new AlertFacts(d.path("rule").asText(null), user, at);
+                    // Alerts are indexed with their times as on the wire: RFC 3339.
+                    return new AlertFacts(d.path("rule").asText(null), user, d.path("event_time").asText(null));
                 });
             } catch (IllegalArgumentException e) {
                 throw e;

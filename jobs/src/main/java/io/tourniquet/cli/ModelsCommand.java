@@ -165,8 +165,7 @@ public final class ModelsCommand implements Callable<Integer> {
                                 }
                                 row = rowOf(h.source(), label.get());
                             } else {
-                                row = rowOf(h.source(), attacks == null ? null
-                                        : attacks.contains(withdrawalIdOf(h.source())));
+                                row = rowOf(h.source(), attacks);
                             }
                             if (row == null) {
                                 skipped++;

@@ -100,9 +100,8 @@ public final class ControlRequests {
             }
             case ControlRequest.VERDICT -> {
                 if (blank(r.alertId)) return "alert_id: missing (verdict names the alert judged)";
-                if (!ControlRequest.LABELS.contains(r.label)) {
-                    return "label: expected one of " + ControlRequest.LABELS + ", got " + r.label;
-                }
+                String label = labelProblem(r.label);
+                if (label != null) return label;
                 if (blank(r.rule)) return "rule: missing (verdict names the judged alert's rule)";
                 if (!io.tourniquet.rules.catalog.RuleCatalog.rules().contains(r.rule)) {
                     return "rule: expected one of " + io.tourniquet.rules.catalog.RuleCatalog.rules() + ", got " + r.rule;
@@ -120,6 +119,12 @@ public final class ControlRequests {
             default -> { }
         }
         return null;
+    }
+
+    /** What is wrong with a verdict's label, or null: for the CLI to say before it looks anything up. */
+    public static String labelProblem(String label) {
+        return ControlRequest.LABELS.contains(label) ? null
+                : "label: expected one of " + ControlRequest.LABELS + ", got " + label;
     }
 
     /** {@code requested_at} in epoch ms; only for a request {@link #problemWith} found nothing wrong with. */

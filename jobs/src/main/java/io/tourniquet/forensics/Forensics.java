@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.index.EsClients;
+import io.tourniquet.model.ControlRequest;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.AssetImpact;
 import io.tourniquet.model.Incident;
@@ -468,7 +469,6 @@ public final class Forensics implements AutoCloseable {
     /** The latest verdict (by {@code decided_at}) on each of {@code alertIds} that has one. */
     public Map<String, JsonNode> latestVerdicts(List<String> alertIds) {
         Map<String, JsonNode> latest = new java.util.HashMap<>();
-        if (alertIds.isEmpty()) return latest;
         for (int from = 0; from < alertIds.size(); from += VERDICT_TERMS) {
             List<String> chunk = alertIds.subList(from, Math.min(alertIds.size(), from + VERDICT_TERMS));
             forEachVerdict(terms("alert_id", chunk), v -> latest.put(text(v, "/alert_id"), v));
@@ -565,9 +565,9 @@ public final class Forensics implements AutoCloseable {
         for (JsonNode v : latest.values()) {
             long[] c = byRule.computeIfAbsent(or(text(v, "/rule"), "?"), r -> new long[4]);
             switch (or(text(v, "/label"), "")) {
-                case "true_positive" -> c[0]++;
-                case "benign_true_positive" -> c[1]++;
-                case "false_positive" -> c[2]++;
+                case ControlRequest.TRUE_POSITIVE -> c[0]++;
+                case ControlRequest.BENIGN_TRUE_POSITIVE -> c[1]++;
+                case ControlRequest.FALSE_POSITIVE -> c[2]++;
                 default -> { }
             }
             if (v.at("/suppresses_until").isTextual()) c[3]++;

@@ -326,7 +326,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         if (suppressible(signal.rule, signal.userId)) {
             String key = suppressionKey(signal.rule, signal.userId);
             if (ControlRequest.FALSE_POSITIVE.equals(signal.label) && suppressForMillis > 0) {
-                Suppression s = new Suppression(v.verdictId, v.alertId, v.by, saturatedAdd(v.alertTime, suppressForMillis));
+                Suppression s = new Suppression(v.verdictId, v.alertId, v.by, com.google.common.math.LongMath.saturatedAdd(v.alertTime, suppressForMillis));
                 s.from = v.alertTime;
                 suppressions.put(key, s);
                 v.suppressesUntil = s.until;
@@ -340,11 +340,6 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         }
         verdicts.get(v.label).inc();
         ctx.output(Tags.VERDICTS, v);
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     @Override

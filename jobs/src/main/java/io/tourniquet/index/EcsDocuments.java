@@ -236,13 +236,12 @@ public final class EcsDocuments {
 
     /**
      * A {@code tourniquet-verdicts} document, one per verdict (id = verdict id) in the single
-     * verdicts index: the record's fields with its times as RFC 3339, {@code @timestamp} = when the
-     * analyst decided, and ECS {@code user.id}, so verdicts join alerts and events by the same names.
+     * verdicts index: the record's fields (its times RFC 3339, as on the wire), {@code @timestamp} =
+     * when the analyst decided, and ECS {@code user.id}, so verdicts join alerts and events by the
+     * same names.
      */
     public static IndexDoc verdict(io.tourniquet.model.Verdict verdict, String alias) {
-        ObjectNode tree = (ObjectNode) Json.MAPPER.valueToTree(verdict);
-        for (String field : List.of("decided_at", "alert_time", "suppresses_until")) rfc3339(tree, field);
-        Doc d = Doc.of(tree);
+        Doc d = Doc.of(Json.MAPPER.valueToTree(verdict));
         d.put("@timestamp", Times.format(verdict.decidedAt));
         d.put("event.kind", "verdict");
         d.put("user.id", verdict.userId);

@@ -30,6 +30,8 @@ public class ControlRequest {
     public static final String BENIGN_TRUE_POSITIVE = "benign_true_positive";
     public static final java.util.List<String> LABELS = java.util.List.of(TRUE_POSITIVE, FALSE_POSITIVE,
             BENIGN_TRUE_POSITIVE);
+    /** The labels that say the rule was right about what happened: what precision and recall count. */
+    public static final java.util.List<String> RIGHT_LABELS = java.util.List.of(TRUE_POSITIVE, BENIGN_TRUE_POSITIVE);
     public static final String APPROVE_CLAIM = "approve";
     public static final String DENY_CLAIM = "deny";
 
