@@ -36,7 +36,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -80,11 +79,10 @@ class IncidentAftercareITCase {
                 Settings.PROMETHEUS_PORTS.key(), "none",
                 Settings.REST_PORTS.key(), "18381-18480"));
         String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
-        producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all",
-                "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()));
-        input = new io.tourniquet.testing.LiveInput(cfg, "aftercare", producer);
+        input = io.tourniquet.testing.LiveInput.open(cfg, "aftercare");
+        producer = input.producer();
         JobClient job = DetectJobRunner.build(cfg, false, Optional.empty()).executeAsync("aftercare-detect");
-        try (KafkaProducer<String, String> closing = producer;
+        try (io.tourniquet.testing.LiveInput closing = input;
              Tail notes = new Tail(bootstrap, cfg.get(Settings.TOPIC_NOTIFICATIONS));
              Tail incidents = new Tail(bootstrap, cfg.get(Settings.TOPIC_INCIDENTS));
              Tail claims = new Tail(bootstrap, cfg.get(Settings.TOPIC_CLAIMS));

@@ -27,9 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -52,7 +50,6 @@ class VerdictsITCase {
     static final Path dir = Path.of("target", "verdicts-itcase").toAbsolutePath();
 
     TourniquetConfig cfg;
-    KafkaProducer<String, String> producer;
     io.tourniquet.testing.LiveInput input;
 
     @Test
@@ -64,12 +61,10 @@ class VerdictsITCase {
                 Settings.PROMETHEUS_PORTS.key(), "none",
                 Settings.REST_PORTS.key(), "18481-18580"));
         String bootstrap = cfg.get(Settings.KAFKA_BOOTSTRAP);
-        producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all",
-                "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()));
-        input = new io.tourniquet.testing.LiveInput(cfg, "verdicts", producer);
+        input = io.tourniquet.testing.LiveInput.open(cfg, "verdicts");
         JobClient detect = DetectJobRunner.build(cfg, false, Optional.empty()).executeAsync("verdicts-detect");
         JobClient index = IndexJobRunner.build(cfg, false).executeAsync("verdicts-index");
-        try (KafkaProducer<String, String> closing = producer;
+        try (io.tourniquet.testing.LiveInput closing = input;
              ElasticsearchClient es = EsClients.create(cfg);
              Tail alerts = new Tail(bootstrap, cfg.get(Settings.TOPIC_ALERTS));
              Tail actions = new Tail(bootstrap, cfg.get(Settings.TOPIC_ACTIONS));
@@ -141,20 +136,18 @@ class VerdictsITCase {
 
     /** The first document of {@code alias} whose {@code field} is {@code value}, waited for with a deadline. */
     private static JsonNode awaitDoc(ElasticsearchClient es, String alias, String field, String value, String what,
-                                     JobClient job) throws Exception {
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        while (true) {
-            // The alias exists once the index job wrote its first document there.
-            es.indices().refresh(r -> r.index(alias).ignoreUnavailable(true).allowNoIndices(true));
-            var hits = es.search(s -> s.index(alias).ignoreUnavailable(true).allowNoIndices(true).query(q -> q.term(t -> t.field(field).value(value))),
-                    JsonNode.class).hits().hits();
-            if (!hits.isEmpty()) return hits.get(0).source();
-            if (job.getJobStatus().get().isGloballyTerminalState()) {
-                throw new AssertionError("the index job ended while waiting for " + what);
-            }
-            if (System.nanoTime() > end) throw new AssertionError("no " + what + " in " + alias + " within " + DEADLINE);
-            Thread.sleep(200);
-        }
+                                     JobClient job) {
+        return Awaitility.await(what + " in " + alias).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (job.getJobStatus().get().isGloballyTerminalState()) {
+                        throw new AssertionError("the index job ended while waiting for " + what);
+                    }
+                    // The alias exists once the index job wrote its first document there.
+                    es.indices().refresh(r -> r.index(alias).ignoreUnavailable(true).allowNoIndices(true));
+                    var hits = es.search(s -> s.index(alias).ignoreUnavailable(true).allowNoIndices(true)
+                            .query(q -> q.term(t -> t.field(field).value(value))), JsonNode.class).hits().hits();
+                    return hits.isEmpty() ? null : hits.get(0).source();
+                }, java.util.Objects::nonNull);
     }
 
     private static Predicate<JsonNode> withdrawal(String id) {

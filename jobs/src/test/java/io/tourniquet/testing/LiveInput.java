@@ -9,23 +9,42 @@ import io.tourniquet.util.Times;
 import java.time.Instant;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Input events for an ITCase with the detect job live: contract-valid events written one key per
  * topic (one partition each, so read in the order written), and a tick that moves event time on
- * every input topic at once.
+ * every input topic at once. Owns its producer ({@code acks=all}), which tests may also use for
+ * other records.
  */
-public final class LiveInput {
+public final class LiveInput implements AutoCloseable {
     private final TourniquetConfig cfg;
     private final KafkaProducer<String, String> producer;
     private final String name;
     private int seq;
 
-    /** Events named {@code <name>-<n>}, written under the key {@code name} with {@code producer}. */
-    public LiveInput(TourniquetConfig cfg, String name, KafkaProducer<String, String> producer) {
+    private LiveInput(TourniquetConfig cfg, String name, KafkaProducer<String, String> producer) {
         this.cfg = cfg;
         this.name = name;
         this.producer = producer;
+    }
+
+    /** Events named {@code <name>-<n>}, written under the key {@code name} to {@code cfg}'s Kafka. */
+    public static LiveInput open(TourniquetConfig cfg, String name) {
+        return new LiveInput(cfg, name, new KafkaProducer<>(java.util.Map.of(
+                "bootstrap.servers", cfg.get(Settings.KAFKA_BOOTSTRAP), "acks", "all",
+                "key.serializer", StringSerializer.class.getName(),
+                "value.serializer", StringSerializer.class.getName())));
+    }
+
+    /** The producer, for records other than input events (e.g. control requests). */
+    public KafkaProducer<String, String> producer() {
+        return producer;
+    }
+
+    @Override
+    public void close() {
+        producer.close();
     }
 
     /** The fields every input event has. */
