@@ -229,8 +229,14 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
                         inc.usdAfterContainment = Impact.usdTotal(inc.impactAfterContainment);
                     }
                     suspensions.inc();
+                    // The users this alert tells itself: the listed victims and the users it
+                    // counted. A counted victim's own alert may reach this step after the bulk
+                    // alert (it comes from another subtask); without its name in the notice, the
+                    // withdrawal watch would tell them a second time, depending on that race.
+                    Set<String> told = new LinkedHashSet<>(listed(inc.incidentId));
+                    if (alert.evidence.userIds != null) told.addAll(alert.evidence.userIds);
                     ctx.output(Tags.PLATFORM_NOTICES,
-                            new PlatformNotice(PlatformNotice.SUSPENDED, inc.incidentId, alert.eventTime, listed(inc.incidentId)));
+                            new PlatformNotice(PlatformNotice.SUSPENDED, inc.incidentId, alert.eventTime, List.copyOf(told)));
                 }
                 Set<String> affected = new LinkedHashSet<>();
                 if (alert.evidence.userIds != null) affected.addAll(alert.evidence.userIds);

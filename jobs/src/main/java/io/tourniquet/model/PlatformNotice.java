@@ -12,7 +12,10 @@ public class PlatformNotice {
     public String incidentId;
     /** Event time (ms) of the suspension (its bulk-drain alert), or of the resumption's notices. */
     public long eventTime;
-    /** The incident's victims (as listed on the incident record): the tracker tells them itself. */
+    /**
+     * Whom the tracker tells itself: the incident's victims as listed on the incident record, and
+     * on a suspension also the users its bulk-drain alert counted.
+     */
     public java.util.List<String> victims = new java.util.ArrayList<>();
 
     public PlatformNotice() {}

@@ -26,8 +26,10 @@ import org.apache.flink.util.Collector;
  * broadcast state while in force: a user whose pending withdrawal is seen while it is in force is
  * told too, so the notice does not depend on whether the withdrawal or the suspension was read
  * first. Whether a withdrawal that finished around the suspension counts as pending does: it is
- * judged by what this step has seen when one meets the other. Victims of the incident are not
- * told again here (the notice carries the incident's listed victims).
+ * judged by what this step has seen when one meets the other. Victims of the incident, and the
+ * users the suspending bulk-drain alert counted, are not told again here: the notice names them,
+ * whichever of their alerts the tracker had read by then. A victim whose approval comes after the
+ * suspension hears of it from the tracker (with the bulk-drain notice) and may hear it here too.
  *
  * <p>State per user: pending withdrawal id → event time last seen; an entry leaves when its
  * withdrawal finishes, or {@code notify.dedup-retention} of event time after it was last seen

@@ -391,8 +391,10 @@ class IncidentTrackerTest {
         control(ControlRequest.RESUME_WITHDRAWALS, null, null);
         control(ControlRequest.RESUME_WITHDRAWALS, null, null); // nothing suspended any more: nothing to say
 
+        // u3..u5 were counted by the bulk alert but their own alerts have not arrived (another
+        // subtask): the suspension names them too, so the withdrawal watch does not tell them again.
         assertThat(side(Tags.PLATFORM_NOTICES)).extracting(n -> n.type + "/" + n.incidentId + "/" + n.victims)
-                .containsExactly("suspended/" + id + "/[u1, u2]", "resumed/" + id + "/[u1, u2]");
+                .containsExactly("suspended/" + id + "/[u1, u2, u3, u4, u5]", "resumed/" + id + "/[u1, u2]");
         assertThat(side(Tags.NOTIFY)).filteredOn(r -> r.kind.equals("withdrawals_resumed"))
                 .extracting(r -> r.userId).containsExactly("u1", "u2");
     }
