@@ -53,7 +53,8 @@ import picocli.CommandLine.Spec;
                 "The control key comes from TOURNIQUET_SIGNING_CONTROL_KEY (at least 32 bytes)."},
         subcommands = {ControlCommand.Release.class, ControlCommand.Resume.class, ControlCommand.Resolve.class,
                 ControlCommand.Rule.class, ControlCommand.Approve.class, ControlCommand.OpenClaim.class,
-                ControlCommand.ClaimDocument.class, ControlCommand.ClaimDecision.class, ControlCommand.Verdict.class})
+                ControlCommand.ClaimDocument.class, ControlCommand.ClaimDecision.class, ControlCommand.Verdict.class,
+                ControlCommand.Promote.class, ControlCommand.DropShadow.class})
 public final class ControlCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -61,8 +62,8 @@ public final class ControlCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing subcommand: release, resume, resolve, rule, approve, open-claim, claim-document, claim-decision "
-                        + "or verdict");
+                "missing subcommand: release, resume, resolve, rule, approve, open-claim, claim-document, claim-decision, "
+                        + "verdict, promote or drop-shadow");
     }
 
     /** Options every request has. */
@@ -206,12 +207,56 @@ public final class ControlCommand implements Runnable {
                 description = "A full setting key of the rule and its new value, e.g. rule.account-drain.share=0.7; repeatable.")
         Map<String, String> params = new LinkedHashMap<>();
 
+        @Option(names = "--shadow",
+                description = "Make a shadow version: evaluated beside the version in force on live traffic, its alerts "
+                        + "marked shadow and acted on by nothing (account_drain, new_address_withdrawal); "
+                        + "then 'promote' or 'drop-shadow'. Never held for approval.")
+        boolean shadow;
+
         @Override
         void fill(ControlRequest r) {
             checkLocally(rule, params);
+            if (shadow && !RuleCatalog.SHADOWABLE.contains(rule)) {
+                throw new IllegalArgumentException("rule " + rule + " has no shadow versions: they are evaluated for "
+                        + new java.util.TreeSet<>(RuleCatalog.SHADOWABLE) + " only");
+            }
             r.type = ControlRequest.UPDATE_RULE;
             r.rule = rule;
             r.params = new LinkedHashMap<>(params);
+            if (shadow) r.mode = ControlRequest.MODE_SHADOW;
+        }
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = {"Make a rule's shadow version the version in force, from this request on.",
+                    "Compare it first: 'tourniquet forensics shadow --rule RULE'. A promotion that weakens the "
+                            + "version in force waits for a second analyst under control.two-person ('approve')."})
+    static final class Promote extends Request {
+        @Option(names = "--rule", required = true, paramLabel = "RULE",
+                description = "The rule whose shadow version to promote (account_drain or new_address_withdrawal).")
+        String rule;
+
+        @Override
+        void fill(ControlRequest r) {
+            RuleCatalog.settingsOf(rule); // throws naming the known rules
+            r.type = ControlRequest.PROMOTE_RULE;
+            r.rule = rule;
+        }
+    }
+
+    @Command(name = "drop-shadow", mixinStandardHelpOptions = true,
+            description = {"End a rule's shadow version without using it.",
+                    "Its alerts stay indexed; the version in force is unchanged."})
+    static final class DropShadow extends Request {
+        @Option(names = "--rule", required = true, paramLabel = "RULE",
+                description = "The rule whose shadow version to end.")
+        String rule;
+
+        @Override
+        void fill(ControlRequest r) {
+            RuleCatalog.settingsOf(rule); // throws naming the known rules
+            r.type = ControlRequest.DROP_SHADOW;
+            r.rule = rule;
         }
     }
 
@@ -374,8 +419,11 @@ public final class ControlCommand implements Runnable {
         return switch (r.type) {
             case ControlRequest.RESUME_WITHDRAWALS ->
                     "held by the job until a second analyst approves it: " + approve;
-            case ControlRequest.UPDATE_RULE ->
-                    "if it weakens the rule, held by the job until a second analyst approves it: " + approve;
+            case ControlRequest.UPDATE_RULE -> ControlRequest.MODE_SHADOW.equals(r.mode) ? null
+                    : "if it weakens the rule, held by the job until a second analyst approves it: " + approve;
+            case ControlRequest.PROMOTE_RULE ->
+                    "if the shadow version weakens the rule in force, held by the job until a second analyst"
+                            + " approves it: " + approve;
             case ControlRequest.CLAIM_DECISION -> ControlRequest.APPROVE_CLAIM.equals(r.decision)
                     ? "held by the job until a second analyst approves the payout: " + approve : null;
             default -> null;

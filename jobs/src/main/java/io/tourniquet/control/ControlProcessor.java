@@ -55,6 +55,14 @@ import org.slf4j.LoggerFactory;
  * but for one case: an approved rule change that no longer applies to the thresholds in force is
  * dead-lettered together with its approval, and no longer held.
  *
+ * <p>Shadow versions: an {@code update_rule} with {@code mode: shadow} (for the rules in
+ * {@code RuleCatalog.SHADOWABLE}) makes a shadow version, numbered after every version the rule has
+ * had, which replaces one under evaluation and is never held (it acts on nothing).
+ * {@code promote_rule} makes the shadow's thresholds the version in force (keeping its number when
+ * nothing changed meanwhile), checked and held like a rule change; {@code drop_shadow} ends it.
+ * Either, without a shadow under evaluation, is {@code invalid_rule_change}. The signal carries
+ * the new version and the shadow ended, for the detectors' broadcast.
+ *
  * <p>An accepted request leaves as a {@link ControlSignal} on the main output. {@code release_account}
  * and {@code resume_withdrawals} also issue their signed command (reason {@code analyst}) on
  * {@link Tags#ANALYST_ACTIONS}: the only way these commands are ever issued.
@@ -118,6 +126,12 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             new MapStateDescriptor<>("control-requests-seen", String.class, Long.class);
     static final MapStateDescriptor<String, RuleVersion> RULE_VERSIONS =
             new MapStateDescriptor<>("control-rule-versions", String.class, RuleVersion.class);
+    /**
+     * Each rule's last shadow version, under evaluation or ended (kept: the next version is
+     * numbered after it, so a number names one set of thresholds). Never drains, like the versions.
+     */
+    static final MapStateDescriptor<String, RuleVersion> SHADOW_VERSIONS =
+            new MapStateDescriptor<>("control-shadow-versions", String.class, RuleVersion.class);
     static final MapStateDescriptor<String, HeldRequest> HELD =
             new MapStateDescriptor<>("control-held-for-approval", String.class, HeldRequest.class);
 
@@ -145,6 +159,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
 
     private transient MapState<String, Long> seen;
     private transient MapState<String, RuleVersion> ruleVersions;
+    private transient MapState<String, RuleVersion> shadowVersions;
     private transient MapState<String, HeldRequest> held;
     private transient io.tourniquet.util.PipelineMetrics.Labelled heldByType;
     private transient io.tourniquet.util.PipelineMetrics.Labelled rejectedByReason;
@@ -180,6 +195,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     public void open(OpenContext openContext) {
         seen = getRuntimeContext().getMapState(SEEN);
         ruleVersions = getRuntimeContext().getMapState(RULE_VERSIONS);
+        shadowVersions = getRuntimeContext().getMapState(SHADOW_VERSIONS);
         held = getRuntimeContext().getMapState(HELD);
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         MetricGroup ours = io.tourniquet.util.PipelineMetrics.of(metrics);
@@ -266,25 +282,87 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             approve(raw, request, now, ctx, out);
             return;
         }
-        RuleVersion current = null;
-        RuleVersion next = null;
-        if (ControlRequest.UPDATE_RULE.equals(request.type)) {
-            try {
-                current = currentVersion(request.rule);
-                next = RuleCatalog.next(current, request.params, currentConfig(), request.requestedBy,
-                        request.requestId, now);
-            } catch (IllegalArgumentException e) {
-                reject(raw, INVALID_RULE_CHANGE, e.getMessage(), now, ctx);
-                return;
-            }
+        RuleChange change;
+        try {
+            change = ruleChange(request, now);
+        } catch (IllegalArgumentException e) {
+            reject(raw, INVALID_RULE_CHANGE, e.getMessage(), now, ctx);
+            return;
         }
-        String why = twoPerson ? whyApprovalNeeded(request, current, next) : null;
+        String why = twoPerson ? whyApprovalNeeded(request, change) : null;
         remember(request.requestId, ctx);
         if (why != null) {
             hold(raw, request, why, ctx);
             return;
         }
-        accept(raw, request, requestedAt, next, null, now, ctx, out);
+        accept(raw, request, requestedAt, change, null, now, ctx, out);
+    }
+
+    /** What a request does to the rules: the version in force, the next one, the shadow it ends. */
+    private record RuleChange(RuleVersion current, RuleVersion next, RuleVersion endedShadow) {
+        static final RuleChange NONE = new RuleChange(null, null, null);
+    }
+
+    /**
+     * The rule versions {@code request} makes, against the versions in force now.
+     *
+     * @throws IllegalArgumentException if it makes no valid version (the reason for the analyst)
+     */
+    private RuleChange ruleChange(ControlRequest request, long now) throws Exception {
+        switch (request.type) {
+            case ControlRequest.UPDATE_RULE -> {
+                RuleVersion current = currentVersion(request.rule);
+                boolean shadow = ControlRequest.MODE_SHADOW.equals(request.mode);
+                if (shadow && !RuleCatalog.SHADOWABLE.contains(request.rule)) {
+                    throw new IllegalArgumentException("rule " + request.rule + " has no shadow versions: they are"
+                            + " evaluated for " + new java.util.TreeSet<>(RuleCatalog.SHADOWABLE) + " only");
+                }
+                RuleVersion next = RuleCatalog.next(current, request.params, currentConfig(), request.requestedBy,
+                        request.requestId, now);
+                next.version = highestVersion(request.rule, current) + 1;
+                if (shadow) next.mode = RuleVersion.SHADOW;
+                // A new shadow replaces the one under evaluation, which ends.
+                RuleVersion replaced = shadow ? shadowUnderEvaluation(request.rule) : null;
+                return new RuleChange(current, next, replaced == null ? null : replaced.ended());
+            }
+            case ControlRequest.PROMOTE_RULE -> {
+                RuleVersion current = currentVersion(request.rule);
+                RuleVersion candidate = shadowOrExplain(request.rule, "promote");
+                // Against the thresholds in force now: the shadow's full params, checked again.
+                RuleVersion next = RuleCatalog.next(current, candidate.params, currentConfig(), request.requestedBy,
+                        request.requestId, now);
+                // Its own number when nothing changed since (what its shadow alerts named), else the next.
+                next.version = candidate.version > current.version ? candidate.version : current.version + 1;
+                return new RuleChange(current, next, candidate.ended());
+            }
+            case ControlRequest.DROP_SHADOW -> {
+                return new RuleChange(null, null, shadowOrExplain(request.rule, "drop").ended());
+            }
+            default -> {
+                return RuleChange.NONE;
+            }
+        }
+    }
+
+    /** The rule's shadow version under evaluation, or null. */
+    private RuleVersion shadowUnderEvaluation(String rule) throws Exception {
+        RuleVersion v = shadowVersions.get(rule);
+        return v != null && v.isShadow() ? v : null;
+    }
+
+    private RuleVersion shadowOrExplain(String rule, String verb) throws Exception {
+        RuleVersion v = shadowUnderEvaluation(rule);
+        if (v == null) {
+            throw new IllegalArgumentException("no shadow version of rule " + rule + " is under evaluation, nothing"
+                    + " to " + verb + " (start one with update_rule, mode shadow)");
+        }
+        return v;
+    }
+
+    /** The highest version number {@code rule} has had, active or shadow: the next is one more. */
+    private int highestVersion(String rule, RuleVersion current) throws Exception {
+        RuleVersion shadow = shadowVersions.get(rule);
+        return shadow == null ? current.version : Math.max(current.version, shadow.version);
     }
 
     /**
@@ -292,12 +370,16 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
      * platform-wide suspension, and a rule change that weakens a setting makes detection miss
      * what it caught before. Everything else only adds containment or closes the books.
      */
-    private String whyApprovalNeeded(ControlRequest request, RuleVersion current, RuleVersion next) {
+    private String whyApprovalNeeded(ControlRequest request, RuleChange change) {
+        RuleVersion current = change.current();
+        RuleVersion next = change.next();
         return switch (request.type) {
             case ControlRequest.RESUME_WITHDRAWALS -> "resume_withdrawals lifts the platform-wide suspension";
             case ControlRequest.CLAIM_DECISION -> ControlRequest.APPROVE_CLAIM.equals(request.decision)
                     ? "approving a claim pays the user out of the Account Protection Programme" : null;
-            case ControlRequest.UPDATE_RULE -> {
+            // A shadow version acts on nothing: only its promotion may need a second analyst.
+            case ControlRequest.UPDATE_RULE, ControlRequest.PROMOTE_RULE -> {
+                if (next.isShadow()) yield null;
                 List<String> weakened = RuleCatalog.weakenings(current, next, config);
                 yield weakened.isEmpty() ? null : "weakens rule " + next.rule + ": " + String.join(", ", weakened);
             }
@@ -361,20 +443,17 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             return;
         }
         ControlRequest original = Json.MAPPER.readValue(h.raw.value, ControlRequest.class); // verified when held
-        RuleVersion next = null;
-        if (ControlRequest.UPDATE_RULE.equals(original.type)) {
-            try {
-                // Against the thresholds in force now: other changes may have been made meanwhile.
-                next = RuleCatalog.next(currentVersion(original.rule), original.params, currentConfig(),
-                        original.requestedBy, original.requestId, now);
-            } catch (IllegalArgumentException e) {
-                reject(raw, INVALID_RULE_CHANGE, "approves " + id + ", which no longer applies to the thresholds"
-                        + " in force: " + e.getMessage(), now, ctx);
-                reject(h.raw, INVALID_RULE_CHANGE, "approved by " + approval.requestedBy + ", but no longer"
-                        + " applies to the thresholds in force: " + e.getMessage(), now, ctx);
-                held.remove(id);
-                return;
-            }
+        RuleChange change;
+        try {
+            // Against the thresholds in force now: other changes may have been made meanwhile.
+            change = ruleChange(original, now);
+        } catch (IllegalArgumentException e) {
+            reject(raw, INVALID_RULE_CHANGE, "approves " + id + ", which no longer applies to the thresholds"
+                    + " in force: " + e.getMessage(), now, ctx);
+            reject(h.raw, INVALID_RULE_CHANGE, "approved by " + approval.requestedBy + ", but no longer"
+                    + " applies to the thresholds in force: " + e.getMessage(), now, ctx);
+            held.remove(id);
+            return;
         }
         remember(approval.requestId, ctx);
         acceptedByType.get(approval.type).inc();
@@ -385,7 +464,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         held.put(id, h);
         LOG.info("control request {} ({}) by {} approved by {} (request {}); applied", id, original.type,
                 original.requestedBy, approval.requestedBy, approval.requestId);
-        accept(originalRaw, original, ControlRequests.requestedAtMillis(original), next, approval.requestedBy, now,
+        accept(originalRaw, original, ControlRequests.requestedAtMillis(original), change, approval.requestedBy, now,
                 ctx, out);
     }
 
@@ -409,9 +488,12 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         held.put(id, h);
     }
 
-    private void accept(RawRecord raw, ControlRequest request, long requestedAt, RuleVersion next, String approvedBy,
+    private void accept(RawRecord raw, ControlRequest request, long requestedAt, RuleChange change, String approvedBy,
                         long now, Context ctx, Collector<ControlSignal> out) throws Exception {
-        if (next != null) ruleVersions.put(next.rule, next);
+        RuleVersion next = change.next();
+        if (change.endedShadow() != null) shadowVersions.put(change.endedShadow().rule, change.endedShadow());
+        if (next != null && next.isShadow()) shadowVersions.put(next.rule, next);
+        else if (next != null) ruleVersions.put(next.rule, next);
         acceptedByType.get(request.type).inc();
 
         ControlSignal signal = new ControlSignal();
@@ -426,6 +508,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         signal.document = request.document;
         signal.decision = request.decision;
         signal.ruleVersion = next;
+        signal.endedShadow = change.endedShadow();
         if (ControlRequest.VERDICT.equals(request.type)) {
             signal.alertId = request.alertId;
             signal.label = request.label;

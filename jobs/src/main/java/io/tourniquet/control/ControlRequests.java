@@ -22,7 +22,8 @@ public final class ControlRequests {
     public static final List<String> TYPES = List.of(ControlRequest.RELEASE_ACCOUNT,
             ControlRequest.RESUME_WITHDRAWALS, ControlRequest.RESOLVE_INCIDENT, ControlRequest.UPDATE_RULE,
             ControlRequest.APPROVE, ControlRequest.OPEN_CLAIM, ControlRequest.CLAIM_DOCUMENT,
-            ControlRequest.CLAIM_DECISION, ControlRequest.VERDICT);
+            ControlRequest.CLAIM_DECISION, ControlRequest.VERDICT, ControlRequest.PROMOTE_RULE,
+            ControlRequest.DROP_SHADOW);
 
     /**
      * The signer for the control key ({@code signing.control-key}), or a clear error naming the
@@ -83,6 +84,12 @@ public final class ControlRequests {
                     // A null value would unset the setting rather than change it.
                     if (p.getValue() == null) return "params." + p.getKey() + ": missing value";
                 }
+                if (r.mode != null && !List.of(ControlRequest.MODE_ACTIVE, ControlRequest.MODE_SHADOW).contains(r.mode)) {
+                    return "mode: expected active or shadow, got " + r.mode;
+                }
+            }
+            case ControlRequest.PROMOTE_RULE, ControlRequest.DROP_SHADOW -> {
+                if (blank(r.rule)) return "rule: missing (" + r.type + " names the rule whose shadow version it ends)";
             }
             case ControlRequest.OPEN_CLAIM, ControlRequest.CLAIM_DOCUMENT, ControlRequest.CLAIM_DECISION -> {
                 if (blank(r.userId)) return "user_id: missing (" + r.type + " names the claimant)";

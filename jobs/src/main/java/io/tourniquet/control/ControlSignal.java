@@ -23,8 +23,13 @@ public class ControlSignal {
     public String label;
     public String rule;
     public long alertTime;
-    /** For {@code update_rule}: the new version (already validated and numbered). */
+    /**
+     * For {@code update_rule}: the new version (already validated and numbered; a shadow version
+     * when the request asked for one); for {@code promote_rule}: the version now in force.
+     */
     public RuleVersion ruleVersion;
+    /** For {@code promote_rule} and {@code drop_shadow}: the shadow version, ended. */
+    public RuleVersion endedShadow;
     /** The request as received, so a later step that refuses it can dead-letter the original. */
     public RawRecord raw;
 

@@ -8,15 +8,19 @@ import org.apache.flink.util.Collector;
 /**
  * The rule changes among accepted control signals, as the {@link RuleVersion}s every detector takes
  * from the rules broadcast ({@code RuleCatalog.BROADCAST}). Already validated and numbered by
- * {@link ControlProcessor}; detectors ignore a version not newer than theirs.
+ * {@link ControlProcessor}; detectors ignore a version not newer than theirs. Shadow versions, and
+ * their end on a promotion or a drop, go the same way: only shadow steps take them.
  */
 public final class RuleUpdates implements FlatMapFunction<ControlSignal, RuleVersion> {
     private static final long serialVersionUID = 1L;
 
     @Override
     public void flatMap(ControlSignal signal, Collector<RuleVersion> out) {
-        if (ControlRequest.UPDATE_RULE.equals(signal.type) && signal.ruleVersion != null) {
+        if (signal.ruleVersion != null && (ControlRequest.UPDATE_RULE.equals(signal.type)
+                || ControlRequest.PROMOTE_RULE.equals(signal.type))) {
             out.collect(signal.ruleVersion);
         }
+        // After the promoted version: no event sees neither the shadow nor its promotion.
+        if (signal.endedShadow != null) out.collect(signal.endedShadow);
     }
 }

@@ -32,7 +32,7 @@ public final class IndexTemplates {
     private static final Logger LOG = LoggerFactory.getLogger(IndexTemplates.class);
 
     /** Bump when any template resource changes. */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
     /** Above the built-in templates of a full distribution (100), so patterns never tie with them. */
     public static final int BASE_PRIORITY = 500;
 

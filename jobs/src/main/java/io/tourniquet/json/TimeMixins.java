@@ -37,6 +37,10 @@ final class TimeMixins {
         @JsonSerialize(using = Rfc3339Serializer.class)
         @JsonDeserialize(using = Rfc3339Deserializer.class)
         public long detectedAt;
+
+        @JsonSerialize(using = Rfc3339Serializer.class)
+        @JsonDeserialize(using = Rfc3339Deserializer.class)
+        public Long shadowSince;
     }
 
     abstract static class VerdictTimes {

@@ -33,6 +33,20 @@ public class Alert {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public Suppression suppressedBy;
     /**
+     * True on an alert of a shadow rule version (extension of the contract): a candidate evaluated
+     * beside the version in force on live traffic. Published and indexed, never acted on: no
+     * command, no notification, no incident. Consumers acting on alerts must skip it. Absent on
+     * every other alert.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Boolean shadow;
+    /**
+     * On a shadow alert: when (wall clock, ms) its shadow version was accepted, the start of its
+     * evaluation, from which {@code forensics shadow} compares it with the version in force.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Long shadowSince;
+    /**
      * Inside the job only: the triggering event, when the event must leave with the incident id
      * the incident tracker assigns (unauthorized approvals). Never published with the alert.
      */

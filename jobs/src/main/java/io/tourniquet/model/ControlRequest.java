@@ -32,6 +32,16 @@ public class ControlRequest {
             BENIGN_TRUE_POSITIVE);
     /** The labels that say the rule was right about what happened: what precision and recall count. */
     public static final java.util.List<String> RIGHT_LABELS = java.util.List.of(TRUE_POSITIVE, BENIGN_TRUE_POSITIVE);
+    /**
+     * Makes the rule's shadow version ({@link #rule}) the version in force (it then numbers the
+     * next version); held like a rule change when it weakens the version in force.
+     */
+    public static final String PROMOTE_RULE = "promote_rule";
+    /** Ends the rule's shadow version ({@link #rule}) without using it. */
+    public static final String DROP_SHADOW = "drop_shadow";
+    /** {@code update_rule} with {@link #mode} {@code shadow}: a candidate evaluated beside the version in force. */
+    public static final String MODE_SHADOW = "shadow";
+    public static final String MODE_ACTIVE = "active";
     public static final String APPROVE_CLAIM = "approve";
     public static final String DENY_CLAIM = "deny";
 
@@ -49,6 +59,11 @@ public class ControlRequest {
     public String rule;
     /** For {@code update_rule}: full setting key → new value. */
     public Map<String, String> params;
+    /**
+     * For {@code update_rule}: {@code active} (the default, also when absent) changes the version
+     * in force; {@code shadow} makes a shadow version, evaluated beside it and acting on nothing.
+     */
+    public String mode;
     /** For {@code approve}: the {@code request_id} of the held request it approves. */
     public String approves;
     /** For {@code claim_document}: {@code police_report} or {@code questionnaire}. */

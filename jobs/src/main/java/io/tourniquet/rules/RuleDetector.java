@@ -20,14 +20,52 @@ public abstract class RuleDetector<IN, OUT, P> extends KeyedBroadcastProcessFunc
 
     private final RuleView<P> rule;
     protected final SerializableClock clock;
+    /**
+     * Whether this instance evaluates its rule's shadow version: its state has names of its own
+     * ({@link #stateName}), its metrics sit in a {@code shadow} group, and its alerts are marked
+     * shadow by the operator that runs it.
+     */
+    protected final boolean shadow;
     /** The thresholds in force for the element or timer being handled (see {@link #useRule}). */
     protected transient P settings;
     /** Their version, for the alerts raised while handling it. */
     protected transient int ruleVersion;
+    /** When that version was accepted (wall clock, ms; 0 for version 1). */
+    private transient long ruleChangedAt;
 
     protected RuleDetector(RuleVersion initial, SerializableFunction<RuleVersion, P> parser, SerializableClock clock) {
-        this.rule = new RuleView<>(initial, parser);
+        this(initial, parser, clock, false);
+    }
+
+    protected RuleDetector(RuleVersion initial, SerializableFunction<RuleVersion, P> parser, SerializableClock clock,
+                           boolean shadow) {
+        this.rule = shadow ? RuleView.shadow(initial, parser) : new RuleView<>(initial, parser);
         this.clock = clock;
+        this.shadow = shadow;
+    }
+
+    /** When the version of the element or timer being handled was accepted (wall clock, ms). */
+    public final long ruleChangedAt() {
+        return ruleChangedAt;
+    }
+
+    /** The prefix of a shadow instance's state names. */
+    public static final String SHADOW_STATE_PREFIX = "shadow-";
+
+    /** The name of a state of this instance: a shadow's own, beside the active instance's. */
+    protected final String stateName(String name) {
+        return shadow ? SHADOW_STATE_PREFIX + name : name;
+    }
+
+    /** Where this instance's metrics go: a shadow's in a {@code shadow} group of their own. */
+    protected final org.apache.flink.metrics.MetricGroup metrics() {
+        var group = getRuntimeContext().getMetricGroup();
+        return shadow ? group.addGroup("shadow") : group;
+    }
+
+    /** Whether this is a shadow instance and its rule has a shadow version under evaluation now. */
+    public final boolean shadowInForce(ReadOnlyContext ctx) throws Exception {
+        return shadow && rule.inForce(ctx.getBroadcastState(RuleView.BROADCAST));
     }
 
     @Override
@@ -56,6 +94,8 @@ public abstract class RuleDetector<IN, OUT, P> extends KeyedBroadcastProcessFunc
     protected final void useRule(ReadOnlyContext ctx) throws Exception {
         var state = ctx.getBroadcastState(RuleView.BROADCAST);
         settings = rule.params(state);
-        ruleVersion = rule.version(state).version;
+        RuleVersion v = rule.version(state);
+        ruleVersion = v.version;
+        ruleChangedAt = v.changedAt;
     }
 }

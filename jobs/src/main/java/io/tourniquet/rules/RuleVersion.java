@@ -26,6 +26,15 @@ public class RuleVersion implements Serializable {
     public String requestId;
     /** Wall-clock time (ms) the version was accepted; 0 for version 1. */
     public long changedAt;
+    /**
+     * Null for the version in force; {@link #SHADOW} for a candidate evaluated beside it on live
+     * traffic (its alerts are marked shadow and act on nothing); {@link #SHADOW_ENDED} once that
+     * candidate was promoted or dropped (kept so its state can still drain by its own thresholds).
+     */
+    public String mode;
+
+    public static final String SHADOW = "shadow";
+    public static final String SHADOW_ENDED = "shadow_ended";
 
     public RuleVersion() {}
 
@@ -39,6 +48,18 @@ public class RuleVersion implements Serializable {
         this.changedAt = changedAt;
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isShadow() {
+        return SHADOW.equals(mode);
+    }
+
+    /** This shadow version, ended (promoted or dropped). */
+    public RuleVersion ended() {
+        RuleVersion v = new RuleVersion(rule, version, params, changedBy, requestId, changedAt);
+        v.mode = SHADOW_ENDED;
+        return v;
+    }
+
     /** The typed value of one of this rule's settings (validated when the version was made). */
     public <T> T get(Setting<T> setting) {
         String text = params.get(setting.key());
@@ -48,6 +69,6 @@ public class RuleVersion implements Serializable {
 
     @Override
     public String toString() {
-        return rule + " v" + version + " " + params;
+        return rule + " v" + version + (mode == null ? "" : " (" + mode + ")") + " " + params;
     }
 }

@@ -15,6 +15,11 @@ public final class Tags {
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
     /** Alerts raised by a detector (before the incident tracker). */
     public static final OutputTag<Alert> ALERTS = new OutputTag<>("alerts") {};
+    /**
+     * Alerts of shadow rule versions (from {@link PerUserDetectors}): straight to the alert sink,
+     * past the incident tracker, the planner and the notifications.
+     */
+    public static final OutputTag<Alert> SHADOW_ALERTS = new OutputTag<>("shadow-alerts") {};
     /** Each input event once, after de-duplication (from {@link PerUserDetectors}). */
     public static final OutputTag<io.tourniquet.model.Event> UNIQUE_EVENTS = new OutputTag<>("unique-events") {};
     /** Approvals as the anomaly scorer featured them (from {@link PerUserDetectors}), for {@link FeatureJoin}. */

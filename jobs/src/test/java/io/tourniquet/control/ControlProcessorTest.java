@@ -503,6 +503,95 @@ class ControlProcessorTest {
         assertThat(signals().get(0).ruleVersion.get(Settings.DRAIN_SHARE)).isEqualByComparingTo("0.6");
     }
 
+    private static ControlRequest shadow(String requestId, String rule, Map<String, String> params) {
+        ControlRequest r = ruleChange(requestId, rule, params);
+        r.mode = ControlRequest.MODE_SHADOW;
+        return r;
+    }
+
+    private static ControlRequest endShadow(String type, String requestId, String rule) {
+        ControlRequest r = request(type, requestId);
+        r.rule = rule;
+        return r;
+    }
+
+    private static String described(RuleVersion v) {
+        return v == null ? null : v.rule + " v" + v.version + (v.mode == null ? "" : " " + v.mode);
+    }
+
+    @Test
+    void aShadowVersionIsNumberedAfterEveryVersionNeverHeldAndPromotedUnderItsNumber() throws Exception {
+        // A weaker share as a shadow: it acts on nothing, so it does not wait for a second analyst.
+        send(shadow("s1", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_SHARE.key(), "0.9")));
+        assertThat(deadLetters()).isEmpty();
+        assertThat(signals()).singleElement().satisfies(x -> {
+            assertThat(described(x.ruleVersion)).isEqualTo("account_drain v2 shadow");
+            assertThat(x.ruleVersion.get(Settings.DRAIN_SHARE)).isEqualByComparingTo("0.9");
+            assertThat(x.endedShadow).isNull();
+        });
+        // The version in force moves on meanwhile: after the shadow's number.
+        send(ruleChange("r1", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_FLOOR.key(), "500")));
+        assertThat(described(signals().get(1).ruleVersion)).isEqualTo("account_drain v3");
+        // A new shadow replaces the one under evaluation, which ends.
+        send(shadow("s2", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_SHARE.key(), "0.85")));
+        assertThat(signals().get(2)).satisfies(x -> {
+            assertThat(described(x.ruleVersion)).isEqualTo("account_drain v4 shadow");
+            assertThat(described(x.endedShadow)).isEqualTo("account_drain v2 shadow_ended");
+            assertThat(x.ruleVersion.get(Settings.DRAIN_FLOOR)).as("made from the version in force")
+                    .isEqualByComparingTo("500");
+        });
+        // Promoting it weakens the version in force (share 0.8 -> 0.85): held until Bob approves.
+        send(endShadow(ControlRequest.PROMOTE_RULE, "p1", RuleCatalog.ACCOUNT_DRAIN));
+        assertThat(signals()).hasSize(3);
+        send(approval("p1-ok", "p1"));
+        ControlSignal promoted = signals().get(3);
+        assertThat(promoted.type).isEqualTo(ControlRequest.PROMOTE_RULE);
+        assertThat(promoted.approvedBy).isEqualTo(SECOND_ANALYST);
+        assertThat(described(promoted.ruleVersion)).as("nothing changed since: its own number").isEqualTo("account_drain v4");
+        assertThat(promoted.ruleVersion.get(Settings.DRAIN_SHARE)).isEqualByComparingTo("0.85");
+        assertThat(described(promoted.endedShadow)).isEqualTo("account_drain v4 shadow_ended");
+        // The broadcast gets the promoted version first, then the shadow's end.
+        assertThat(updates(List.of(promoted))).extracting(ControlProcessorTest::described)
+                .containsExactly("account_drain v4", "account_drain v4 shadow_ended");
+
+        // Nothing left to promote or drop; the next change is v5.
+        send(endShadow(ControlRequest.PROMOTE_RULE, "p2", RuleCatalog.ACCOUNT_DRAIN));
+        send(endShadow(ControlRequest.DROP_SHADOW, "d1", RuleCatalog.ACCOUNT_DRAIN));
+        assertThat(deadLetters()).extracting(d -> d.reasonCode + ": " + d.reason).containsExactly(
+                "invalid_rule_change: no shadow version of rule account_drain is under evaluation, nothing to promote"
+                        + " (start one with update_rule, mode shadow)",
+                "invalid_rule_change: no shadow version of rule account_drain is under evaluation, nothing to drop"
+                        + " (start one with update_rule, mode shadow)");
+        send(ruleChange("r2", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_SHARE.key(), "0.7")));
+        assertThat(described(signals().get(4).ruleVersion)).isEqualTo("account_drain v5");
+    }
+
+    @Test
+    void aDroppedShadowChangesNothingInForceAndOtherRulesHaveNoShadows() throws Exception {
+        send(shadow("s1", RuleCatalog.NEW_ADDRESS_WITHDRAWAL, Map.of(Settings.NEW_ADDRESS_AGE.key(), "2 h")));
+        send(endShadow(ControlRequest.DROP_SHADOW, "d1", RuleCatalog.NEW_ADDRESS_WITHDRAWAL));
+        assertThat(signals()).extracting(x -> described(x.ruleVersion) + " / " + described(x.endedShadow))
+                .containsExactly("new_address_withdrawal v2 shadow / null",
+                        "null / new_address_withdrawal v2 shadow_ended");
+        send(shadow("s2", RuleCatalog.BULK_DRAIN, Map.of(Settings.BULK_MIN_USERS.key(), "3")));
+        send(shadow("s3", RuleCatalog.UNAUTHORIZED_APPROVAL, Map.of(Settings.UA_GRACE.key(), "1 min")));
+        ControlRequest badMode = ruleChange("s4", RuleCatalog.ACCOUNT_DRAIN, Map.of(Settings.DRAIN_SHARE.key(), "0.7"));
+        badMode.mode = "canary";
+        send(badMode);
+        assertThat(deadLetters()).extracting(d -> d.reasonCode + ": " + d.reason).containsExactly(
+                "invalid_rule_change: rule bulk_drain has no shadow versions: they are evaluated for"
+                        + " [account_drain, new_address_withdrawal] only",
+                "invalid_rule_change: rule unauthorized_approval has no shadow versions: they are evaluated for"
+                        + " [account_drain, new_address_withdrawal] only",
+                "malformed: mode: expected active or shadow, got canary");
+        // The version in force never moved: the next change of the rule is v3 (after the dropped v2).
+        send(ruleChange("r1", RuleCatalog.NEW_ADDRESS_WITHDRAWAL, Map.of(Settings.NEW_ADDRESS_AGE.key(), "48 h")));
+        assertThat(signals().get(2).ruleVersion).satisfies(v -> {
+            assertThat(described(v)).isEqualTo("new_address_withdrawal v3");
+            assertThat(v.get(Settings.NEW_ADDRESS_AGE)).isEqualTo(java.time.Duration.ofHours(48));
+        });
+    }
+
     // ---------------------------------------------------------------- state
 
     @Test

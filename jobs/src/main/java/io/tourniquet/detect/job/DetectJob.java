@@ -105,7 +105,10 @@ public final class DetectJob {
                 .process(IncidentTracker.from(cfg, clock))
                 .uid("incidents").name("Track incidents");
 
-        alerts.sinkTo(sinks.alerts()).uid("sink-alerts").name("Alert sink");
+        // Shadow rule versions' alerts are published and indexed, and go nowhere else: no
+        // incident, no command, no notification.
+        alerts.union(enriched.getSideOutput(Tags.SHADOW_ALERTS))
+                .sinkTo(sinks.alerts()).uid("sink-alerts").name("Alert sink");
         alerts.flatMap(new ActionPlanner(commandSigner, ActionExpiry.from(cfg), clock))
                 .uid("plan-actions").name("Plan and sign commands")
                 .union(control.getSideOutput(Tags.ANALYST_ACTIONS))

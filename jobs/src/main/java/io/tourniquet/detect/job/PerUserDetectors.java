@@ -53,6 +53,15 @@ import org.apache.flink.util.function.ThrowingConsumer;
  * every step, as it did then; so each step's {@code onTimer} still acts only on what is due by the
  * timer's time. Processing-time timers (set by the unauthorized-approval rule and the anomaly
  * scorer only) reach both. No step deletes a timer (another step may have set the same one).
+ *
+ * <p>Shadow steps: the new-address and account-drain rules each have a second instance that
+ * evaluates the rule's shadow version (an analyst's candidate, {@code update_rule} with
+ * {@code mode: shadow}) while one is under evaluation, on a copy of each unique event, with state
+ * of its own (names prefixed {@code shadow-}) and timer bits of its own. It starts with empty state
+ * when the shadow version arrives (a warm-up of the rule's window). Its main output is dropped (the
+ * active step decides what the event carries); its alerts leave marked shadow, with ids of their
+ * own, on {@link Tags#SHADOW_ALERTS}, which go to the alert sink and nowhere else. Once the shadow
+ * is promoted or dropped, the step reads no more events and its timers drain its state.
  */
 public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent> {
     private static final long serialVersionUID = 1L;
@@ -65,13 +74,21 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
     static final int DRAIN = 1 << 2;
     static final int UNAUTHORIZED = 1 << 3;
     static final int ANOMALY = 1 << 4;
+    static final int SHADOW_NEW_ADDRESS = 1 << 5;
+    static final int SHADOW_DRAIN = 1 << 6;
+    /** What a timer of a build before owners were noted may belong to (shadow steps came later). */
     private static final int EVERY_STEP = DEDUP | NEW_ADDRESS | DRAIN | UNAUTHORIZED | ANOMALY;
+    /** Rules whose shadow versions these steps evaluate. */
+    public static final java.util.Set<String> SHADOW_RULES = RuleCatalog.SHADOWABLE;
 
     private final DeduplicateFunction dedup;
     private final NewAddressWithdrawalDetector newAddress;
     private final AccountDrainDetector drain;
     private final UnauthorizedApprovalDetector unauthorized;
     private final AnomalyScoringDetector anomaly;
+    /** Shadow instances (null in a chain built without them). */
+    private final NewAddressWithdrawalDetector shadowNewAddress;
+    private final AccountDrainDetector shadowDrain;
 
     /** The context of the element or timer being handled, for the steps further down the chain. */
     private transient ReadOnlyContext current;
@@ -87,28 +104,46 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
     private transient StepContext drainCtx;
     private transient StepContext unauthorizedCtx;
     private transient StepContext anomalyCtx;
+    private transient StepContext shadowNewAddressCtx;
+    private transient StepContext shadowDrainCtx;
 
     public PerUserDetectors(DeduplicateFunction dedup, NewAddressWithdrawalDetector newAddress, AccountDrainDetector drain,
                             UnauthorizedApprovalDetector unauthorized, AnomalyScoringDetector anomaly) {
+        this(dedup, newAddress, drain, unauthorized, anomaly, null, null);
+    }
+
+    public PerUserDetectors(DeduplicateFunction dedup, NewAddressWithdrawalDetector newAddress, AccountDrainDetector drain,
+                            UnauthorizedApprovalDetector unauthorized, AnomalyScoringDetector anomaly,
+                            NewAddressWithdrawalDetector shadowNewAddress, AccountDrainDetector shadowDrain) {
         this.dedup = dedup;
         this.newAddress = newAddress;
         this.drain = drain;
         this.unauthorized = unauthorized;
         this.anomaly = anomaly;
+        this.shadowNewAddress = shadowNewAddress;
+        this.shadowDrain = shadowDrain;
     }
 
-    /** The steps as configured (version 1 of each rule; later versions come on the broadcast). */
+    /** The steps as configured (version 1 of each rule; later versions come on the broadcast), with shadow steps. */
     public static PerUserDetectors from(TourniquetConfig cfg, SerializableClock clock) {
+        RuleVersion newAddress = RuleCatalog.initial(RuleCatalog.NEW_ADDRESS_WITHDRAWAL, cfg);
+        RuleVersion drain = RuleCatalog.initial(RuleCatalog.ACCOUNT_DRAIN, cfg);
         return new PerUserDetectors(
                 new DeduplicateFunction(cfg.get(Settings.DEDUP_RETENTION).toMillis()),
-                new NewAddressWithdrawalDetector(RuleCatalog.initial(RuleCatalog.NEW_ADDRESS_WITHDRAWAL, cfg), clock),
-                new AccountDrainDetector(RuleCatalog.initial(RuleCatalog.ACCOUNT_DRAIN, cfg), clock),
+                new NewAddressWithdrawalDetector(newAddress, clock),
+                new AccountDrainDetector(drain, clock),
                 new UnauthorizedApprovalDetector(RuleCatalog.initial(RuleCatalog.UNAUTHORIZED_APPROVAL, cfg), clock),
-                AnomalyScoringDetector.from(cfg, clock));
+                AnomalyScoringDetector.from(cfg, clock),
+                new NewAddressWithdrawalDetector(newAddress, clock, true),
+                new AccountDrainDetector(drain, clock, true));
     }
 
     private List<KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent>> steps() {
-        return List.of(dedup, newAddress, drain, unauthorized, anomaly);
+        List<KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent>> all =
+                new java.util.ArrayList<>(List.of(dedup, newAddress, drain, unauthorized, anomaly));
+        if (shadowNewAddress != null) all.add(shadowNewAddress);
+        if (shadowDrain != null) all.add(shadowDrain);
+        return all;
     }
 
     @Override
@@ -123,8 +158,17 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
         drainCtx = new StepContext(DRAIN);
         unauthorizedCtx = new StepContext(UNAUTHORIZED);
         anomalyCtx = new StepContext(ANOMALY);
+        shadowNewAddressCtx = new StepContext(SHADOW_NEW_ADDRESS);
+        shadowDrainCtx = new StepContext(SHADOW_DRAIN);
         afterDedup = new Step(e -> {
             current.output(Tags.UNIQUE_EVENTS, e.event);
+            // Before the active steps, which change the record: each shadow gets the event as it came.
+            if (shadowNewAddress != null && shadowNewAddress.shadowInForce(current)) {
+                shadowNewAddress.processElement(e.copy(), shadowNewAddressCtx, DROPPED);
+            }
+            if (shadowDrain != null && shadowDrain.shadowInForce(current)) {
+                shadowDrain.processElement(e.copy(), shadowDrainCtx, DROPPED);
+            }
             newAddress.processElement(e, newAddressCtx, afterNewAddress);
         });
         afterNewAddress = new Step(e -> drain.processElement(e, drainCtx, afterDrain));
@@ -177,6 +221,12 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
             if ((owners & DEDUP) != 0) dedup.onTimer(timestamp, dedupCtx, afterDedup);
             if ((owners & NEW_ADDRESS) != 0) newAddress.onTimer(timestamp, newAddressCtx, afterNewAddress);
             if ((owners & DRAIN) != 0) drain.onTimer(timestamp, drainCtx, afterDrain);
+            if ((owners & SHADOW_NEW_ADDRESS) != 0 && shadowNewAddress != null) {
+                shadowNewAddress.onTimer(timestamp, shadowNewAddressCtx, DROPPED);
+            }
+            if ((owners & SHADOW_DRAIN) != 0 && shadowDrain != null) {
+                shadowDrain.onTimer(timestamp, shadowDrainCtx, DROPPED);
+            }
         }
         if ((owners & ANOMALY) != 0) anomaly.onTimer(timestamp, anomalyCtx, featured);
         if ((owners & UNAUTHORIZED) != 0) unauthorized.onTimer(timestamp, unauthorizedCtx, out);
@@ -189,6 +239,8 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
         drainCtx.delegate = ctx;
         unauthorizedCtx.delegate = ctx;
         anomalyCtx.delegate = ctx;
+        shadowNewAddressCtx.delegate = ctx;
+        shadowDrainCtx.delegate = ctx;
     }
 
     @Override
@@ -267,6 +319,14 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
 
         @Override
         public <X> void output(OutputTag<X> tag, X value) {
+            if ((step & (SHADOW_NEW_ADDRESS | SHADOW_DRAIN)) != 0) {
+                // A shadow step's only output is its alerts, marked; nothing else it says goes on.
+                if (Tags.ALERTS.equals(tag)) {
+                    long since = (step == SHADOW_DRAIN ? shadowDrain : shadowNewAddress).ruleChangedAt();
+                    delegate.output(Tags.SHADOW_ALERTS, asShadow((io.tourniquet.model.Alert) value, since));
+                }
+                return;
+            }
             delegate.output(tag, value);
         }
 
@@ -279,6 +339,29 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
         public long currentWatermark() {
             return delegate.currentWatermark();
         }
+    }
+
+    /** Where a shadow step's main output goes: nowhere (the active step decides the event). */
+    private static final Collector<EnrichedEvent> DROPPED = new Collector<>() {
+        @Override
+        public void collect(EnrichedEvent record) {}
+
+        @Override
+        public void close() {}
+    };
+
+    /**
+     * Marks a shadow step's alert: an id of its own (the active version may raise the same alert
+     * on the same event), and nothing that would let it reach the incident tracker's work.
+     */
+    static io.tourniquet.model.Alert asShadow(io.tourniquet.model.Alert a, long since) {
+        a.shadow = Boolean.TRUE;
+        a.shadowSince = since;
+        a.alertId = io.tourniquet.util.Ids.of("alert", "shadow", a.rule, Integer.toString(a.ruleVersion), a.alertId);
+        a.traceparent = io.tourniquet.util.TraceParents.forAlert(a.alertId);
+        a.trigger = null;
+        a.triggerAppendedAt = 0;
+        return a;
     }
 
     /** One link of the chain: what a step collects goes straight into the next step. */

@@ -36,6 +36,12 @@ public final class RuleCatalog {
     /** Not a detector, but its gap is a threshold analysts may change like any other. */
     public static final String INCIDENT = "incident";
 
+    /**
+     * Rules whose shadow versions the detect job evaluates (update_rule with mode shadow): the
+     * per-user rules whose decisions act on one user. The others refuse a shadow version.
+     */
+    public static final java.util.Set<String> SHADOWABLE = java.util.Set.of(NEW_ADDRESS_WITHDRAWAL, ACCOUNT_DRAIN);
+
     /** Broadcast state of every rule-carrying operator: rule id → its current version. */
     public static final MapStateDescriptor<String, RuleVersion> BROADCAST = RuleView.BROADCAST;
 

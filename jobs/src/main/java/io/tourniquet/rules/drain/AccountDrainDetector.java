@@ -82,16 +82,23 @@ public final class AccountDrainDetector
     private transient Counter duplicateApprovals;
 
     public AccountDrainDetector(RuleVersion initial, SerializableClock clock) {
-        super(initial, AccountDrainSettings::from, clock);
+        this(initial, clock, false);
     }
 
+    /** @param shadow evaluates the rule's shadow version, with state of its own (see {@link RuleDetector}) */
+    public AccountDrainDetector(RuleVersion initial, SerializableClock clock, boolean shadow) {
+        super(initial, AccountDrainSettings::from, clock, shadow);
+    }
 
     @Override
     public void open(OpenContext openContext) {
-        requests = getRuntimeContext().getMapState(REQUESTS);
-        approvals = getRuntimeContext().getMapState(APPROVALS);
-        alertedUntil = getRuntimeContext().getState(ALERTED_UNTIL);
-        var metrics = getRuntimeContext().getMetricGroup();
+        requests = getRuntimeContext().getMapState(!shadow ? REQUESTS
+                : new MapStateDescriptor<>(stateName(REQUESTS.getName()), String.class, DrainRequest.class));
+        approvals = getRuntimeContext().getMapState(!shadow ? APPROVALS
+                : new MapStateDescriptor<>(stateName(APPROVALS.getName()), String.class, DrainApproval.class));
+        alertedUntil = getRuntimeContext().getState(!shadow ? ALERTED_UNTIL
+                : new ValueStateDescriptor<>(stateName(ALERTED_UNTIL.getName()), Long.class));
+        var metrics = metrics();
         alertsRaised = metrics.counter("drainAlerts");
         alertsSuppressed = metrics.counter("drainSuppressed");
         balanceUnknown = metrics.counter("drainBalanceUnknown");

@@ -76,15 +76,22 @@ public final class NewAddressWithdrawalDetector
     private transient Counter addressesForgotten;
 
     public NewAddressWithdrawalDetector(RuleVersion initial, SerializableClock clock) {
-        super(initial, NewAddressSettings::from, clock);
+        this(initial, clock, false);
+    }
+
+    /** @param shadow evaluates the rule's shadow version, with state of its own (see {@link RuleDetector}) */
+    public NewAddressWithdrawalDetector(RuleVersion initial, SerializableClock clock, boolean shadow) {
+        super(initial, NewAddressSettings::from, clock, shadow);
     }
 
 
     @Override
     public void open(OpenContext openContext) {
-        whitelist = getRuntimeContext().getMapState(WHITELIST);
-        requests = getRuntimeContext().getMapState(REQUESTS);
-        var metrics = getRuntimeContext().getMetricGroup();
+        whitelist = getRuntimeContext().getMapState(!shadow ? WHITELIST
+                : new MapStateDescriptor<>(stateName(WHITELIST.getName()), String.class, WhitelistEntry.class));
+        requests = getRuntimeContext().getMapState(!shadow ? REQUESTS
+                : new MapStateDescriptor<>(stateName(REQUESTS.getName()), String.class, NewAddressRequest.class));
+        var metrics = metrics();
         alertsRaised = metrics.counter("newAddressAlerts");
         alertsAfterWaiting = metrics.counter("newAddressAlertsAfterWaiting");
         duplicateRequests = metrics.counter("newAddressDuplicateRequests");

@@ -1,0 +1,146 @@
+package io.tourniquet.detect.job;
+
+import static io.tourniquet.testing.TestEvents.T0;
+import static io.tourniquet.testing.TestEvents.requested;
+import static io.tourniquet.testing.TestEvents.whitelistAdded;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tourniquet.config.Settings;
+import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.detect.EventKeys;
+import io.tourniquet.model.Alert;
+import io.tourniquet.model.EnrichedEvent;
+import io.tourniquet.model.Event;
+import io.tourniquet.rules.RuleVersion;
+import io.tourniquet.rules.catalog.RuleCatalog;
+import io.tourniquet.streams.Tags;
+import io.tourniquet.testing.BroadcastHarnesses;
+import io.tourniquet.util.SerializableClock;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Shadow rule versions in the per-user operator: the shadow step evaluates the candidate on the
+ * same events with state of its own, its alerts leave marked on their own output and nothing it
+ * decides reaches the events; a promotion switches the active step at its position in the rules
+ * broadcast, and the shadow's state then drains.
+ */
+class ShadowStepsTest {
+    private static final long MINUTE = 60_000L;
+    private static final long HOUR = 60 * MINUTE;
+    private static final long DAY = 24 * HOUR;
+    private static final TourniquetConfig CFG = TourniquetConfig.defaults();
+
+    private KeyedBroadcastOperatorTestHarness<String, EnrichedEvent, RuleVersion, EnrichedEvent> harness;
+
+    @BeforeEach
+    void open() throws Exception {
+        harness = BroadcastHarnesses.open(PerUserDetectors.from(CFG, SerializableClock.fixed(T0)),
+                EventKeys.ENRICHED_USER_ID);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        harness.close();
+    }
+
+    private void push(Event e) throws Exception {
+        harness.processElement(new StreamRecord<>(EnrichedEvent.of(e), e.eventTime));
+    }
+
+    private void broadcast(RuleVersion v) throws Exception {
+        harness.processBroadcastElement(new StreamRecord<>(v, 0L));
+    }
+
+    /** new_address_withdrawal v{@code version} with a minimum age of 48 h (the default is 24 h). */
+    private static RuleVersion fortyEightHours(int version, String mode) {
+        RuleVersion v = RuleCatalog.next(RuleCatalog.initial(RuleCatalog.NEW_ADDRESS_WITHDRAWAL, CFG),
+                Map.of(Settings.NEW_ADDRESS_AGE.key(), "48 h"), CFG, "alice", "s1", T0);
+        v.version = version;
+        v.mode = mode;
+        return v;
+    }
+
+    private List<Alert> active() {
+        return BroadcastHarnesses.side(harness, Tags.ALERTS);
+    }
+
+    private List<Alert> shadow() {
+        return BroadcastHarnesses.side(harness, Tags.SHADOW_ALERTS);
+    }
+
+    @Test
+    void aShadowVersionAlertsBesideTheActiveOneAndActsOnNothingUntilPromoted() throws Exception {
+        push(whitelistAdded("a0", "u1", "bc1qold", T0 - DAY)); // before the shadow: it never sees it
+        broadcast(fortyEightHours(2, RuleVersion.SHADOW));
+        push(whitelistAdded("a1", "u1", "bc1qa", T0));
+        push(whitelistAdded("a2", "u2", "bc1qb", T0));
+        // 30 h after whitelisting: new to the shadow (48 h), not to the version in force (24 h).
+        push(requested("r1", "u1", "w1", "bc1qa", 100.0, 100_000.0, T0 + 30 * HOUR));
+        // 1 h after: new to both.
+        push(requested("r2", "u2", "w2", "bc1qb", 100.0, 100_000.0, T0 + HOUR));
+        // Whitelisted 25 h before the shadow began: old to the version in force; the shadow never
+        // saw it whitelisted, so, as for any address it never saw, it says nothing (its warm-up).
+        push(requested("r3", "u1", "w3", "bc1qold", 100.0, 100_000.0, T0 + 30 * HOUR));
+
+        assertThat(active()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion + " " + a.shadow)
+                .containsExactly("w2 v1 null");
+        assertThat(shadow()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion + " " + a.shadow)
+                .containsExactly("w1 v2 true", "w2 v2 true");
+        Alert both = active().get(0);
+        Alert itsShadow = shadow().get(1);
+        assertThat(itsShadow.alertId).as("an id of its own").isNotEqualTo(both.alertId);
+        assertThat(itsShadow.rule).isEqualTo(RuleCatalog.NEW_ADDRESS_WITHDRAWAL);
+        assertThat(itsShadow.traceparent).isNotNull().isNotEqualTo(both.traceparent);
+        assertThat(itsShadow.trigger).isNull();
+        assertThat(itsShadow.shadowSince).as("when the shadow version was accepted").isEqualTo(T0);
+        assertThat(both.summary).contains("(less than 24 h)");
+        assertThat(itsShadow.summary).as("by the shadow's thresholds").contains("(less than 48 h)");
+        // The events carry only what the version in force decided.
+        assertThat(harness.extractOutputValues()).filteredOn(e -> e.event.eventId.equals("r1"))
+                .singleElement().satisfies(e -> assertThat(e.alertIds).isEmpty());
+        assertThat(harness.extractOutputValues()).filteredOn(e -> e.event.eventId.equals("r2"))
+                .singleElement().satisfies(e -> assertThat(e.alertIds).containsExactly(both.alertId));
+
+        // Promoted: the active step takes v2 from here on; the shadow ends and reads no more events.
+        broadcast(fortyEightHours(2, null));
+        broadcast(fortyEightHours(2, null).ended());
+        push(whitelistAdded("a3", "u1", "bc1qc", T0 + 30 * HOUR));
+        push(requested("r4", "u1", "w4", "bc1qc", 100.0, 100_000.0, T0 + 60 * HOUR));
+        assertThat(active()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion + " " + a.shadow)
+                .containsExactly("w2 v1 null", "w4 v2 null");
+        assertThat(shadow()).hasSize(2);
+
+        harness.processWatermark(T0 + 90 * DAY); // past every retention: the shadow's state drains too
+        harness.setProcessingTime(100 * DAY);
+        assertThat(BroadcastHarnesses.numKeyedStateEntries(harness)).as("only the users' anomaly profiles")
+                .isEqualTo(2);
+        BroadcastHarnesses.assertNoTimers(harness);
+    }
+
+    @Test
+    void aShadowKeepsStateOfItsOwnAndADroppedOneStopsReading() throws Exception {
+        RuleVersion candidate = fortyEightHours(2, RuleVersion.SHADOW);
+        broadcast(candidate);
+        push(whitelistAdded("a1", "u1", "bc1qa", T0));
+        var backend = harness.getOperator().getKeyedStateBackend();
+        assertThat(backend.getKeys("shadow-whitelisted-addresses", org.apache.flink.runtime.state.VoidNamespace.INSTANCE))
+                .as("the shadow's own whitelist").containsExactly("u1");
+        broadcast(candidate.ended()); // dropped
+        push(requested("r1", "u1", "w1", "bc1qa", 100.0, 100_000.0, T0 + 30 * HOUR));
+        push(whitelistAdded("a2", "u2", "bc1qb", T0 + HOUR));
+        assertThat(shadow()).isEmpty();
+        assertThat(backend.getKeys("shadow-whitelisted-addresses", org.apache.flink.runtime.state.VoidNamespace.INSTANCE))
+                .as("no new shadow state once dropped").containsExactly("u1");
+        // An older shadow version, or the active view's versions, never revive it.
+        broadcast(fortyEightHours(1, RuleVersion.SHADOW));
+        push(requested("r2", "u2", "w2", "bc1qb", 100.0, 100_000.0, T0 + 2 * HOUR));
+        assertThat(shadow()).isEmpty();
+        assertThat(active()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion).containsExactly("w2 v1");
+    }
+}
