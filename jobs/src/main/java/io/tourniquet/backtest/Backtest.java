@@ -250,7 +250,7 @@ public final class Backtest {
     }
 
     /** The entries of {@code mine} with no entry of the same key in {@code theirs}. */
-    private static <T> List<T> only(List<T> mine, List<T> theirs, Function<T, String> key) {
+    static <T> List<T> only(List<T> mine, List<T> theirs, Function<T, String> key) {
         Set<String> other = new java.util.HashSet<>();
         for (T t : theirs) other.add(key.apply(t));
         List<T> out = new ArrayList<>();

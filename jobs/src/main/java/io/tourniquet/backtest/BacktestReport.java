@@ -51,7 +51,7 @@ public final class BacktestReport {
                 d == 0 ? "" : (d > 0 ? "+" : "") + d);
     }
 
-    private static void alerts(PrintWriter out, String title, List<AlertLine> lines) {
+    static void alerts(PrintWriter out, String title, List<AlertLine> lines) {
         out.println();
         out.println(title + ": " + lines.size());
         for (AlertLine a : lines) {
@@ -71,7 +71,7 @@ public final class BacktestReport {
         }
     }
 
-    private static String quality(SideQuality q) {
+    static String quality(SideQuality q) {
         return q.judged() + " judged raised, " + q.right() + " right; precision " + pct(q.precision()) + ", recall "
                 + pct(q.recall());
     }

@@ -60,14 +60,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "forensics", mixinStandardHelpOptions = true,
         description = "Answer an analyst's questions from the forensic indexes in Elasticsearch: incidents, one "
                 + "account's timeline, root cause, attacker infrastructure, reimbursement eligibility, the "
-                + "incident's Account Protection Programme claims, each rule's precision from analysts' verdicts, export "
+                + "incident's Account Protection Programme claims, each rule's precision from analysts' verdicts, a shadow "
+                + "rule version against the version in force, export "
                 + "of the events, and an incident report "
                 + "as one HTML page.",
         subcommands = {ForensicsCommand.Incidents.class, ForensicsCommand.IncidentCmd.class,
                 ForensicsCommand.TimelineCmd.class, ForensicsCommand.RootCauseCmd.class,
                 ForensicsCommand.AttackerInfraCmd.class, ForensicsCommand.AppEligibilityCmd.class,
-                ForensicsCommand.ClaimsCmd.class, ForensicsCommand.PrecisionCmd.class, ForensicsCommand.ExportCmd.class,
-                ForensicsCommand.ReportCmd.class},
+                ForensicsCommand.ClaimsCmd.class, ForensicsCommand.PrecisionCmd.class, ForensicsCommand.ShadowCmd.class,
+                ForensicsCommand.ExportCmd.class, ForensicsCommand.ReportCmd.class},
         footer = {"", "Exit codes: 0 answered, 2 unknown incident or user (or bad arguments), "
                 + "3 Elasticsearch unreachable."})
 public final class ForensicsCommand implements Runnable {
@@ -80,7 +81,7 @@ public final class ForensicsCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: incidents, incident, "
-                + "timeline, root-cause, attacker-infra, app-eligibility, claims, precision, export or report");
+                + "timeline, root-cause, attacker-infra, app-eligibility, claims, precision, shadow, export or report");
     }
 
     /** RFC 3339 timestamps for --since and --until. */
@@ -325,6 +326,43 @@ public final class ForensicsCommand implements Runnable {
         @Override
         void render(Forensics.Precision p, PrintWriter out) {
             renderPrecision(p, out);
+        }
+    }
+
+    @Command(name = "shadow", mixinStandardHelpOptions = true,
+            description = {"A shadow rule version against the version in force over its lifetime: the alerts each raised "
+                    + "on the same live traffic, those only one raised, and each side's precision from verdicts.",
+                    "The lifetime is by detection time, from the shadow version's acceptance to now (--since/--until)."})
+    static final class ShadowCmd extends Answer<io.tourniquet.backtest.ShadowComparison.Result> {
+        @Option(names = "--rule", required = true, paramLabel = "RULE",
+                description = "The rule (account_drain or new_address_withdrawal).")
+        String rule;
+
+        @Option(names = "--version", paramLabel = "N",
+                description = "The shadow version (default: the highest that raised an alert).")
+        Integer version;
+
+        @Option(names = "--since", paramLabel = "TIME", converter = InstantConverter.class,
+                description = "From this detection time (RFC 3339; default: when the shadow version was accepted).")
+        Instant since;
+
+        @Option(names = "--until", paramLabel = "TIME", converter = InstantConverter.class,
+                description = "Before this detection time (RFC 3339; default: now).")
+        Instant until;
+
+        @Override
+        io.tourniquet.backtest.ShadowComparison.Result answer(Forensics f) {
+            try {
+                io.tourniquet.rules.catalog.RuleCatalog.settingsOf(rule);
+            } catch (IllegalArgumentException e) {
+                throw new UnknownIdException(e.getMessage()); // exit 2, naming the known rules
+            }
+            return io.tourniquet.backtest.ShadowComparison.compare(f, rule, version, since, until, Instant.now());
+        }
+
+        @Override
+        void render(io.tourniquet.backtest.ShadowComparison.Result r, PrintWriter out) {
+            io.tourniquet.backtest.ShadowComparison.text(r, out);
         }
     }
 

@@ -333,6 +333,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
                         request.requestId, now);
                 // Its own number when nothing changed since (what its shadow alerts named), else the next.
                 next.version = candidate.version > current.version ? candidate.version : current.version + 1;
+                next.promotedFrom = candidate.version;
                 return new RuleChange(current, next, candidate.ended());
             }
             case ControlRequest.DROP_SHADOW -> {

@@ -20,7 +20,7 @@ public final class RuleUpdates implements FlatMapFunction<ControlSignal, RuleVer
                 || ControlRequest.PROMOTE_RULE.equals(signal.type))) {
             out.collect(signal.ruleVersion);
         }
-        // After the promoted version: no event sees neither the shadow nor its promotion.
+        // A promoted version ends its shadow itself (promotedFrom); this ends a dropped or replaced one.
         if (signal.endedShadow != null) out.collect(signal.endedShadow);
     }
 }

@@ -449,6 +449,10 @@ public final class Forensics implements AutoCloseable {
      */
     static TimelineEntry alertEntry(JsonNode d, JsonNode verdict) {
         StringBuilder detail = new StringBuilder(or(text(d, "/summary"), ""));
+        if (d.path("shadow").asBoolean(false)) {
+            detail.append(" [SHADOW v").append(d.path("rule_version").asInt())
+                    .append(": a candidate under evaluation; nothing was done]");
+        }
         if (d.at("/suppressed_by/verdict_id").isTextual()) {
             detail.append(" [SUPPRESSED by ").append(or(text(d, "/suppressed_by/by"), "?"))
                     .append("'s false-positive verdict on ").append(text(d, "/suppressed_by/judged_alert_id"))
@@ -536,6 +540,52 @@ public final class Forensics implements AutoCloseable {
             var hits = page.hits().hits();
             for (var h : hits) each.accept(h.source());
             if (hits.size() < verdictsPage) return;
+            after = hits.get(hits.size() - 1).sort();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ shadow versions
+
+    /** A shadow rule version as its alerts name it: its number, and when it was accepted. */
+    public record ShadowVersion(String rule, int version, Instant since) {
+    }
+
+    /** The highest shadow version of {@code rule} that raised an alert, if any did. */
+    public java.util.Optional<ShadowVersion> latestShadow(String rule) {
+        SearchResponse<JsonNode> r = search(s -> s.index(alerts).size(1)
+                .query(and(term("rule", rule), Query.of(q -> q.term(t -> t.field("shadow").value(true)))))
+                .sort(so -> so.field(f -> f.field("rule_version").order(SortOrder.Desc).unmappedType(FieldType.Integer)))
+                .sort(byTime("detected_at")), JsonNode.class);
+        if (r.hits().hits().isEmpty() || r.hits().hits().get(0).source() == null) return java.util.Optional.empty();
+        JsonNode d = r.hits().hits().get(0).source();
+        String since = text(d, "/shadow_since");
+        return java.util.Optional.of(new ShadowVersion(rule, d.path("rule_version").asInt(),
+                since == null ? null : Instant.parse(since)));
+    }
+
+    /**
+     * Every alert of {@code rule} detected (wall clock) in [{@code from}, {@code to}): those of the
+     * shadow version {@code shadowVersion}, or, when it is null, those of the versions in force
+     * (every alert not marked shadow). Paged in detection order.
+     */
+    public List<JsonNode> alertsDetected(String rule, Integer shadowVersion, Instant from, Instant to) {
+        Query shadowOnly = Query.of(q -> q.term(t -> t.field("shadow").value(true)));
+        Query which = shadowVersion != null
+                ? and(shadowOnly, Query.of(q -> q.term(t -> t.field("rule_version").value(shadowVersion))))
+                : Query.of(q -> q.bool(b -> b.mustNot(shadowOnly)));
+        Query filter = and(term("rule", rule), which, new TimeRange(from, to).query("detected_at"));
+        List<JsonNode> out = new ArrayList<>();
+        List<FieldValue> after = null;
+        while (true) {
+            List<FieldValue> cursor = after;
+            SearchResponse<JsonNode> page = search(s -> {
+                s.index(alerts).size(verdictsPage).query(filter).sort(byTime("detected_at")).sort(byKeyword("alert_id"));
+                if (cursor != null) s.searchAfter(cursor);
+                return s;
+            }, JsonNode.class);
+            var hits = page.hits().hits();
+            for (var h : hits) out.add(h.source());
+            if (hits.size() < verdictsPage) return out;
             after = hits.get(hits.size() - 1).sort();
         }
     }

@@ -32,6 +32,12 @@ public class RuleVersion implements Serializable {
      * candidate was promoted or dropped (kept so its state can still drain by its own thresholds).
      */
     public String mode;
+    /**
+     * On a version in force made by promoting a shadow: that shadow's number. The one broadcast
+     * record then both changes the version in force and ends the shadow, so no event is judged by
+     * both or by neither.
+     */
+    public Integer promotedFrom;
 
     public static final String SHADOW = "shadow";
     public static final String SHADOW_ENDED = "shadow_ended";

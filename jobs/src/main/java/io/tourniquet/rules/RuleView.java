@@ -89,7 +89,8 @@ public final class RuleView<P> implements Serializable {
     /**
      * Takes an update for this rule if it is newer than what is in force; true if taken. The
      * active view takes only active versions; a shadow view takes shadow versions, and the end of
-     * the one it has ({@link RuleVersion#SHADOW_ENDED}, same version number).
+     * the one it has ({@link RuleVersion#SHADOW_ENDED}, same version number), or its promotion (a
+     * version in force {@link RuleVersion#promotedFrom} it).
      */
     public boolean accept(BroadcastState<String, RuleVersion> state, RuleVersion update) throws Exception {
         if (update == null || !initial.rule.equals(update.rule)) return false;
@@ -100,8 +101,15 @@ public final class RuleView<P> implements Serializable {
             state.put(update.rule, update);
             return true;
         }
-        if (update.mode == null) return false;
         RuleVersion current = state.get(key());
+        if (update.mode == null) {
+            // A promotion of the shadow this view has: it ends here, at the same record.
+            if (current == null || !current.isShadow() || !Integer.valueOf(current.version).equals(update.promotedFrom)) {
+                return false;
+            }
+            state.put(key(), current.ended());
+            return true;
+        }
         boolean newer = current == null || update.version > current.version;
         boolean endsIt = current != null && update.version == current.version && current.isShadow()
                 && RuleVersion.SHADOW_ENDED.equals(update.mode);

@@ -550,6 +550,7 @@ class ControlProcessorTest {
         assertThat(described(promoted.ruleVersion)).as("nothing changed since: its own number").isEqualTo("account_drain v4");
         assertThat(promoted.ruleVersion.get(Settings.DRAIN_SHARE)).isEqualByComparingTo("0.85");
         assertThat(described(promoted.endedShadow)).isEqualTo("account_drain v4 shadow_ended");
+        assertThat(promoted.ruleVersion.promotedFrom).as("ends its shadow at the same record").isEqualTo(4);
         // The broadcast gets the promoted version first, then the shadow's end.
         assertThat(updates(List.of(promoted))).extracting(ControlProcessorTest::described)
                 .containsExactly("account_drain v4", "account_drain v4 shadow_ended");

@@ -445,6 +445,16 @@ class IncidentAftercareITCase {
             }
         }
 
+        /**
+         * Reads every record committed so far (up to each partition's last stable offset): what
+         * was committed with a record already read is then read too, whichever partition it is in.
+         */
+        void readToEnd(JobClient job) throws Exception {
+            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
+            await(all -> end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue()),
+                    "the records committed so far", job);
+        }
+
         @Override
         public void close() {
             consumer.close();

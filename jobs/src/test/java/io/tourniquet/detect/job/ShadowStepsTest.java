@@ -107,9 +107,11 @@ class ShadowStepsTest {
         assertThat(harness.extractOutputValues()).filteredOn(e -> e.event.eventId.equals("r2"))
                 .singleElement().satisfies(e -> assertThat(e.alertIds).containsExactly(both.alertId));
 
-        // Promoted: the active step takes v2 from here on; the shadow ends and reads no more events.
-        broadcast(fortyEightHours(2, null));
-        broadcast(fortyEightHours(2, null).ended());
+        // Promoted, in one record: the active step takes v2 from here on; the shadow ends and reads
+        // no more events.
+        RuleVersion promoted = fortyEightHours(2, null);
+        promoted.promotedFrom = 2;
+        broadcast(promoted);
         push(whitelistAdded("a3", "u1", "bc1qc", T0 + 30 * HOUR));
         push(requested("r4", "u1", "w4", "bc1qc", 100.0, 100_000.0, T0 + 60 * HOUR));
         assertThat(active()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion + " " + a.shadow)
@@ -127,20 +129,28 @@ class ShadowStepsTest {
     void aShadowKeepsStateOfItsOwnAndADroppedOneStopsReading() throws Exception {
         RuleVersion candidate = fortyEightHours(2, RuleVersion.SHADOW);
         broadcast(candidate);
+        // A change of the version in force meanwhile (not a promotion) leaves the shadow be.
+        RuleVersion changed = RuleCatalog.next(RuleCatalog.initial(RuleCatalog.NEW_ADDRESS_WITHDRAWAL, CFG),
+                Map.of(Settings.NEW_ADDRESS_AGE.key(), "25 h"), CFG, "bob", "r1", T0);
+        changed.version = 3;
+        broadcast(changed);
+        push(whitelistAdded("a0", "u3", "bc1qz", T0));
+        push(requested("r0", "u3", "w0", "bc1qz", 100.0, 100_000.0, T0 + 30 * HOUR));
+        assertThat(shadow()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion).containsExactly("w0 v2");
         push(whitelistAdded("a1", "u1", "bc1qa", T0));
         var backend = harness.getOperator().getKeyedStateBackend();
         assertThat(backend.getKeys("shadow-whitelisted-addresses", org.apache.flink.runtime.state.VoidNamespace.INSTANCE))
-                .as("the shadow's own whitelist").containsExactly("u1");
+                .as("the shadow's own whitelist").containsExactlyInAnyOrder("u3", "u1");
         broadcast(candidate.ended()); // dropped
         push(requested("r1", "u1", "w1", "bc1qa", 100.0, 100_000.0, T0 + 30 * HOUR));
         push(whitelistAdded("a2", "u2", "bc1qb", T0 + HOUR));
-        assertThat(shadow()).isEmpty();
+        assertThat(shadow()).as("only u3's, from before the drop").hasSize(1);
         assertThat(backend.getKeys("shadow-whitelisted-addresses", org.apache.flink.runtime.state.VoidNamespace.INSTANCE))
-                .as("no new shadow state once dropped").containsExactly("u1");
+                .as("no new shadow state once dropped").containsExactlyInAnyOrder("u3", "u1");
         // An older shadow version, or the active view's versions, never revive it.
         broadcast(fortyEightHours(1, RuleVersion.SHADOW));
         push(requested("r2", "u2", "w2", "bc1qb", 100.0, 100_000.0, T0 + 2 * HOUR));
-        assertThat(shadow()).isEmpty();
-        assertThat(active()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion).containsExactly("w2 v1");
+        assertThat(shadow()).hasSize(1);
+        assertThat(active()).extracting(a -> a.withdrawalId + " v" + a.ruleVersion).containsExactly("w2 v3");
     }
 }
