@@ -357,7 +357,8 @@ public final class ForensicsCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new UnknownIdException(e.getMessage()); // exit 2, naming the known rules
             }
-            return io.tourniquet.backtest.ShadowComparison.compare(f, rule, version, since, until, Instant.now());
+            return io.tourniquet.backtest.ShadowComparison.compare(f, rule, version, since, until,
+                    Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
         }
 
         @Override

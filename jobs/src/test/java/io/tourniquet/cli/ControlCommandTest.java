@@ -114,6 +114,32 @@ class ControlCommandTest {
     }
 
     @Test
+    void shadowVersionsArePromotedOrDroppedByRuleAndTheJobAcceptsThem() throws Exception {
+        ControlCommand.Signed shadow = prepare(CFG, "rule", "--rule", "account_drain", "--shadow",
+                "--param", "rule.account-drain.share=0.9", "--by", "bob", "--reason", "try a higher share", "--request-id", "s-1");
+        assertThat(Json.MAPPER.readTree(shadow.json()).path("mode").asText()).isEqualTo("shadow");
+        assertThat(ControlCommand.heldNote(CFG, shadow.request())).as("a shadow acts on nothing: never held").isNull();
+        assertThat(acceptedByTheJob(shadow).ruleVersion).satisfies(v -> {
+            assertThat(v.mode).isEqualTo("shadow");
+            assertThat(v.version).isEqualTo(2);
+        });
+        ControlCommand.Signed promote = prepare(CFG, "promote", "--rule", "account_drain", "--by", "bob", "--reason", "r");
+        assertThat(promote.request().type).isEqualTo(ControlRequest.PROMOTE_RULE);
+        assertThat(promote.request().rule).isEqualTo("account_drain");
+        assertThat(ControlCommand.heldNote(CFG, promote.request())).contains("weakens the rule in force",
+                "control approve --request " + promote.request().requestId);
+        ControlCommand.Signed drop = prepare(CFG, "drop-shadow", "--rule", "new_address_withdrawal", "--by", "b", "--reason", "r");
+        assertThat(drop.request().type).isEqualTo(ControlRequest.DROP_SHADOW);
+        assertThat(new CommandSigner(KEY).verify(Json.MAPPER.readTree(drop.json()))).isTrue();
+
+        assertThatThrownBy(() -> prepare(CFG, "rule", "--rule", "bulk_drain", "--shadow",
+                "--param", "rule.bulk-drain.min-users=3", "--by", "b", "--reason", "r"))
+                .hasMessageContaining("rule bulk_drain has no shadow versions");
+        assertThatThrownBy(() -> prepare(CFG, "promote", "--rule", "no_such_rule", "--by", "b", "--reason", "r"))
+                .hasMessageContaining("no_such_rule");
+    }
+
+    @Test
     void approveNamesTheHeldRequestAndTravelsOnItsPartition() throws Exception {
         ControlCommand.Signed approve = prepare(CFG, "approve", "--request", "resume-7", "--by", "carol",
                 "--reason", "checked the wallet rotation with alice", "--request-id", "a-1");
