@@ -125,6 +125,17 @@ public final class Backtest {
      */
     public static Report run(TourniquetConfig cfg, String rule, Map<String, String> params, Instant from, Instant to,
                              VerdictSource verdicts) throws Exception {
+        return run(cfg, rule, params, from, to, verdicts, null);
+    }
+
+    /**
+     * As {@link #run(TourniquetConfig, String, Map, Instant, Instant, VerdictSource)}, replaying
+     * {@code files} instead of the input topics when it is not null: a directory of NDJSON files
+     * named after the input topics ({@code <topic>.ndjson}, as {@code simulate --out-dir} writes
+     * them), one record per line.
+     */
+    public static Report run(TourniquetConfig cfg, String rule, Map<String, String> params, Instant from, Instant to,
+                             VerdictSource verdicts, Path files) throws Exception {
         if (!from.isBefore(to)) throw new IllegalArgumentException("--from must be before --to");
         RuleCatalog.next(RuleCatalog.initial(rule, cfg), params, cfg, "backtest", "backtest", System.currentTimeMillis());
         // Commands are compared, never published, and no control request is read: without the
@@ -134,11 +145,12 @@ public final class Backtest {
         if (cfg.find(Settings.CONTROL_KEY).isEmpty() && cfg.find(Settings.ANALYST_KEYS_FILE).isEmpty()) {
             cfg = cfg.with(Settings.CONTROL_KEY, throwawayKey());
         }
-        requireInputTopics(cfg);
+        Map<String, Path> input = files == null ? null : InputFiles.find(files, KafkaConnectors.inputTopics(cfg));
+        if (files == null) requireInputTopics(cfg);
         TourniquetConfig candidate = cfg.with(params);
         String run = UUID.randomUUID().toString().substring(0, 8);
-        Side inForce = side(cfg, "in-force-" + run, from, to);
-        Side cand = side(candidate, "candidate-" + run, from, to);
+        Side inForce = side(cfg, "in-force-" + run, from, to, input);
+        Side cand = side(candidate, "candidate-" + run, from, to, input);
         return compare(rule, params, from, to, inForce, cand, verdicts);
     }
 
@@ -173,7 +185,8 @@ public final class Backtest {
     }
 
     /** One bounded replay of the input topics, its alerts and commands kept in memory. */
-    static Side side(TourniquetConfig base, String name, Instant from, Instant to) throws Exception {
+    static Side side(TourniquetConfig base, String name, Instant from, Instant to, Map<String, Path> files)
+            throws Exception {
         Path checkpoints = Files.createTempDirectory("tourniquet-backtest-");
         try {
             // Its own consumer groups (a bounded source may commit offsets), checkpoints in a
@@ -186,7 +199,7 @@ public final class Backtest {
             // A failure ends the backtest with its cause instead of restarting the replay for ever.
             StreamExecutionEnvironment env = JobEnvironments.create(cfg, "backtest-" + name, java.util.Optional.empty(),
                     conf -> conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "none"));
-            DataStream<RawRecord> raw = env
+            DataStream<RawRecord> raw = files != null ? InputFiles.stream(env, files, DetectJob.replayWatermarks(cfg)) : env
                     .fromSource(KafkaConnectors.rawSource(cfg, KafkaConnectors.inputTopics(cfg), "detect", true,
                                     new RawRecordDeserializer(EventParser.from(cfg, SerializableClock.SYSTEM))),
                             DetectJob.replayWatermarks(cfg), "Input topics")

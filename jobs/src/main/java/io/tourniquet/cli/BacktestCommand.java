@@ -65,6 +65,11 @@ public final class BacktestCommand implements Callable<Integer> {
     @Option(names = "--no-verdicts", description = "Do not read analysts' verdicts from Elasticsearch.")
     boolean noVerdicts;
 
+    @Option(names = "--files", paramLabel = "DIR",
+            description = "Replay NDJSON files instead of the input topics: DIR/<topic>.ndjson per input topic "
+                    + "(as 'simulate --out-dir' writes them), one record per line.")
+    Path files;
+
     @Override
     public Integer call() throws Exception {
         TourniquetConfig cfg = options.resolve();
@@ -77,11 +82,12 @@ public final class BacktestCommand implements Callable<Integer> {
         };
         if (!json) {
             out.println("backtest of " + rule + " " + params + " on event times [" + Times.format(from.toEpochMilli())
-                    + ", " + Times.format(to.toEpochMilli()) + "): replaying the input topics twice ...");
+                    + ", " + Times.format(to.toEpochMilli()) + "): replaying " + (files == null ? "the input topics"
+                    : "the files in " + files) + " twice ...");
             out.println(Main.logFileLine());
             out.flush();
         }
-        Backtest.Report report = Backtest.run(cfg, rule, params, from, to, verdicts);
+        Backtest.Report report = Backtest.run(cfg, rule, params, from, to, verdicts, files);
         if (json) out.println(BacktestReport.json(report));
         else BacktestReport.text(report, out);
         if (html != null) {

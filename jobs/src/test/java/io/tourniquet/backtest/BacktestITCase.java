@@ -177,4 +177,34 @@ class BacktestITCase {
                 FROM, TO, null)).isInstanceOf(IllegalArgumentException.class);
         assertThat(outputRecords()).as("no topic written").isEqualTo(offsetsBefore);
     }
+
+    @Test
+    void theSameHistoryAsFilesGivesTheSameDiff(@TempDir Path dir) throws Exception {
+        // The simulation's own files (one per input topic, as 'simulate --out-dir' writes them),
+        // and a file of another name beside them, which is not input.
+        SimulationWriter.writeToFiles(sim, dir);
+        Files.writeString(dir.resolve("notes.ndjson"), "{\"not\":\"input\"}\n");
+        Map<String, String> candidate = Map.of(Settings.DRAIN_SHARE.key(), "0.9");
+        TreeSet<String> dropped = new TreeSet<>(sim.expectedAlerts(cfg).accountDrains());
+        dropped.removeAll(sim.expectedAlerts(cfg.with(candidate)).accountDrains());
+
+        Backtest.Report fromFiles = Backtest.run(cfg, RuleCatalog.ACCOUNT_DRAIN, candidate, FROM, TO, null, dir);
+        TreeSet<String> users = new TreeSet<>();
+        fromFiles.onlyInForce().forEach(a -> users.add(a.userId()));
+        assertThat(users).isEqualTo(dropped);
+        assertThat(fromFiles.onlyCandidate()).isEmpty();
+        Backtest.Report fromTopics = Backtest.run(cfg, RuleCatalog.ACCOUNT_DRAIN, candidate, FROM, TO, null);
+        assertThat(fromFiles.alertsPerRule()).isEqualTo(fromTopics.alertsPerRule());
+        assertThat(fromFiles.commandsPerAction()).isEqualTo(fromTopics.commandsPerAction());
+        assertThat(fromFiles.onlyInForce()).extracting(Backtest.AlertLine::alertId)
+                .containsExactlyElementsOf(fromTopics.onlyInForce().stream().map(Backtest.AlertLine::alertId).toList());
+
+        // A directory without any input file, or no directory: said first.
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        assertThatThrownBy(() -> Backtest.run(cfg, RuleCatalog.ACCOUNT_DRAIN, candidate, FROM, TO, null, empty))
+                .hasMessageContaining("none of").hasMessageContaining(cfg.get(Settings.TOPIC_WITHDRAWALS) + ".ndjson");
+        assertThatThrownBy(() -> Backtest.run(cfg, RuleCatalog.ACCOUNT_DRAIN, candidate, FROM, TO, null,
+                dir.resolve("nowhere"))).hasMessageContaining("not a directory");
+        assertThat(outputRecords()).as("no topic written").isEqualTo(offsetsBefore);
+    }
 }
