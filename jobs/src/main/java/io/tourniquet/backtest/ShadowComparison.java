@@ -19,23 +19,28 @@ import java.util.Map;
  * indexed: the alerts each raised on the same live traffic, matched as the backtest matches them
  * (rule, user, withdrawal, event time), with each side's precision and recall from analysts'
  * verdicts. The lifetime is by detection time (wall clock): from the shadow version's acceptance
- * (its alerts carry it) to now, or as given. What the shadow would have done is only what it
+ * (its alerts carry it) to the first alert of the version in force that took its number or a later
+ * one (a promotion keeps the number), or to now while it is under evaluation; or as given. What the shadow would have done is only what it
  * alerted on: a shadow version issues no commands.
  */
 public final class ShadowComparison {
     private ShadowComparison() {}
 
     /**
-     * @param both alerts both sides raised (matched)
+     * @param ended whether the shadow's lifetime ended (promoted, or overtaken by a later version in
+     *              force) at {@code until}
+     * @param both  alerts both sides raised (matched)
      */
-    public record Result(String rule, int version, Instant since, Instant until, int inForce, int shadow, int both,
+    public record Result(String rule, int version, Instant since, Instant until, boolean ended, int inForce, int shadow,
+                         int both,
                          List<AlertLine> onlyInForce, List<AlertLine> onlyShadow, Quality quality, String qualityNote) {
     }
 
     /**
      * @param version the shadow version to compare (null: the highest that raised an alert)
      * @param since   from (detection time; null: when the shadow version was accepted)
-     * @param until   to, exclusive (null: now)
+     * @param until   to, exclusive (null: the first alert of a version in force numbered as the
+     *                shadow or later, else now)
      * @throws UnknownIdException if no shadow alert of the rule is indexed and {@code version} or
      *                            {@code since} is not given
      */
@@ -51,7 +56,9 @@ public final class ShadowComparison {
         if (from == null) {
             throw new UnknownIdException("when shadow version " + v + " of rule " + rule + " began is not known: give --since");
         }
-        Instant to = until != null ? until : now;
+        // Unless given: until the version it became (or a later one) raised its first alert, else now.
+        java.util.Optional<Instant> end = f.firstInForceFrom(rule, v, from);
+        Instant to = until != null ? until : end.orElse(now);
         List<AlertLine> active = lines(f.alertsDetected(rule, null, from, to));
         List<AlertLine> shadow = lines(f.alertsDetected(rule, v, from, to));
         List<AlertLine> onlyActive = Backtest.only(active, shadow, AlertLine::key);
@@ -71,7 +78,7 @@ public final class ShadowComparison {
         } catch (RuntimeException e) {
             note = "verdicts unavailable: " + e.getMessage();
         }
-        return new Result(rule, v, from, to, active.size(), shadow.size(), active.size() - onlyActive.size(),
+        return new Result(rule, v, from, to, until == null && end.isPresent(), active.size(), shadow.size(), active.size() - onlyActive.size(),
                 onlyActive.stream().sorted(byTime).toList(), onlyShadow.stream().sorted(byTime).toList(), quality, note);
     }
 
@@ -115,6 +122,11 @@ public final class ShadowComparison {
         }
         out.println();
         out.println("A shadow version starts with no state: in its first window it may miss what needs history.");
-        out.println("Promote it with 'tourniquet control promote --rule " + r.rule() + "', or end it with 'drop-shadow'.");
+        if (r.ended()) {
+            out.println("It ended at " + r.until() + ", when the version in force it became (promoted) or a later one"
+                    + " raised its first alert.");
+        } else {
+            out.println("Promote it with 'tourniquet control promote --rule " + r.rule() + "', or end it with 'drop-shadow'.");
+        }
     }
 }

@@ -332,7 +332,8 @@ public final class ForensicsCommand implements Runnable {
     @Command(name = "shadow", mixinStandardHelpOptions = true,
             description = {"A shadow rule version against the version in force over its lifetime: the alerts each raised "
                     + "on the same live traffic, those only one raised, and each side's precision from verdicts.",
-                    "The lifetime is by detection time, from the shadow version's acceptance to now (--since/--until)."})
+                    "The lifetime is by detection time, from the shadow version's acceptance to its promotion (the first "
+                            + "alert of the promoted version), or to now while it is under evaluation (--since/--until)."})
     static final class ShadowCmd extends Answer<io.tourniquet.backtest.ShadowComparison.Result> {
         @Option(names = "--rule", required = true, paramLabel = "RULE",
                 description = "The rule (account_drain or new_address_withdrawal).")
@@ -347,7 +348,7 @@ public final class ForensicsCommand implements Runnable {
         Instant since;
 
         @Option(names = "--until", paramLabel = "TIME", converter = InstantConverter.class,
-                description = "Before this detection time (RFC 3339; default: now).")
+                description = "Before this detection time (RFC 3339; default: the promotion, or now).")
         Instant until;
 
         @Override

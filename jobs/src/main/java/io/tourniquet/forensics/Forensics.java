@@ -564,6 +564,23 @@ public final class Forensics implements AutoCloseable {
     }
 
     /**
+     * When the first alert of {@code rule} not marked shadow, of version {@code version} or later,
+     * was detected at or after {@code since}: the end of a shadow version that was promoted (the
+     * promoted version keeps its number) or overtaken by a later version in force.
+     */
+    public java.util.Optional<Instant> firstInForceFrom(String rule, int version, Instant since) {
+        Query shadowOnly = Query.of(q -> q.term(t -> t.field("shadow").value(true)));
+        SearchResponse<JsonNode> r = search(s -> s.index(alerts).size(1)
+                .query(and(term("rule", rule), Query.of(q -> q.bool(b -> b.mustNot(shadowOnly))),
+                        Query.of(q -> q.range(x -> x.number(n -> n.field("rule_version").gte((double) version)))),
+                        new TimeRange(since, null).query("detected_at")))
+                .sort(byTime("detected_at")), JsonNode.class);
+        if (r.hits().hits().isEmpty() || r.hits().hits().get(0).source() == null) return java.util.Optional.empty();
+        String at = text(r.hits().hits().get(0).source(), "/detected_at");
+        return at == null ? java.util.Optional.empty() : java.util.Optional.of(Instant.parse(at));
+    }
+
+    /**
      * Every alert of {@code rule} detected (wall clock) in [{@code from}, {@code to}): those of the
      * shadow version {@code shadowVersion}, or, when it is null, those of the versions in force
      * (every alert not marked shadow). Paged in detection order.

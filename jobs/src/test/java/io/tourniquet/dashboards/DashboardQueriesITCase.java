@@ -67,7 +67,7 @@ class DashboardQueriesITCase {
             "tourniquet-lens-top-login-ips", "tourniquet-lens-shared-devices", "tourniquet-lens-actions-over-time",
             "tourniquet-lens-actions-by-reason", "tourniquet-lens-auth-failures",
             "tourniquet-lens-jailbroken-logins", "tourniquet-lens-devices-per-account",
-            "tourniquet-lens-verdicts-by-rule");
+            "tourniquet-lens-verdicts-by-rule", "tourniquet-lens-precision-over-time");
 
     TourniquetConfig cfg;
     Simulation sim;
@@ -405,6 +405,22 @@ class DashboardQueriesITCase {
             assertThat(row.path("alerts").path("value").asInt()).isEqualTo(1);
             assertThat(instant(row.path("first"))).isEqualTo(java.time.Instant.parse(VERDICT_ALERT_TIME));
         });
+    }
+
+    @Test
+    void precisionPerRuleOverTimeIsTheShareOfVerdictsThatSayTheRuleWasRight() {
+        Map<String, Double> precision = new TreeMap<>();
+        for (JsonNode r : buckets(agg("tourniquet-lens-precision-over-time", "rule"))) {
+            List<JsonNode> weeks = buckets(r.path("time"));
+            assertThat(weeks).as("the judged alerts are of one week").hasSize(1);
+            JsonNode w = weeks.get(0);
+            Instant alertTime = Instant.parse(VERDICT_ALERT_TIME);
+            assertThat(Instant.ofEpochMilli(w.path("key").asLong())).as("the week of the judged alerts")
+                    .isBetween(alertTime.minus(java.time.Duration.ofDays(7)).plusMillis(1), alertTime);
+            precision.put(r.path("key").asText(), w.path("right").path("doc_count").asDouble() / w.path("doc_count").asDouble());
+        }
+        // One alert judged true then false (one right of two verdicts), one benign true positive.
+        assertThat(precision).containsExactly(Map.entry("bulk_drain", 1.0), Map.entry("unauthorized_approval", 0.5));
     }
 
     // ---------------------------------------------------------------- login anomalies

@@ -170,7 +170,14 @@ class ShadowRuleITCase {
             List<JsonNode> ruleAlerts = alerts.all.stream().filter(x -> x.path("rule").asText().equals(DRAIN)).toList();
             Instant since = Instant.parse(ruleAlerts.stream().filter(x -> x.has("shadow")).findFirst().orElseThrow()
                     .path("shadow_since").asText());
-            Predicate<JsonNode> inWindow = x -> !Instant.parse(x.path("detected_at").asText()).isBefore(since);
+            // It ended when the promoted version (which kept its number) raised its first alert.
+            Instant end = ruleAlerts.stream().filter(x -> !x.has("shadow") && x.path("rule_version").asInt() >= 2)
+                    .map(x -> Instant.parse(x.path("detected_at").asText())).filter(t -> !t.isBefore(since))
+                    .min(Instant::compareTo).orElseThrow();
+            Predicate<JsonNode> inWindow = x -> {
+                Instant t = Instant.parse(x.path("detected_at").asText());
+                return !t.isBefore(since) && t.isBefore(end);
+            };
             List<JsonNode> shadows = ruleAlerts.stream().filter(x -> x.has("shadow")).toList();
             List<JsonNode> inForce = ruleAlerts.stream().filter(x -> !x.has("shadow")).filter(inWindow).toList();
             assertThat(shadows).allMatch(inWindow);
@@ -181,13 +188,15 @@ class ShadowRuleITCase {
             JsonNode r = Json.MAPPER.readTree(compared.out());
             assertThat(r.path("version").asInt()).isEqualTo(2);
             assertThat(Instant.parse(r.path("since").asText())).isEqualTo(since);
+            assertThat(Instant.parse(r.path("until").asText())).isEqualTo(end);
+            assertThat(r.path("ended").asBoolean()).isTrue();
             assertThat(r.path("shadow").asInt()).isEqualTo(shadows.size());
             assertThat(r.path("in_force").asInt()).isEqualTo(inForce.size());
             assertThat(withdrawals(r.path("only_shadow"))).isEqualTo(onlyIn(shadows, inForce)).contains(firstShadow);
             assertThat(withdrawals(r.path("only_in_force"))).isEqualTo(onlyIn(inForce, shadows));
             InProcessCli.Run table = InProcessCli.onIndices(cfg, "forensics", "shadow", "--rule", DRAIN);
             assertThat(table.out()).contains("Shadow version 2 of " + DRAIN, "Alerts only the shadow raised: "
-                    + onlyIn(shadows, inForce).size(), "tourniquet control promote --rule " + DRAIN);
+                    + onlyIn(shadows, inForce).size(), "It ended at " + end);
         } finally {
             detect.cancel().get();
             index.cancel().get();
