@@ -357,6 +357,10 @@ public final class ControlCommand implements Runnable {
         @Option(names = "--alert-time", paramLabel = "RFC3339", description = "The alert's event time (else looked up).")
         String alertTime;
 
+        @Option(names = "--shadow-alert",
+                description = "The alert is a shadow rule version's (else looked up): its verdict suppresses nothing.")
+        boolean shadowAlert;
+
         @Override
         void complete(TourniquetConfig cfg) {
             // Before any lookup: a typo should not cost a round trip to Elasticsearch.
@@ -364,6 +368,7 @@ public final class ControlCommand implements Runnable {
             if (problem != null) throw new IllegalArgumentException("invalid request: " + problem);
             if (rule != null && alertTime != null) return;
             AlertFacts facts = AlertFacts.lookUp(cfg, alert);
+            shadowAlert |= facts.shadow();
             if (rule == null) rule = facts.rule();
             if (user == null) user = facts.userId();
             if (alertTime == null) alertTime = facts.eventTime();
@@ -377,11 +382,12 @@ public final class ControlCommand implements Runnable {
             r.rule = rule;
             r.userId = user;
             r.alertTime = alertTime;
+            if (shadowAlert) r.alertShadow = Boolean.TRUE;
         }
     }
 
     /** What a verdict needs to know of its alert, as the forensic index has it. */
-    record AlertFacts(String rule, String userId, String eventTime) {
+    record AlertFacts(String rule, String userId, String eventTime, boolean shadow) {
         static AlertFacts lookUp(TourniquetConfig cfg, String alertId) {
             String alias = cfg.get(Settings.INDEX_ALERTS);
             try {
@@ -396,7 +402,8 @@ public final class ControlCommand implements Runnable {
                     var d = response.hits().hits().get(0).source();
                     String user = d.path("user_id").isTextual() ? d.path("user_id").asText() : null;
                     // Alerts are indexed with their times as on the wire: RFC 3339.
-                    return new AlertFacts(d.path("rule").asText(null), user, d.path("event_time").asText(null));
+                    return new AlertFacts(d.path("rule").asText(null), user, d.path("event_time").asText(null),
+                            d.path("shadow").asBoolean(false));
                 });
             } catch (IllegalArgumentException e) {
                 throw e;

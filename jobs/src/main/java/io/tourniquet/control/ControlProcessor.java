@@ -515,6 +515,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             signal.label = request.label;
             signal.rule = request.rule;
             signal.alertTime = Times.parse(request.alertTime).toEpochMilli();
+            signal.alertShadow = Boolean.TRUE.equals(request.alertShadow);
         }
         signal.raw = raw;
         out.collect(signal);

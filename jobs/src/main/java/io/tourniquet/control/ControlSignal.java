@@ -23,6 +23,8 @@ public class ControlSignal {
     public String label;
     public String rule;
     public long alertTime;
+    /** For {@code verdict}: the judged alert is a shadow rule version's. */
+    public boolean alertShadow;
     /**
      * For {@code update_rule}: the new version (already validated and numbered; a shadow version
      * when the request asked for one); for {@code promote_rule}: the version now in force.

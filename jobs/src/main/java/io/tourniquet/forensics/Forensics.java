@@ -627,7 +627,9 @@ public final class Forensics implements AutoCloseable {
      */
     public Precision precision(TimeRange range) {
         Map<String, JsonNode> latest = new java.util.LinkedHashMap<>();
-        forEachVerdict(and(range.query("alert_time")), v -> latest.put(text(v, "/alert_id"), v));
+        // Verdicts on shadow versions' alerts are the shadow's ('forensics shadow'), not the rule's.
+        Query notShadow = Query.of(q -> q.bool(b -> b.mustNot(m -> m.term(t -> t.field("alert_shadow").value(true)))));
+        forEachVerdict(and(range.query("alert_time"), notShadow), v -> latest.put(text(v, "/alert_id"), v));
         Map<String, long[]> byRule = new java.util.TreeMap<>();
         for (JsonNode v : latest.values()) {
             long[] c = byRule.computeIfAbsent(or(text(v, "/rule"), "?"), r -> new long[4]);

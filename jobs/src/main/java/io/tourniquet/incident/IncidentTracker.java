@@ -329,7 +329,9 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         v.note = signal.reason;
         v.decidedAt = signal.requestedAt;
         v.alertTime = signal.alertTime;
-        if (suppressible(signal.rule, signal.userId)) {
+        if (signal.alertShadow) v.alertShadow = Boolean.TRUE;
+        // A shadow version's alert acted on nothing: its verdict must not silence the version in force.
+        if (!signal.alertShadow && suppressible(signal.rule, signal.userId)) {
             String key = suppressionKey(signal.rule, signal.userId);
             if (ControlRequest.FALSE_POSITIVE.equals(signal.label) && suppressForMillis > 0) {
                 Suppression s = new Suppression(v.verdictId, v.alertId, v.by, com.google.common.math.LongMath.saturatedAdd(v.alertTime, suppressForMillis));

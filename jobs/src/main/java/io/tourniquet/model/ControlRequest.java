@@ -76,6 +76,8 @@ public class ControlRequest {
     public String label;
     /** For {@code verdict}: the judged alert's event time (RFC 3339), from which a suppression runs. */
     public String alertTime;
+    /** For {@code verdict}: true when the judged alert is a shadow rule version's; its verdict then suppresses nothing. */
+    public Boolean alertShadow;
     /** Which analyst key signed it, when the job verifies each analyst's own key ({@code signing.analyst-keys-file}). */
     public String keyId;
     public String signature;

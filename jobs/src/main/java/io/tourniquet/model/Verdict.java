@@ -34,6 +34,12 @@ public class Verdict {
      * commands, no notification); null when the verdict suppresses nothing.
      */
     public Long suppressesUntil;
+    /**
+     * True when the judged alert is a shadow rule version's: recorded, counted in the shadow's
+     * comparison, never a suppression and not in the rule's precision. Absent otherwise.
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public Boolean alertShadow;
 
     public Verdict() {}
 

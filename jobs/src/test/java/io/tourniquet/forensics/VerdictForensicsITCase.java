@@ -72,6 +72,10 @@ class VerdictForensicsITCase {
                 verdict("a1", ua, "u-4", T0, ControlRequest.TRUE_POSITIVE, T0 + HOUR, null),
                 verdict("a2", ua, "u-5", T0, ControlRequest.FALSE_POSITIVE, T0 + HOUR, null),
                 verdict("n9", na, "u-6", T0 + 30 * HOUR, ControlRequest.FALSE_POSITIVE, T0 + 31 * HOUR, null)));
+        // A shadow version's alert, judged: the shadow's comparison counts it, the rule's precision does not.
+        Verdict onShadow = verdict("s1", na, "u-7", T0 + HOUR, ControlRequest.FALSE_POSITIVE, T0 + 3 * HOUR, null);
+        onShadow.alertShadow = Boolean.TRUE;
+        published.add(onShadow);
 
         Alert n1 = alert("n1", na, "u-1", T0);
         Alert n4 = alert("n4", na, "u-1", T0 + 3 * HOUR);
@@ -168,7 +172,7 @@ class VerdictForensicsITCase {
     private Map<String, long[]> expected(long since, long until) {
         Map<String, Verdict> latest = new LinkedHashMap<>();
         for (Verdict v : published) {
-            if (v.alertTime < since || v.alertTime >= until) continue;
+            if (v.alertTime < since || v.alertTime >= until || Boolean.TRUE.equals(v.alertShadow)) continue;
             Verdict seen = latest.get(v.alertId);
             if (seen == null || seen.decidedAt < v.decidedAt) latest.put(v.alertId, v);
         }

@@ -75,7 +75,13 @@ class VerdictSuppressionTest {
     }
 
     private void verdict(String alertId, String rule, String user, long alertTime, String label) throws Exception {
+        verdict(alertId, rule, user, alertTime, label, false);
+    }
+
+    private void verdict(String alertId, String rule, String user, long alertTime, String label, boolean shadowAlert)
+            throws Exception {
         ControlSignal s = new ControlSignal();
+        s.alertShadow = shadowAlert;
         s.type = ControlRequest.VERDICT;
         s.requestId = "r-" + (++requests);
         s.requestedBy = "alice@security";
@@ -112,6 +118,22 @@ class VerdictSuppressionTest {
         List<SignedAction> out = h.extractOutputValues();
         h.close();
         return out;
+    }
+
+    @Test
+    void aFalsePositiveOnAShadowVersionsAlertIsRecordedAndSuppressesNothing() throws Exception {
+        open(TourniquetConfig.defaults());
+        String rule = RuleCatalog.NEW_ADDRESS_WITHDRAWAL;
+        verdict("shadow-n1", rule, "u1", T0, ControlRequest.FALSE_POSITIVE, true);
+        assertThat(verdicts()).singleElement().satisfies(v -> {
+            assertThat(v.alertShadow).isTrue();
+            assertThat(v.suppressesUntil).isNull();
+        });
+        push(alert("n2", rule, "u1", T0 + HOUR));
+        assertThat(published("n2").suppressedBy).as("the version in force is not silenced").isNull();
+        assertThat(notified()).contains("u1/" + rule + "/n2");
+        assertThat(plan(published("n2"))).isNotEmpty();
+        assertThat(harness.numKeyedStateEntries()).as("no suppression kept").isZero();
     }
 
     @Test
