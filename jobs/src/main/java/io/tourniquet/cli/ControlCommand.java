@@ -227,36 +227,40 @@ public final class ControlCommand implements Runnable {
         }
     }
 
-    @Command(name = "promote", mixinStandardHelpOptions = true,
-            description = {"Make a rule's shadow version the version in force, from this request on.",
-                    "Compare it first: 'tourniquet forensics shadow --rule RULE'. A promotion that weakens the "
-                            + "version in force waits for a second analyst under control.two-person ('approve')."})
-    static final class Promote extends Request {
+    /** A request about a rule's shadow version: it names the rule only. */
+    abstract static class ShadowRequest extends Request {
         @Option(names = "--rule", required = true, paramLabel = "RULE",
-                description = "The rule whose shadow version to promote (account_drain or new_address_withdrawal).")
+                description = "The rule whose shadow version it is (account_drain or new_address_withdrawal).")
         String rule;
+
+        abstract String type();
 
         @Override
         void fill(ControlRequest r) {
             RuleCatalog.settingsOf(rule); // throws naming the known rules
-            r.type = ControlRequest.PROMOTE_RULE;
+            r.type = type();
             r.rule = rule;
+        }
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = {"Make a rule's shadow version the version in force, from this request on.",
+                    "Compare it first: 'tourniquet forensics shadow --rule RULE'. A promotion that weakens the "
+                            + "version in force waits for a second analyst under control.two-person ('approve')."})
+    static final class Promote extends ShadowRequest {
+        @Override
+        String type() {
+            return ControlRequest.PROMOTE_RULE;
         }
     }
 
     @Command(name = "drop-shadow", mixinStandardHelpOptions = true,
             description = {"End a rule's shadow version without using it.",
                     "Its alerts stay indexed; the version in force is unchanged."})
-    static final class DropShadow extends Request {
-        @Option(names = "--rule", required = true, paramLabel = "RULE",
-                description = "The rule whose shadow version to end.")
-        String rule;
-
+    static final class DropShadow extends ShadowRequest {
         @Override
-        void fill(ControlRequest r) {
-            RuleCatalog.settingsOf(rule); // throws naming the known rules
-            r.type = ControlRequest.DROP_SHADOW;
-            r.rule = rule;
+        String type() {
+            return ControlRequest.DROP_SHADOW;
         }
     }
 
