@@ -20,8 +20,15 @@ public final class Tags {
      * past the incident tracker, the planner and the notifications.
      */
     public static final OutputTag<Alert> SHADOW_ALERTS = new OutputTag<>("shadow-alerts") {};
-    /** Each input event once, after de-duplication (from {@link PerUserDetectors}). */
-    public static final OutputTag<io.tourniquet.model.Event> UNIQUE_EVENTS = new OutputTag<>("unique-events") {};
+    /**
+     * Each withdrawal event once, after de-duplication (from {@link PerUserDetectors}), for the
+     * withdrawal watch. One tag per consumer, so no event is copied for a consumer that drops it.
+     */
+    public static final OutputTag<io.tourniquet.model.Event> UNIQUE_WITHDRAWALS = new OutputTag<>("unique-withdrawals") {};
+    /** Each login once, after de-duplication: for the claims' conditions. */
+    public static final OutputTag<io.tourniquet.model.Event> UNIQUE_LOGINS = new OutputTag<>("unique-logins") {};
+    /** Each account change once, after de-duplication: for the claims and the notifications. */
+    public static final OutputTag<io.tourniquet.model.Event> UNIQUE_ACCOUNT_CHANGES = new OutputTag<>("unique-account-changes") {};
     /** Approvals as the anomaly scorer featured them (from {@link PerUserDetectors}), for {@link FeatureJoin}. */
     public static final OutputTag<EnrichedEvent> FEATURED_APPROVALS = new OutputTag<>("featured-approvals") {};
     /** Signed commands issued outside the playbook: analysts' release and resume. */

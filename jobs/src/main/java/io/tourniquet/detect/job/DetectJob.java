@@ -78,7 +78,12 @@ public final class DetectJob {
                 .connect(rules)
                 .process(PerUserDetectors.from(cfg, clock))
                 .uid("detect-per-user").name("Per-user rules");
-        DataStream<Event> unique = enriched.getSideOutput(Tags.UNIQUE_EVENTS);
+        // Each kind on its own side output, straight to its consumers' shuffle: before, every event
+        // was copied into three chained filters that kept a kind each (11 % of the per-user task
+        // in a profile).
+        DataStream<Event> withdrawalsSeen = enriched.getSideOutput(Tags.UNIQUE_WITHDRAWALS);
+        DataStream<Event> loginsSeen = enriched.getSideOutput(Tags.UNIQUE_LOGINS);
+        DataStream<Event> changesSeen = enriched.getSideOutput(Tags.UNIQUE_ACCOUNT_CHANGES);
         DataStream<EnrichedEvent> featured = enriched.getSideOutput(Tags.FEATURED_APPROVALS);
         DataStream<Alert> userAlerts = enriched.getSideOutput(Tags.ALERTS);
 
@@ -118,22 +123,19 @@ public final class DetectJob {
 
         // After the alerts, until resolved: who has a withdrawal the platform suspension holds up,
         // and the Account Protection Programme's claims. Neither is on the path of a freeze.
-        SingleOutputStreamOperator<NotificationRequest> suspended = unique
-                .filter(new KindIs(Event.Kind.WITHDRAWAL)).uid("withdrawals").name("Withdrawals")
+        SingleOutputStreamOperator<NotificationRequest> suspended = withdrawalsSeen
                 .keyBy(EventKeys.USER_ID)
                 .connect(alerts.getSideOutput(Tags.PLATFORM_NOTICES).broadcast(WithdrawalWatch.SUSPENSIONS))
                 .process(WithdrawalWatch.from(cfg))
                 .uid("watch-withdrawals").name("Watch pending withdrawals");
-        SingleOutputStreamOperator<Claim> claims = unique
-                .filter(new KindIs(Event.Kind.LOGIN, Event.Kind.ACCOUNT_CHANGE)).uid("claim-facts").name("Claim facts")
+        SingleOutputStreamOperator<Claim> claims = loginsSeen.union(changesSeen)
                 .keyBy(EventKeys.USER_ID)
                 .connect(alerts.getSideOutput(Tags.CLAIMS).keyBy(EventKeys.CLAIM_USER))
                 .process(ClaimFunction.from(cfg, clock))
                 .uid("claims").name("Account Protection Programme claims");
         claims.sinkTo(sinks.claims()).uid("sink-claims").name("Claim sink");
 
-        DataStream<Notification> notifications = unique
-                .filter(new KindIs(Event.Kind.ACCOUNT_CHANGE)).uid("account-changes").name("Account changes")
+        DataStream<Notification> notifications = changesSeen
                 .keyBy(EventKeys.USER_ID)
                 .connect(alerts.getSideOutput(Tags.NOTIFY).union(suspended, claims.getSideOutput(Tags.NOTIFY))
                         .keyBy(EventKeys.NOTIFY_USER))
@@ -207,20 +209,6 @@ public final class DetectJob {
         @Override
         public boolean filter(Alert a) {
             return rules.contains(a.rule);
-        }
-    }
-
-    static final class KindIs implements FilterFunction<Event> {
-        private static final long serialVersionUID = 1L;
-        private final java.util.EnumSet<Event.Kind> kinds;
-
-        KindIs(Event.Kind kind, Event.Kind... more) {
-            this.kinds = java.util.EnumSet.of(kind, more);
-        }
-
-        @Override
-        public boolean filter(Event e) {
-            return kinds.contains(e.kind);
         }
     }
 }

@@ -39,7 +39,8 @@ import org.apache.flink.util.function.ThrowingConsumer;
  * <p>What it emits: on the main output, events as the chain decided them (an approval once its 2FA
  * verdict is known; an unauthorized one leaves inside its alert instead, see
  * {@link UnauthorizedApprovalDetector}); on {@link Tags#ALERTS} every step's alerts; on
- * {@link Tags#UNIQUE_EVENTS} each event once, after de-duplication, for the operators that follow
+ * {@link Tags#UNIQUE_WITHDRAWALS}, {@link Tags#UNIQUE_LOGINS} and {@link Tags#UNIQUE_ACCOUNT_CHANGES}
+ * each such event once, after de-duplication, for the operators that follow
  * users' withdrawals, claims and notifications; on {@link Tags#FEATURED_APPROVALS} approvals as
  * the anomaly scorer featured them, for {@link FeatureJoin}.
  *
@@ -161,7 +162,12 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
         shadowNewAddressCtx = new StepContext(SHADOW_NEW_ADDRESS);
         shadowDrainCtx = new StepContext(SHADOW_DRAIN);
         afterDedup = new Step(e -> {
-            current.output(Tags.UNIQUE_EVENTS, e.event);
+            switch (e.event.kind) {
+                case WITHDRAWAL -> current.output(Tags.UNIQUE_WITHDRAWALS, e.event);
+                case LOGIN -> current.output(Tags.UNIQUE_LOGINS, e.event);
+                case ACCOUNT_CHANGE -> current.output(Tags.UNIQUE_ACCOUNT_CHANGES, e.event);
+                default -> { } // 2FA events: no operator after this one reads them
+            }
             // Before the active steps, which change the record: each shadow gets the event as it came.
             if (shadowNewAddress != null && shadowNewAddress.shadowInForce(current)) {
                 shadowNewAddress.processElement(e.copy(), shadowNewAddressCtx, DROPPED);

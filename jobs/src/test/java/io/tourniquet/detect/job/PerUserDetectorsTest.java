@@ -72,8 +72,12 @@ class PerUserDetectorsTest {
         Alert unauthorized = alerts().get(2);
         // The approval went through the drain rule before the 2FA rule, on the same record.
         assertThat(unauthorized.trigger.alertIds).containsExactly(alerts().get(1).alertId, unauthorized.alertId);
-        assertThat(BroadcastHarnesses.side(harness, Tags.UNIQUE_EVENTS)).extracting(e -> e.eventId)
-                .containsExactly("l1", "a1", "r1", "p1");
+        // Each kind once, on its consumers' own output (the 2FA events have none).
+        assertThat(BroadcastHarnesses.side(harness, Tags.UNIQUE_LOGINS)).extracting(e -> e.eventId).containsExactly("l1");
+        assertThat(BroadcastHarnesses.side(harness, Tags.UNIQUE_ACCOUNT_CHANGES)).extracting(e -> e.eventId)
+                .containsExactly("a1");
+        assertThat(BroadcastHarnesses.side(harness, Tags.UNIQUE_WITHDRAWALS)).extracting(e -> e.eventId)
+                .containsExactly("r1", "p1");
         // The unauthorized approval leaves inside its alert; the request carries its alert id.
         assertThat(harness.extractOutputValues()).extracting(e -> e.event.eventId).containsExactly("l1", "a1", "r1");
         assertThat(harness.extractOutputValues().get(2).alertIds).containsExactly(alerts().get(0).alertId);
