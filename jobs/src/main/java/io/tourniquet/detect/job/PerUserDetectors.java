@@ -58,8 +58,10 @@ import org.apache.flink.util.function.ThrowingConsumer;
  * <p>Shadow steps: the new-address and account-drain rules each have a second instance that
  * evaluates the rule's shadow version (an analyst's candidate, {@code update_rule} with
  * {@code mode: shadow}) while one is under evaluation, on a copy of each unique event, with state
- * of its own (names prefixed {@code shadow-}) and timer bits of its own. It starts with empty state
- * when the shadow version arrives (a warm-up of the rule's window). Its main output is dropped (the
+ * of its own (names prefixed {@code shadow-}) and timer bits of its own. It starts without the
+ * rule's history when the shadow version arrives (a warm-up of the rule's window), or with what an
+ * earlier shadow of the rule left and has not drained yet: facts (whitelistings, approvals), which
+ * the new thresholds read as the active step reads its own. Its main output is dropped (the
  * active step decides what the event carries); its alerts leave marked shadow, with ids of their
  * own, on {@link Tags#SHADOW_ALERTS}, which go to the alert sink and nowhere else. Once the shadow
  * is promoted or dropped, the step reads no more events and its timers drain its state.
