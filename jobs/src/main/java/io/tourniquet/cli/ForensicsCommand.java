@@ -5,41 +5,28 @@ import io.tourniquet.forensics.ElasticsearchUnreachableException;
 import io.tourniquet.forensics.EventCsv;
 import io.tourniquet.forensics.Forensics;
 import io.tourniquet.forensics.Forensics.AppEligibility;
-import io.tourniquet.forensics.Forensics.AssetAmount;
 import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.BackendGroup;
-import io.tourniquet.forensics.Forensics.ChannelGroup;
-import io.tourniquet.forensics.Forensics.ClaimCondition;
-import io.tourniquet.forensics.Forensics.ClaimTotals;
-import io.tourniquet.forensics.Forensics.ClaimView;
-import io.tourniquet.forensics.Forensics.ConditionCheck;
 import io.tourniquet.forensics.Forensics.IncidentClaims;
 import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.Indicator;
 import io.tourniquet.forensics.Forensics.RootCause;
 import io.tourniquet.forensics.Forensics.Timeline;
-import io.tourniquet.forensics.Forensics.TimelineEntry;
-import io.tourniquet.forensics.Forensics.UserEligibility;
 import io.tourniquet.forensics.ForensicsJson;
 import io.tourniquet.forensics.HtmlReport;
 import io.tourniquet.forensics.ReportData;
+import io.tourniquet.forensics.TextReport;
 import io.tourniquet.forensics.TimeRange;
 import io.tourniquet.forensics.UnknownIdException;
 import io.tourniquet.json.Json;
 import io.tourniquet.util.Times;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -172,7 +159,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(List<IncidentView> list, PrintWriter out) {
-            renderIncidents(list, out);
+            TextReport.renderIncidents(list, out);
         }
     }
 
@@ -189,7 +176,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(IncidentView inc, PrintWriter out) {
-            renderIncident(inc, out);
+            TextReport.renderIncident(inc, out);
         }
     }
 
@@ -215,7 +202,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(Timeline t, PrintWriter out) {
-            renderTimeline(t, out);
+            TextReport.renderTimeline(t, out);
         }
     }
 
@@ -236,7 +223,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(RootCause r, PrintWriter out) {
-            renderRootCause(r, out);
+            TextReport.renderRootCause(r, out);
         }
     }
 
@@ -266,7 +253,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(AttackerInfra a, PrintWriter out) {
-            renderAttackerInfra(a, out);
+            TextReport.renderAttackerInfra(a, out);
         }
     }
 
@@ -286,7 +273,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(AppEligibility a, PrintWriter out) {
-            renderEligibility(a, out);
+            TextReport.renderEligibility(a, out);
         }
     }
 
@@ -306,7 +293,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(IncidentClaims c, PrintWriter out) {
-            renderClaims(c, out);
+            TextReport.renderClaims(c, out);
         }
     }
 
@@ -325,7 +312,7 @@ public final class ForensicsCommand implements Runnable {
 
         @Override
         void render(Forensics.Precision p, PrintWriter out) {
-            renderPrecision(p, out);
+            TextReport.renderPrecision(p, out);
         }
     }
 
@@ -366,27 +353,6 @@ public final class ForensicsCommand implements Runnable {
         void render(io.tourniquet.backtest.ShadowComparison.Result r, PrintWriter out) {
             io.tourniquet.backtest.ShadowComparison.text(r, out);
         }
-    }
-
-    static void renderPrecision(Forensics.Precision p, PrintWriter out) {
-        if (p.judged() == 0) {
-            out.println("no verdicts on alerts" + (p.range().unbounded() ? "" : " in " + p.range()));
-            return;
-        }
-        out.println("Precision per rule from analysts' verdicts (each alert's latest; "
-                + (p.range().unbounded() ? "all alerts" : "alerts in " + p.range()) + ")");
-        out.println();
-        TextTable t = new TextTable("RULE", "JUDGED>", "TRUE>", "BENIGN TRUE>", "FALSE>", "PRECISION>", "SUPPRESSING>");
-        for (Forensics.RulePrecision r : p.rules()) {
-            t.row(r.rule(), Long.toString(r.judged()), Long.toString(r.truePositives()),
-                    Long.toString(r.benignTruePositives()), Long.toString(r.falsePositives()),
-                    r.precision() == null ? "-" : String.format(java.util.Locale.ROOT, "%.1f %%", 100 * r.precision()),
-                    Long.toString(r.suppressing()));
-        }
-        t.print(out);
-        out.println();
-        out.println("SUPPRESSING: false positives whose verdict suppresses the user's later alerts of the rule "
-                + "(verdict.suppress-for).");
     }
 
     enum Format { ndjson, csv }
@@ -475,205 +441,5 @@ public final class ForensicsCommand implements Runnable {
             err.println("wrote the report of incident " + incident + " to " + outFile);
             err.flush();
         }
-    }
-
-    // ---------------------------------------------------------------------------------- rendering
-
-    static String time(Instant t) {
-        return t == null ? "-" : Times.format(t.toEpochMilli());
-    }
-
-    static String usd(BigDecimal v) {
-        return v == null ? "-" : v.setScale(2, RoundingMode.HALF_EVEN).toPlainString();
-    }
-
-    static String impact(List<AssetAmount> impact) {
-        return impact.isEmpty() ? "-" : impact.stream().map(a -> a.amount() + " " + a.asset())
-                .collect(Collectors.joining(", "));
-    }
-
-    static String counts(Map<String, Long> counts) {
-        return counts.isEmpty() ? "-" : counts.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining(", "));
-    }
-
-    static String duration(Duration d) {
-        if (d == null) return "-";
-        long s = d.toSeconds();
-        return s >= 3600 ? String.format("%dh%02dm%02ds", s / 3600, s % 3600 / 60, s % 60)
-                : String.format("%dm%02ds", s / 60, s % 60);
-    }
-
-    static void renderIncidents(List<IncidentView> list, PrintWriter out) {
-        if (list.isEmpty()) {
-            out.println("no incidents");
-            return;
-        }
-        TextTable t = new TextTable("INCIDENT", "STATUS", "STARTED", "CONTAINED", "RESOLVED", "USERS>", "US$>",
-                "IMPACT", "ALERTS", "ACTIONS");
-        for (IncidentView i : list) {
-            t.row(i.id(), i.status(), time(i.startedAt()), time(i.containedAt()), time(i.resolvedAt()),
-                    i.usersAffected(), usd(i.usdTotal()), impact(i.impact()), counts(i.alertsByRule()),
-                    counts(i.actionsByType()));
-        }
-        t.print(out);
-    }
-
-    static void renderIncident(IncidentView i, PrintWriter out) {
-        out.println("incident   " + i.id());
-        out.println("status     " + i.status() + (i.resolvedBy() == null ? "" : " (resolved by " + i.resolvedBy() + ")"));
-        out.println("started    " + time(i.startedAt()) + "   (event time of the first alert's event)");
-        out.println("detected   " + time(i.detectedAt()));
-        out.println("contained  " + time(i.containedAt())
-                + (i.containedAt() == null ? "" : "   (" + duration(i.timeToContainment()) + " after the start)"));
-        out.println("resolved   " + time(i.resolvedAt()));
-        out.println("last alert " + time(i.lastAlertAt()));
-        out.println("users      " + i.usersAffected() + (i.userIds().isEmpty() ? "" : ": " + String.join(", ", i.userIds())));
-        out.println();
-        out.println("Impact (unauthorized approvals; US$ at request time): total US$ " + usd(i.usdTotal()));
-        TextTable impact = new TextTable("ASSET", "AMOUNT>", "US$>", "WITHDRAWALS>");
-        i.impact().forEach(a -> impact.row(a.asset(), a.amount(), usd(a.usdValue()), a.withdrawals()));
-        impact.print(out);
-        if (!i.impactAfterContainment().isEmpty()) {
-            out.println();
-            out.println("Approved after containment: US$ " + usd(i.usdAfterContainment()));
-            TextTable after = new TextTable("ASSET", "AMOUNT>", "US$>", "WITHDRAWALS>");
-            i.impactAfterContainment().forEach(a -> after.row(a.asset(), a.amount(), usd(a.usdValue()), a.withdrawals()));
-            after.print(out);
-        }
-        out.println();
-        TextTable alerts = new TextTable("ALERT RULE", "ALERTS>");
-        i.alertsByRule().forEach(alerts::row);
-        alerts.print(out);
-        out.println();
-        TextTable actions = new TextTable("ACTION", "COMMANDS>");
-        i.actionsByType().forEach(actions::row);
-        actions.print(out);
-    }
-
-    static void renderTimeline(Timeline t, PrintWriter out) {
-        TextTable table = new TextTable("TIME", "SOURCE", "WHAT", "DETAIL");
-        for (TimelineEntry e : t.entries()) {
-            String what = e.kind() == null ? "-" : e.kind();
-            if (e.source().equals("alert")) what = what + " (" + e.outcome() + ")";
-            table.row(time(e.time()), e.source(), what, e.detail());
-        }
-        table.print(out);
-        out.println();
-        out.println("user " + t.userId() + (t.range().unbounded() ? "" : " in " + t.range()) + ": " + t.events()
-                + " events, " + t.alerts() + " alerts, " + t.actions() + " actions"
-                + (t.truncated() ? "; showing the first " + t.entries().size() + " (--limit)" : ""));
-    }
-
-    static void renderRootCause(RootCause r, PrintWriter out) {
-        out.println("Unauthorized approvals (exchange.mfa.authorized: false)"
-                + (r.incidentId() == null ? "" : " in incident " + r.incidentId())
-                + (r.range().unbounded() ? "" : " in " + r.range()) + ": " + r.approvals() + " approvals of " + r.users()
-                + " users, first " + time(r.firstSeen()) + ", last " + time(r.lastSeen()));
-        if (r.approvals() == 0) return;
-        out.println();
-        TextTable backends = new TextTable("SERVICE", "VERSION", "APPROVALS>", "USERS>", "FIRST SEEN", "LAST SEEN");
-        for (BackendGroup b : r.byBackend()) {
-            backends.row(b.service(), b.version(), b.approvals(), b.users(), time(b.firstSeen()), time(b.lastSeen()));
-        }
-        backends.print(out);
-        out.println();
-        TextTable channels = new TextTable("CHANNEL", "APPROVALS>", "USERS>", "FIRST SEEN", "LAST SEEN");
-        for (ChannelGroup c : r.byChannel()) {
-            channels.row(c.channel(), c.approvals(), c.users(), time(c.firstSeen()), time(c.lastSeen()));
-        }
-        channels.print(out);
-    }
-
-    static void renderAttackerInfra(AttackerInfra a, PrintWriter out) {
-        out.println("Affected accounts: " + a.victims().size()
-                + (a.incidentId() == null ? " (users with unauthorized approvals)" : " (incident " + a.incidentId() + ")")
-                + "; their events in " + a.window()
-                + (a.all() ? "" : "; values touching a single account hidden (--all shows them)"));
-        out.println();
-        TextTable t = new TextTable("KIND", "VALUE", "VICTIMS>", "EVENTS>", "FIRST SEEN", "LAST SEEN");
-        addIndicators(t, "ip", a.ips());
-        addIndicators(t, "device", a.devices());
-        addIndicators(t, "address", a.addresses());
-        if (t.isEmpty()) out.println("nothing shared between affected accounts");
-        else t.print(out);
-    }
-
-    private static void addIndicators(TextTable t, String kind, List<Indicator> list) {
-        for (Indicator i : list) t.row(kind, i.value(), i.victims(), i.events(), time(i.firstSeen()), time(i.lastSeen()));
-    }
-
-    static void renderEligibility(AppEligibility a, PrintWriter out) {
-        out.println("Account Protection Program, incident " + a.incidentId() + ": 2FA required for "
-                + String.join(", ", a.mfaTypes()) + "; anti-phishing code at least " + a.codeMinAge().toDays()
-                + " d before the first unauthorized withdrawal; no jailbroken device");
-        out.println();
-        TextTable t = new TextTable("USER", "VERDICT", "FIRST UNAUTHORIZED", "2FA ALL TYPES", "ANTI-PHISHING CODE",
-                "NO JAILBROKEN DEVICE");
-        for (UserEligibility u : a.users()) {
-            List<ConditionCheck> c = u.checks();
-            t.row(u.userId(), verdict(u.verdict()), time(u.firstUnauthorizedAt()), outcome(c.get(0)),
-                    outcome(c.get(1)), outcome(c.get(2)));
-        }
-        t.print(out);
-        out.println();
-        out.println("Reasons:");
-        for (UserEligibility u : a.users()) {
-            for (ConditionCheck c : u.checks()) {
-                out.println("  " + u.userId() + "  " + c.condition() + " " + outcome(c) + ": " + c.reason());
-            }
-        }
-        out.println();
-        out.println("Outstanding for every user (manual): " + String.join("; ", Forensics.APP_MANUAL_INPUTS));
-    }
-
-    static void renderClaims(IncidentClaims c, PrintWriter out) {
-        if (c.claims().isEmpty()) {
-            out.println("no claims for incident " + c.incidentId());
-            return;
-        }
-        out.println("Account Protection Programme claims of incident " + c.incidentId()
-                + " (each claim's latest version; US$ at request time)");
-        out.println();
-        TextTable t = new TextTable("USER", "STATUS", "ELIGIBILITY", "CONDITIONS", "OUTSTANDING", "LOSS US$>",
-                "PAYOUT US$>", "DECIDED BY");
-        for (ClaimView v : c.claims()) {
-            t.row(v.userId(), v.status(), v.eligibility() == null ? "-" : v.eligibility(), conditions(v.conditions()),
-                    v.outstanding().isEmpty() ? "-" : String.join(", ", v.outstanding()), usd(v.lossUsd()),
-                    usd(v.payoutUsd()), decidedBy(v));
-        }
-        t.print(out);
-        out.println();
-        out.println("Conditions:");
-        for (ClaimView v : c.claims()) {
-            for (ClaimCondition k : v.conditions()) {
-                out.println("  " + v.userId() + "  " + k.name() + " " + k.outcome()
-                        + (k.detail() == null ? "" : ": " + k.detail()));
-            }
-        }
-        ClaimTotals s = c.totals();
-        out.println();
-        out.println("Totals: " + s.claims() + " claims, " + s.eligible() + " eligible; " + s.approved()
-                + " approved, US$ " + usd(s.paidUsd()) + " paid; " + s.denied() + " denied; " + s.pending()
-                + " pending (loss US$ " + usd(s.pendingLossUsd()) + "); loss of all claims US$ " + usd(s.lossUsd()));
-    }
-
-    static String conditions(List<ClaimCondition> list) {
-        return list.isEmpty() ? "-" : list.stream().map(k -> k.name() + "=" + k.outcome())
-                .collect(Collectors.joining(", "));
-    }
-
-    /** Who decided, and the second analyst who approved the decision when it needed one. */
-    static String decidedBy(ClaimView v) {
-        if (v.decidedBy() == null) return "-";
-        return v.decidedBy() + (v.decisionApprovedBy() == null ? "" : " (approved by " + v.decisionApprovedBy() + ")");
-    }
-
-    private static String outcome(ConditionCheck c) {
-        return c.outcome().name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    private static String verdict(Forensics.Verdict v) {
-        return v.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
     }
 }

@@ -1,5 +1,6 @@
 package io.tourniquet.cli;
 
+import io.tourniquet.util.TextTable;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.config.Settings;

@@ -1,4 +1,4 @@
-package io.tourniquet.cli;
+package io.tourniquet.util;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -6,13 +6,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /** A plain-text table: columns padded to their widest cell, two spaces apart, numbers right-aligned. */
-final class TextTable {
+public final class TextTable {
     private final List<String> headers;
     private final boolean[] right;
     private final List<List<String>> rows = new ArrayList<>();
 
     /** A header ending in {@code >} is a right-aligned column (the marker is not printed). */
-    TextTable(String... headers) {
+    public TextTable(String... headers) {
         this.right = new boolean[headers.length];
         List<String> h = new ArrayList<>();
         for (int i = 0; i < headers.length; i++) {
@@ -22,7 +22,7 @@ final class TextTable {
         this.headers = h;
     }
 
-    TextTable row(Object... cells) {
+    public TextTable row(Object... cells) {
         if (cells.length != headers.size()) {
             throw new IllegalArgumentException("expected " + headers.size() + " cells, got " + Arrays.toString(cells));
         }
@@ -32,11 +32,11 @@ final class TextTable {
         return this;
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return rows.isEmpty();
     }
 
-    void print(PrintWriter out) {
+    public void print(PrintWriter out) {
         int[] width = new int[headers.size()];
         for (int i = 0; i < width.length; i++) width[i] = headers.get(i).length();
         for (List<String> r : rows) {
