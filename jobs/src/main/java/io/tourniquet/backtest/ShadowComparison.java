@@ -45,14 +45,11 @@ public final class ShadowComparison {
      *                            {@code since} is not given
      */
     public static Result compare(Forensics f, String rule, Integer version, Instant since, Instant until, Instant now) {
-        Forensics.ShadowVersion latest = null;
-        if (version == null || since == null) {
-            latest = version != null ? null : f.latestShadow(rule).orElseThrow(() -> new UnknownIdException(
-                    "no shadow alert of rule " + rule + " is indexed: is a shadow version under evaluation"
-                            + " ('tourniquet control rule --shadow')? Give --version and --since to compare anyway"));
-        }
+        Forensics.ShadowVersion latest = version != null ? null : f.latestShadow(rule).orElseThrow(() ->
+                new UnknownIdException("no shadow alert of rule " + rule + " is indexed: is a shadow version under"
+                        + " evaluation ('tourniquet control rule --shadow')? Give --version and --since to compare anyway"));
         int v = version != null ? version : latest.version();
-        Instant from = since != null ? since : latest != null && latest.since() != null ? latest.since() : null;
+        Instant from = since != null ? since : latest != null ? latest.since() : null;
         if (from == null) {
             throw new UnknownIdException("when shadow version " + v + " of rule " + rule + " began is not known: give --since");
         }

@@ -216,10 +216,7 @@ public final class ControlCommand implements Runnable {
         @Override
         void fill(ControlRequest r) {
             checkLocally(rule, params);
-            if (shadow && !RuleCatalog.SHADOWABLE.contains(rule)) {
-                throw new IllegalArgumentException("rule " + rule + " has no shadow versions: they are evaluated for "
-                        + new java.util.TreeSet<>(RuleCatalog.SHADOWABLE) + " only");
-            }
+            if (shadow) RuleCatalog.requireShadowable(rule);
             r.type = ControlRequest.UPDATE_RULE;
             r.rule = rule;
             r.params = new LinkedHashMap<>(params);

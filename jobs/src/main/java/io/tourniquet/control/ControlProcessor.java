@@ -313,10 +313,7 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
             case ControlRequest.UPDATE_RULE -> {
                 RuleVersion current = currentVersion(request.rule);
                 boolean shadow = ControlRequest.MODE_SHADOW.equals(request.mode);
-                if (shadow && !RuleCatalog.SHADOWABLE.contains(request.rule)) {
-                    throw new IllegalArgumentException("rule " + request.rule + " has no shadow versions: they are"
-                            + " evaluated for " + new java.util.TreeSet<>(RuleCatalog.SHADOWABLE) + " only");
-                }
+                if (shadow) RuleCatalog.requireShadowable(request.rule);
                 RuleVersion next = RuleCatalog.next(current, request.params, currentConfig(), request.requestedBy,
                         request.requestId, now);
                 next.version = highestVersion(request.rule, current) + 1;

@@ -519,7 +519,7 @@ public final class Forensics implements AutoCloseable {
 
     /** Alert ids per verdict query: well under Elasticsearch's 65,536 terms. */
     static final int VERDICT_TERMS = 1_000;
-    /** Verdicts per page: analysts write them, so a page is most of them. */
+    /** Verdicts (and a shadow's alerts) per page: analysts write verdicts, so a page is most of them. */
     int verdictsPage = 1_000;
 
     /**
@@ -528,12 +528,17 @@ public final class Forensics implements AutoCloseable {
      * the alert's verdict.
      */
     private void forEachVerdict(Query filter, java.util.function.Consumer<JsonNode> each) {
+        forEachPage(verdicts, filter, "decided_at", "verdict_id", each);
+    }
+
+    /** Every document of {@code index} that {@code filter} matches, by time then id, page by page ({@code search_after}). */
+    private void forEachPage(String index, Query filter, String timeField, String idField,
+                             java.util.function.Consumer<JsonNode> each) {
         List<FieldValue> after = null;
         while (true) {
             List<FieldValue> cursor = after;
             SearchResponse<JsonNode> page = search(s -> {
-                s.index(verdicts).size(verdictsPage).query(filter)
-                        .sort(byTime("decided_at")).sort(byKeyword("verdict_id"));
+                s.index(index).size(verdictsPage).query(filter).sort(byTime(timeField)).sort(byKeyword(idField));
                 if (cursor != null) s.searchAfter(cursor);
                 return s;
             }, JsonNode.class);
@@ -546,6 +551,11 @@ public final class Forensics implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------ shadow versions
 
+    /** Alerts of shadow rule versions (every other alert lacks the field). */
+    private static final Query SHADOW_ALERT = Query.of(q -> q.term(t -> t.field("shadow").value(true)));
+    /** Alerts of the versions in force. */
+    private static final Query NOT_SHADOW_ALERT = Query.of(q -> q.bool(b -> b.mustNot(SHADOW_ALERT)));
+
     /** A shadow rule version as its alerts name it: its number, and when it was accepted. */
     public record ShadowVersion(String rule, int version, Instant since) {
     }
@@ -553,7 +563,7 @@ public final class Forensics implements AutoCloseable {
     /** The highest shadow version of {@code rule} that raised an alert, if any did. */
     public java.util.Optional<ShadowVersion> latestShadow(String rule) {
         SearchResponse<JsonNode> r = search(s -> s.index(alerts).size(1)
-                .query(and(term("rule", rule), Query.of(q -> q.term(t -> t.field("shadow").value(true)))))
+                .query(and(term("rule", rule), SHADOW_ALERT))
                 .sort(so -> so.field(f -> f.field("rule_version").order(SortOrder.Desc).unmappedType(FieldType.Integer)))
                 .sort(byTime("detected_at")), JsonNode.class);
         if (r.hits().hits().isEmpty() || r.hits().hits().get(0).source() == null) return java.util.Optional.empty();
@@ -569,9 +579,8 @@ public final class Forensics implements AutoCloseable {
      * promoted version keeps its number) or overtaken by a later version in force.
      */
     public java.util.Optional<Instant> firstInForceFrom(String rule, int version, Instant since) {
-        Query shadowOnly = Query.of(q -> q.term(t -> t.field("shadow").value(true)));
         SearchResponse<JsonNode> r = search(s -> s.index(alerts).size(1)
-                .query(and(term("rule", rule), Query.of(q -> q.bool(b -> b.mustNot(shadowOnly))),
+                .query(and(term("rule", rule), NOT_SHADOW_ALERT,
                         Query.of(q -> q.range(x -> x.number(n -> n.field("rule_version").gte((double) version)))),
                         new TimeRange(since, null).query("detected_at")))
                 .sort(byTime("detected_at")), JsonNode.class);
@@ -586,25 +595,13 @@ public final class Forensics implements AutoCloseable {
      * (every alert not marked shadow). Paged in detection order.
      */
     public List<JsonNode> alertsDetected(String rule, Integer shadowVersion, Instant from, Instant to) {
-        Query shadowOnly = Query.of(q -> q.term(t -> t.field("shadow").value(true)));
         Query which = shadowVersion != null
-                ? and(shadowOnly, Query.of(q -> q.term(t -> t.field("rule_version").value(shadowVersion))))
-                : Query.of(q -> q.bool(b -> b.mustNot(shadowOnly)));
-        Query filter = and(term("rule", rule), which, new TimeRange(from, to).query("detected_at"));
+                ? and(SHADOW_ALERT, Query.of(q -> q.term(t -> t.field("rule_version").value(shadowVersion))))
+                : NOT_SHADOW_ALERT;
         List<JsonNode> out = new ArrayList<>();
-        List<FieldValue> after = null;
-        while (true) {
-            List<FieldValue> cursor = after;
-            SearchResponse<JsonNode> page = search(s -> {
-                s.index(alerts).size(verdictsPage).query(filter).sort(byTime("detected_at")).sort(byKeyword("alert_id"));
-                if (cursor != null) s.searchAfter(cursor);
-                return s;
-            }, JsonNode.class);
-            var hits = page.hits().hits();
-            for (var h : hits) out.add(h.source());
-            if (hits.size() < verdictsPage) return out;
-            after = hits.get(hits.size() - 1).sort();
-        }
+        forEachPage(alerts, and(term("rule", rule), which, new TimeRange(from, to).query("detected_at")),
+                "detected_at", "alert_id", out::add);
+        return out;
     }
 
     /**

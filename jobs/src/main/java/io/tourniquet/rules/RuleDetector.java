@@ -22,7 +22,7 @@ public abstract class RuleDetector<IN, OUT, P> extends KeyedBroadcastProcessFunc
     protected final SerializableClock clock;
     /**
      * Whether this instance evaluates its rule's shadow version: its state has names of its own
-     * ({@link #stateName}), its metrics sit in a {@code shadow} group, and its alerts are marked
+     * ({@link #mapState}), its metrics sit in a {@code shadow} group, and its alerts are marked
      * shadow by the operator that runs it.
      */
     protected final boolean shadow;
@@ -52,9 +52,23 @@ public abstract class RuleDetector<IN, OUT, P> extends KeyedBroadcastProcessFunc
     /** The prefix of a shadow instance's state names. */
     public static final String SHADOW_STATE_PREFIX = "shadow-";
 
-    /** The name of a state of this instance: a shadow's own, beside the active instance's. */
-    protected final String stateName(String name) {
-        return shadow ? SHADOW_STATE_PREFIX + name : name;
+    /**
+     * This instance's map state of {@code active}: the descriptor itself, or for a shadow instance
+     * one of the same types under a name of its own ({@link #SHADOW_STATE_PREFIX}), beside it.
+     */
+    protected final <K, V> org.apache.flink.api.common.state.MapState<K, V> mapState(
+            org.apache.flink.api.common.state.MapStateDescriptor<K, V> active, Class<K> key, Class<V> value) {
+        return getRuntimeContext().getMapState(!shadow ? active
+                : new org.apache.flink.api.common.state.MapStateDescriptor<>(SHADOW_STATE_PREFIX + active.getName(),
+                        key, value));
+    }
+
+    /** This instance's value state of {@code active} (see {@link #mapState}). */
+    protected final <V> org.apache.flink.api.common.state.ValueState<V> valueState(
+            org.apache.flink.api.common.state.ValueStateDescriptor<V> active, Class<V> value) {
+        return getRuntimeContext().getState(!shadow ? active
+                : new org.apache.flink.api.common.state.ValueStateDescriptor<>(SHADOW_STATE_PREFIX + active.getName(),
+                        value));
     }
 
     /** Where this instance's metrics go: a shadow's in a {@code shadow} group of their own. */
@@ -93,8 +107,8 @@ public abstract class RuleDetector<IN, OUT, P> extends KeyedBroadcastProcessFunc
     /** Call first in {@code processElement} and {@code onTimer}. */
     protected final void useRule(ReadOnlyContext ctx) throws Exception {
         var state = ctx.getBroadcastState(RuleView.BROADCAST);
-        settings = rule.params(state);
-        RuleVersion v = rule.version(state);
+        RuleVersion v = rule.version(state); // one broadcast-state lookup per element or timer
+        settings = rule.params(v);
         ruleVersion = v.version;
         ruleChangedAt = v.changedAt;
     }

@@ -73,8 +73,8 @@ public final class RuleView<P> implements Serializable {
         return v != null && v.isShadow();
     }
 
-    public P params(ReadOnlyBroadcastState<String, RuleVersion> state) throws Exception {
-        RuleVersion v = version(state);
+    /** The typed thresholds of {@code v} (a version this view gave): parsed once per version. */
+    public P params(RuleVersion v) {
         if (cachedFor != v || cached == null) {
             try {
                 cached = parser.apply(v);

@@ -81,15 +81,13 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
     static final int SHADOW_DRAIN = 1 << 6;
     /** What a timer of a build before owners were noted may belong to (shadow steps came later). */
     private static final int EVERY_STEP = DEDUP | NEW_ADDRESS | DRAIN | UNAUTHORIZED | ANOMALY;
-    /** Rules whose shadow versions these steps evaluate. */
-    public static final java.util.Set<String> SHADOW_RULES = RuleCatalog.SHADOWABLE;
 
     private final DeduplicateFunction dedup;
     private final NewAddressWithdrawalDetector newAddress;
     private final AccountDrainDetector drain;
     private final UnauthorizedApprovalDetector unauthorized;
     private final AnomalyScoringDetector anomaly;
-    /** Shadow instances (null in a chain built without them). */
+    /** Shadow instances: the two rules' candidates ({@code RuleCatalog.SHADOWABLE}). */
     private final NewAddressWithdrawalDetector shadowNewAddress;
     private final AccountDrainDetector shadowDrain;
 
@@ -109,11 +107,6 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
     private transient StepContext anomalyCtx;
     private transient StepContext shadowNewAddressCtx;
     private transient StepContext shadowDrainCtx;
-
-    public PerUserDetectors(DeduplicateFunction dedup, NewAddressWithdrawalDetector newAddress, AccountDrainDetector drain,
-                            UnauthorizedApprovalDetector unauthorized, AnomalyScoringDetector anomaly) {
-        this(dedup, newAddress, drain, unauthorized, anomaly, null, null);
-    }
 
     public PerUserDetectors(DeduplicateFunction dedup, NewAddressWithdrawalDetector newAddress, AccountDrainDetector drain,
                             UnauthorizedApprovalDetector unauthorized, AnomalyScoringDetector anomaly,
@@ -142,11 +135,7 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
     }
 
     private List<KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent>> steps() {
-        List<KeyedBroadcastProcessFunction<String, EnrichedEvent, RuleVersion, EnrichedEvent>> all =
-                new java.util.ArrayList<>(List.of(dedup, newAddress, drain, unauthorized, anomaly));
-        if (shadowNewAddress != null) all.add(shadowNewAddress);
-        if (shadowDrain != null) all.add(shadowDrain);
-        return all;
+        return List.of(dedup, newAddress, drain, unauthorized, anomaly, shadowNewAddress, shadowDrain);
     }
 
     @Override
@@ -171,10 +160,10 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
                 default -> { } // 2FA events: no operator after this one reads them
             }
             // Before the active steps, which change the record: each shadow gets the event as it came.
-            if (shadowNewAddress != null && shadowNewAddress.shadowInForce(current)) {
+            if (shadowNewAddress.shadowInForce(current)) {
                 shadowNewAddress.processElement(e.copy(), shadowNewAddressCtx, DROPPED);
             }
-            if (shadowDrain != null && shadowDrain.shadowInForce(current)) {
+            if (shadowDrain.shadowInForce(current)) {
                 shadowDrain.processElement(e.copy(), shadowDrainCtx, DROPPED);
             }
             newAddress.processElement(e, newAddressCtx, afterNewAddress);
@@ -229,10 +218,10 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
             if ((owners & DEDUP) != 0) dedup.onTimer(timestamp, dedupCtx, afterDedup);
             if ((owners & NEW_ADDRESS) != 0) newAddress.onTimer(timestamp, newAddressCtx, afterNewAddress);
             if ((owners & DRAIN) != 0) drain.onTimer(timestamp, drainCtx, afterDrain);
-            if ((owners & SHADOW_NEW_ADDRESS) != 0 && shadowNewAddress != null) {
+            if ((owners & SHADOW_NEW_ADDRESS) != 0) {
                 shadowNewAddress.onTimer(timestamp, shadowNewAddressCtx, DROPPED);
             }
-            if ((owners & SHADOW_DRAIN) != 0 && shadowDrain != null) {
+            if ((owners & SHADOW_DRAIN) != 0) {
                 shadowDrain.onTimer(timestamp, shadowDrainCtx, DROPPED);
             }
         }

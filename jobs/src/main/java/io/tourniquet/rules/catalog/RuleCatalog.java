@@ -42,6 +42,19 @@ public final class RuleCatalog {
      */
     public static final java.util.Set<String> SHADOWABLE = java.util.Set.of(NEW_ADDRESS_WITHDRAWAL, ACCOUNT_DRAIN);
 
+    /**
+     * Refuses a shadow version of {@code rule} unless it is {@link #SHADOWABLE}: the job's check,
+     * which the CLI makes too before it signs anything.
+     *
+     * @throws IllegalArgumentException naming the rules that have shadow versions
+     */
+    public static void requireShadowable(String rule) {
+        if (!SHADOWABLE.contains(rule)) {
+            throw new IllegalArgumentException("rule " + rule + " has no shadow versions: they are evaluated for "
+                    + new java.util.TreeSet<>(SHADOWABLE) + " only");
+        }
+    }
+
     /** Broadcast state of every rule-carrying operator: rule id → its current version. */
     public static final MapStateDescriptor<String, RuleVersion> BROADCAST = RuleView.BROADCAST;
 

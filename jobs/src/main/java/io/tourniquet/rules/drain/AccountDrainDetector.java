@@ -92,12 +92,9 @@ public final class AccountDrainDetector
 
     @Override
     public void open(OpenContext openContext) {
-        requests = getRuntimeContext().getMapState(!shadow ? REQUESTS
-                : new MapStateDescriptor<>(stateName(REQUESTS.getName()), String.class, DrainRequest.class));
-        approvals = getRuntimeContext().getMapState(!shadow ? APPROVALS
-                : new MapStateDescriptor<>(stateName(APPROVALS.getName()), String.class, DrainApproval.class));
-        alertedUntil = getRuntimeContext().getState(!shadow ? ALERTED_UNTIL
-                : new ValueStateDescriptor<>(stateName(ALERTED_UNTIL.getName()), Long.class));
+        requests = mapState(REQUESTS, String.class, DrainRequest.class);
+        approvals = mapState(APPROVALS, String.class, DrainApproval.class);
+        alertedUntil = valueState(ALERTED_UNTIL, Long.class);
         var metrics = metrics();
         alertsRaised = metrics.counter("drainAlerts");
         alertsSuppressed = metrics.counter("drainSuppressed");

@@ -87,10 +87,8 @@ public final class NewAddressWithdrawalDetector
 
     @Override
     public void open(OpenContext openContext) {
-        whitelist = getRuntimeContext().getMapState(!shadow ? WHITELIST
-                : new MapStateDescriptor<>(stateName(WHITELIST.getName()), String.class, WhitelistEntry.class));
-        requests = getRuntimeContext().getMapState(!shadow ? REQUESTS
-                : new MapStateDescriptor<>(stateName(REQUESTS.getName()), String.class, NewAddressRequest.class));
+        whitelist = mapState(WHITELIST, String.class, WhitelistEntry.class);
+        requests = mapState(REQUESTS, String.class, NewAddressRequest.class);
         var metrics = metrics();
         alertsRaised = metrics.counter("newAddressAlerts");
         alertsAfterWaiting = metrics.counter("newAddressAlertsAfterWaiting");
