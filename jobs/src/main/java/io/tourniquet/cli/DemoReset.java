@@ -17,7 +17,12 @@ final class DemoReset {
     private DemoReset() {}
 
     static void reset(TourniquetConfig cfg) throws Exception {
-        List<String> topics = KafkaTopics.all(cfg);
+        deleteTopics(cfg, KafkaTopics.all(cfg));
+        deleteIndices(cfg);
+    }
+
+    /** Deletes those of {@code topics} that exist, and waits until the broker no longer lists them. */
+    static void deleteTopics(TourniquetConfig cfg, List<String> topics) throws Exception {
         try (Admin admin = KafkaTopics.admin(cfg)) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<String> toDelete = topics.stream().filter(existing::contains).toList();
@@ -30,6 +35,10 @@ final class DemoReset {
                 }
             }
         }
+    }
+
+    /** Deletes every index behind the configured aliases. */
+    static void deleteIndices(TourniquetConfig cfg) throws Exception {
         try (ElasticsearchClient client = EsClients.create(cfg)) {
             for (String alias : Settings.INDEX_ALIASES.stream().map(cfg::get).toList()) {
                 List<String> indices = new ArrayList<>();

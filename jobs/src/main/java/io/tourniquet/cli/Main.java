@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The launcher's Java entry point: {@code ./tourniquet <command>}. */
 @Command(name = "tourniquet", mixinStandardHelpOptions = true, version = "tourniquet 0.1.0",
         description = "Streaming security pipeline: detect 2FA-bypass withdrawals, freeze, index for forensics.",
-        subcommands = {DemoCommand.class, RunCommand.class, DeployCommand.class, SavepointCommand.class, StatusCommand.class, SimulateCommand.class, BenchCommand.class, StateBenchCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, DeployCommand.class, SavepointCommand.class, StatusCommand.class, SimulateCommand.class, BenchCommand.class, StateBenchCommand.class, ForensicsBenchCommand.class,
                 SetupCommand.class, ConfigCommand.class, ControlCommand.class, ForensicsCommand.class,
                 ModelsCommand.class, BacktestCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Launcher-only commands: './tourniquet test' runs every test; "
