@@ -1,5 +1,6 @@
 package io.tourniquet.backtest;
 
+import io.tourniquet.forensics.Verdicts;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.backtest.Backtest.AlertLine;
 import io.tourniquet.backtest.Backtest.Quality;
@@ -45,7 +46,7 @@ public final class ShadowComparison {
      *                            {@code since} is not given
      */
     public static Result compare(Forensics f, String rule, Integer version, Instant since, Instant until, Instant now) {
-        Forensics.ShadowVersion latest = version != null ? null : f.latestShadow(rule).orElseThrow(() ->
+        Verdicts.ShadowVersion latest = version != null ? null : f.latestShadow(rule).orElseThrow(() ->
                 new UnknownIdException("no shadow alert of rule " + rule + " is indexed: is a shadow version under"
                         + " evaluation ('tourniquet control rule --shadow')? Give --version and --since to compare anyway"));
         int v = version != null ? version : latest.version();

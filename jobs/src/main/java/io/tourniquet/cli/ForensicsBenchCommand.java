@@ -1,5 +1,6 @@
 package io.tourniquet.cli;
 
+import io.tourniquet.forensics.Incidents;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._types.ElasticsearchException;
 import io.tourniquet.cli.bench.ForensicsTimings;
@@ -132,8 +133,8 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
         List<ForensicsTimings.Timing> timings;
         String incidentId;
         try (ElasticsearchClient es = EsClients.create(cfg); Forensics f = new Forensics(es, cfg)) {
-            Forensics.IncidentView incident = f.incidents(TimeRange.ALL, 50).stream()
-                    .max(Comparator.comparingInt(Forensics.IncidentView::usersAffected))
+            Incidents.IncidentView incident = f.incidents(TimeRange.ALL, 50).stream()
+                    .max(Comparator.comparingInt(Incidents.IncidentView::usersAffected))
                     .orElseThrow(() -> new IllegalStateException("no incident in " + cfg.get(Settings.INDEX_INCIDENTS)));
             incidentId = incident.id();
             String user = incident.userIds().get(0);

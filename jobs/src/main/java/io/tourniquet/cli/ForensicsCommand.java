@@ -1,15 +1,16 @@
 package io.tourniquet.cli;
 
+import io.tourniquet.forensics.Verdicts;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.forensics.ElasticsearchUnreachableException;
 import io.tourniquet.forensics.EventCsv;
 import io.tourniquet.forensics.Forensics;
-import io.tourniquet.forensics.Forensics.AppEligibility;
-import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.IncidentClaims;
-import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.RootCause;
-import io.tourniquet.forensics.Forensics.Timeline;
+import io.tourniquet.forensics.Eligibility.AppEligibility;
+import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
+import io.tourniquet.forensics.Claims.IncidentClaims;
+import io.tourniquet.forensics.Incidents.IncidentView;
+import io.tourniquet.forensics.RootCauses.RootCause;
+import io.tourniquet.forensics.Timelines.Timeline;
 import io.tourniquet.forensics.ForensicsJson;
 import io.tourniquet.forensics.HtmlReport;
 import io.tourniquet.forensics.ReportData;
@@ -301,17 +302,17 @@ public final class ForensicsCommand implements Runnable {
             description = {"Each rule's precision from analysts' verdicts ('tourniquet control verdict'): the alerts "
                     + "judged (by their event time, --since/--until), each counted once with its latest label, and "
                     + "(true + benign true positives) / judged."})
-    static final class PrecisionCmd extends Answer<Forensics.Precision> {
+    static final class PrecisionCmd extends Answer<Verdicts.Precision> {
         @Mixin
         Range range;
 
         @Override
-        Forensics.Precision answer(Forensics f) {
+        Verdicts.Precision answer(Forensics f) {
             return f.precision(range.range());
         }
 
         @Override
-        void render(Forensics.Precision p, PrintWriter out) {
+        void render(Verdicts.Precision p, PrintWriter out) {
             TextReport.renderPrecision(p, out);
         }
     }

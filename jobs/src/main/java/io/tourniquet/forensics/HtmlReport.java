@@ -1,18 +1,18 @@
 package io.tourniquet.forensics;
 
-import io.tourniquet.forensics.Forensics.Activity;
-import io.tourniquet.forensics.Forensics.ActivityBucket;
-import io.tourniquet.forensics.Forensics.AssetAmount;
-import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.BackendGroup;
-import io.tourniquet.forensics.Forensics.ChannelGroup;
-import io.tourniquet.forensics.Forensics.ClaimCondition;
-import io.tourniquet.forensics.Forensics.ClaimTotals;
-import io.tourniquet.forensics.Forensics.ClaimView;
-import io.tourniquet.forensics.Forensics.IncidentClaims;
-import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.Indicator;
-import io.tourniquet.forensics.Forensics.RootCause;
+import io.tourniquet.forensics.Activities.Activity;
+import io.tourniquet.forensics.Activities.ActivityBucket;
+import io.tourniquet.forensics.Incidents.AssetAmount;
+import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
+import io.tourniquet.forensics.RootCauses.BackendGroup;
+import io.tourniquet.forensics.RootCauses.ChannelGroup;
+import io.tourniquet.forensics.Claims.ClaimCondition;
+import io.tourniquet.forensics.Claims.ClaimTotals;
+import io.tourniquet.forensics.Claims.ClaimView;
+import io.tourniquet.forensics.Claims.IncidentClaims;
+import io.tourniquet.forensics.Incidents.IncidentView;
+import io.tourniquet.forensics.AttackerInfrastructure.Indicator;
+import io.tourniquet.forensics.RootCauses.RootCause;
 import io.tourniquet.util.Times;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -444,7 +444,7 @@ public final class HtmlReport {
     // ------------------------------------------------------------------------------------ verdicts
 
     /** Analysts' latest verdict on each of the incident's alerts that has one. */
-    private static void verdicts(StringBuilder h, List<Forensics.VerdictView> verdicts) {
+    private static void verdicts(StringBuilder h, List<Verdicts.VerdictView> verdicts) {
         h.append("<section id=\"verdicts\">\n<h2>Analysts' verdicts</h2>\n");
         if (verdicts.isEmpty()) {
             h.append("<p class=\"note\" data-field=\"verdicts-none\">No alert of this incident has a verdict yet "
@@ -453,7 +453,7 @@ public final class HtmlReport {
         }
         h.append("<table id=\"verdicts-table\">\n<thead><tr><th>Alert</th><th>Rule</th><th>User</th><th>Verdict</th>"
                 + "<th>By</th><th>Decided</th><th>Note</th></tr></thead>\n<tbody>\n");
-        for (Forensics.VerdictView v : verdicts) {
+        for (Verdicts.VerdictView v : verdicts) {
             h.append("<tr data-alert=\"").append(esc(v.alertId())).append("\"><td><code>").append(esc(v.alertId()))
                     .append("</code></td><td>").append(esc(v.rule())).append("</td><td><code>")
                     .append(esc(v.userId() == null ? "-" : v.userId())).append("</code></td><td>").append(esc(v.label()))

@@ -1,10 +1,10 @@
 package io.tourniquet.forensics;
 
-import io.tourniquet.forensics.Forensics.Activity;
-import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.IncidentClaims;
-import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.RootCause;
+import io.tourniquet.forensics.Activities.Activity;
+import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
+import io.tourniquet.forensics.Claims.IncidentClaims;
+import io.tourniquet.forensics.Incidents.IncidentView;
+import io.tourniquet.forensics.RootCauses.RootCause;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -21,7 +21,7 @@ import java.util.List;
  */
 public record ReportData(Instant generatedAt, IncidentView incident, TimeRange window, RootCause rootCause,
                          AttackerInfra attackerInfra, Activity activity, TimeRange chart, IncidentClaims claims,
-                         List<Forensics.VerdictView> verdicts) {
+                         List<Verdicts.VerdictView> verdicts) {
 
     /** A report without analysts' verdicts. */
     public ReportData(Instant generatedAt, IncidentView incident, TimeRange window, RootCause rootCause,

@@ -1,21 +1,21 @@
 package io.tourniquet.forensics;
 
-import io.tourniquet.forensics.Forensics.AppEligibility;
-import io.tourniquet.forensics.Forensics.AssetAmount;
-import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.BackendGroup;
-import io.tourniquet.forensics.Forensics.ChannelGroup;
-import io.tourniquet.forensics.Forensics.ClaimCondition;
-import io.tourniquet.forensics.Forensics.ClaimTotals;
-import io.tourniquet.forensics.Forensics.ClaimView;
-import io.tourniquet.forensics.Forensics.ConditionCheck;
-import io.tourniquet.forensics.Forensics.IncidentClaims;
-import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.Indicator;
-import io.tourniquet.forensics.Forensics.RootCause;
-import io.tourniquet.forensics.Forensics.Timeline;
-import io.tourniquet.forensics.Forensics.TimelineEntry;
-import io.tourniquet.forensics.Forensics.UserEligibility;
+import io.tourniquet.forensics.Eligibility.AppEligibility;
+import io.tourniquet.forensics.Incidents.AssetAmount;
+import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
+import io.tourniquet.forensics.RootCauses.BackendGroup;
+import io.tourniquet.forensics.RootCauses.ChannelGroup;
+import io.tourniquet.forensics.Claims.ClaimCondition;
+import io.tourniquet.forensics.Claims.ClaimTotals;
+import io.tourniquet.forensics.Claims.ClaimView;
+import io.tourniquet.forensics.Eligibility.ConditionCheck;
+import io.tourniquet.forensics.Claims.IncidentClaims;
+import io.tourniquet.forensics.Incidents.IncidentView;
+import io.tourniquet.forensics.AttackerInfrastructure.Indicator;
+import io.tourniquet.forensics.RootCauses.RootCause;
+import io.tourniquet.forensics.Timelines.Timeline;
+import io.tourniquet.forensics.Timelines.TimelineEntry;
+import io.tourniquet.forensics.Eligibility.UserEligibility;
 import io.tourniquet.util.TextTable;
 import io.tourniquet.util.Times;
 import java.io.PrintWriter;
@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
 public final class TextReport {
     private TextReport() {}
 
-    public static void renderPrecision(Forensics.Precision p, PrintWriter out) {
+    public static void renderPrecision(Verdicts.Precision p, PrintWriter out) {
         if (p.judged() == 0) {
             out.println("no verdicts on alerts" + (p.range().unbounded() ? "" : " in " + p.range()));
             return;
@@ -44,7 +44,7 @@ public final class TextReport {
                 + (p.range().unbounded() ? "all alerts" : "alerts in " + p.range()) + ")");
         out.println();
         TextTable t = new TextTable("RULE", "JUDGED>", "TRUE>", "BENIGN TRUE>", "FALSE>", "PRECISION>", "SUPPRESSING>");
-        for (Forensics.RulePrecision r : p.rules()) {
+        for (Verdicts.RulePrecision r : p.rules()) {
             t.row(r.rule(), Long.toString(r.judged()), Long.toString(r.truePositives()),
                     Long.toString(r.benignTruePositives()), Long.toString(r.falsePositives()),
                     r.precision() == null ? "-" : String.format(java.util.Locale.ROOT, "%.1f %%", 100 * r.precision()),
@@ -202,7 +202,7 @@ public final class TextReport {
             }
         }
         out.println();
-        out.println("Outstanding for every user (manual): " + String.join("; ", Forensics.APP_MANUAL_INPUTS));
+        out.println("Outstanding for every user (manual): " + String.join("; ", Eligibility.APP_MANUAL_INPUTS));
     }
 
     public static void renderClaims(IncidentClaims c, PrintWriter out) {
@@ -251,7 +251,7 @@ public final class TextReport {
         return c.outcome().name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    private static String verdict(Forensics.Verdict v) {
+    private static String verdict(Eligibility.Verdict v) {
         return v.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
     }
 }

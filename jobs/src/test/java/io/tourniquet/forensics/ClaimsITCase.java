@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.forensics.Forensics.ClaimView;
-import io.tourniquet.forensics.Forensics.IncidentClaims;
+import io.tourniquet.forensics.Claims.ClaimView;
+import io.tourniquet.forensics.Claims.IncidentClaims;
 import io.tourniquet.index.EcsDocuments;
 import io.tourniquet.index.EsClients;
 import io.tourniquet.index.IndexJobRunner;
@@ -187,7 +187,7 @@ class ClaimsITCase {
         assertThat(a.eligibility()).isEqualTo("eligible");
         assertThat(a.version()).isEqualTo(approvedA.version);
         assertThat(a.outstanding()).isEmpty();
-        assertThat(a.conditions()).extracting(Forensics.ClaimCondition::name, Forensics.ClaimCondition::outcome)
+        assertThat(a.conditions()).extracting(Claims.ClaimCondition::name, Claims.ClaimCondition::outcome)
                 .containsExactly(org.assertj.core.api.Assertions.tuple("mfa_all_types", "pass"),
                         org.assertj.core.api.Assertions.tuple("anti_phishing_code", "pass"),
                         org.assertj.core.api.Assertions.tuple("no_jailbroken_device", "pass"));
@@ -216,11 +216,11 @@ class ClaimsITCase {
         assertThat(t.lossUsd()).isEqualByComparingTo(approvedA.lossUsd.add(pendingB.lossUsd));
 
         // Pages of one claim give the same answer.
-        forensics.claimsPage = 1;
+        forensics.context.claimsPage = 1;
         try {
             assertThat(forensics.claims(INCIDENT)).isEqualTo(answer);
         } finally {
-            forensics.claimsPage = Forensics.CLAIMS_PAGE;
+            forensics.context.claimsPage = Claims.CLAIMS_PAGE;
         }
 
         IncidentClaims other = forensics.claims(OTHER);

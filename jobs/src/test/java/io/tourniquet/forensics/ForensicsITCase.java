@@ -8,17 +8,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.forensics.Forensics.Activity;
-import io.tourniquet.forensics.Forensics.AssetAmount;
-import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.Indicator;
-import io.tourniquet.forensics.Forensics.Outcome;
-import io.tourniquet.forensics.Forensics.RootCause;
-import io.tourniquet.forensics.Forensics.Timeline;
-import io.tourniquet.forensics.Forensics.TimelineEntry;
-import io.tourniquet.forensics.Forensics.UserEligibility;
-import io.tourniquet.forensics.Forensics.Verdict;
+import io.tourniquet.forensics.Activities.Activity;
+import io.tourniquet.forensics.Incidents.AssetAmount;
+import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
+import io.tourniquet.forensics.Incidents.IncidentView;
+import io.tourniquet.forensics.AttackerInfrastructure.Indicator;
+import io.tourniquet.forensics.Eligibility.Outcome;
+import io.tourniquet.forensics.RootCauses.RootCause;
+import io.tourniquet.forensics.Timelines.Timeline;
+import io.tourniquet.forensics.Timelines.TimelineEntry;
+import io.tourniquet.forensics.Eligibility.UserEligibility;
+import io.tourniquet.forensics.Eligibility.Verdict;
 import io.tourniquet.index.EsClients;
 import io.tourniquet.kafka.KafkaTopics;
 import io.tourniquet.sim.GroundTruth;
@@ -400,11 +400,11 @@ class ForensicsITCase {
 
         // Pages of 7: search_after across many page boundaries gives the same events in the same order.
         List<JsonNode> paged = new ArrayList<>();
-        forensics.exportPage = 7;
+        forensics.context.exportPage = 7;
         try {
             forensics.export(incident.id(), null, TimeRange.ALL, paged::add);
         } finally {
-            forensics.exportPage = Forensics.EXPORT_PAGE;
+            forensics.context.exportPage = Exports.EXPORT_PAGE;
         }
         assertThat(paged).isEqualTo(docs);
 
@@ -555,7 +555,7 @@ class ForensicsITCase {
     void theActivityHistogramCountsTheIncidentsApprovalsAndAlertsPerBucket() {
         TimeRange w = window();
         Activity perHour = timed("activity", () -> forensics.activity(incident.id(), w, Duration.ofHours(1)));
-        assertThat(perHour.buckets()).extracting(Forensics.ActivityBucket::start).isSorted();
+        assertThat(perHour.buckets()).extracting(Activities.ActivityBucket::start).isSorted();
         assertThat(perHour.buckets()).hasSize((int) (Duration.between(
                 w.since().truncatedTo(java.time.temporal.ChronoUnit.HOURS), w.until().minusMillis(1)).toHours() + 1));
         assertThat(perHour.unauthorizedApprovals()).isEqualTo(incidentApprovals().size())
@@ -631,7 +631,7 @@ class ForensicsITCase {
             SimEvent policy = mine.stream().filter(x -> "mfa_policy_changed".equals(x.text("action"))
                     && !x.time().isAfter(first)).max(Comparator.comparing(SimEvent::time)).orElse(null);
             Outcome mfa = policy == null ? Outcome.REVIEW
-                    : Forensics.MFA_TYPES.stream().allMatch(t -> policy.node().path("mfa_policy").path(t).asBoolean(false))
+                    : Eligibility.MFA_TYPES.stream().allMatch(t -> policy.node().path("mfa_policy").path(t).asBoolean(false))
                     ? Outcome.PASS : Outcome.FAIL;
             Instant firstCode = mine.stream().filter(x -> "anti_phishing_code_set".equals(x.text("action"))
                     && x.text("anti_phishing_code") != null && !x.text("anti_phishing_code").isEmpty())
@@ -644,11 +644,11 @@ class ForensicsITCase {
                     && x.node().path("device_jailbroken").asBoolean(false) && within(w, x.time()));
             Outcome device = jailbroken ? Outcome.FAIL : Outcome.PASS;
 
-            assertThat(e.checks()).as(user).extracting(Forensics.ConditionCheck::outcome).containsExactly(mfa, code, device);
+            assertThat(e.checks()).as(user).extracting(Eligibility.ConditionCheck::outcome).containsExactly(mfa, code, device);
             Verdict verdict = List.of(mfa, code, device).contains(Outcome.FAIL) ? Verdict.NOT_ELIGIBLE
                     : List.of(mfa, code, device).contains(Outcome.REVIEW) ? Verdict.NEEDS_MANUAL_REVIEW : Verdict.ELIGIBLE;
             assertThat(e.verdict()).as(user).isEqualTo(verdict);
-            assertThat(e.outstanding()).isEqualTo(Forensics.APP_MANUAL_INPUTS);
+            assertThat(e.outstanding()).isEqualTo(Eligibility.APP_MANUAL_INPUTS);
         }
     }
 }

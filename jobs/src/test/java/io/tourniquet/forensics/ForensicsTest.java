@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tourniquet.forensics.Forensics.ConditionCheck;
-import io.tourniquet.forensics.Forensics.Outcome;
-import io.tourniquet.forensics.Forensics.TimelineEntry;
-import io.tourniquet.forensics.Forensics.Verdict;
+import io.tourniquet.forensics.Eligibility.ConditionCheck;
+import io.tourniquet.forensics.Eligibility.Outcome;
+import io.tourniquet.forensics.Timelines.TimelineEntry;
+import io.tourniquet.forensics.Eligibility.Verdict;
 import io.tourniquet.index.EcsDocuments;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.EnrichedEvent;
@@ -42,15 +42,15 @@ class ForensicsTest {
         ConditionCheck pass = new ConditionCheck("a", Outcome.PASS, "");
         ConditionCheck review = new ConditionCheck("b", Outcome.REVIEW, "");
         ConditionCheck fail = new ConditionCheck("c", Outcome.FAIL, "");
-        assertThat(Forensics.verdict(List.of(pass, pass, pass))).isEqualTo(Verdict.ELIGIBLE);
-        assertThat(Forensics.verdict(List.of(pass, review, pass))).isEqualTo(Verdict.NEEDS_MANUAL_REVIEW);
-        assertThat(Forensics.verdict(List.of(review, fail, pass))).isEqualTo(Verdict.NOT_ELIGIBLE);
+        assertThat(Eligibility.verdict(List.of(pass, pass, pass))).isEqualTo(Verdict.ELIGIBLE);
+        assertThat(Eligibility.verdict(List.of(pass, review, pass))).isEqualTo(Verdict.NEEDS_MANUAL_REVIEW);
+        assertThat(Eligibility.verdict(List.of(review, fail, pass))).isEqualTo(Verdict.NOT_ELIGIBLE);
     }
 
     @Test
     void mfaTypesAreCheckedAgainstThePolicyFields() {
-        assertThat(Forensics.mfaTypes(" withdrawal, login ,withdrawal")).containsExactly("withdrawal", "login");
-        assertThatThrownBy(() -> Forensics.mfaTypes("withdrawal,trading")).isInstanceOf(IllegalArgumentException.class)
+        assertThat(Eligibility.mfaTypes(" withdrawal, login ,withdrawal")).containsExactly("withdrawal", "login");
+        assertThatThrownBy(() -> Eligibility.mfaTypes("withdrawal,trading")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("trading").hasMessageContaining("forensics.app.mfa-types");
     }
 
@@ -64,7 +64,7 @@ class ForensicsTest {
         login.ip = "203.0.113.7";
         login.deviceId = "dev-1";
         login.deviceJailbroken = true;
-        TimelineEntry l = Forensics.eventEntry(doc(EnrichedEvent.of(login)));
+        TimelineEntry l = Timelines.eventEntry(doc(EnrichedEvent.of(login)));
         assertThat(l.time()).isEqualTo(T0);
         assertThat(l.kind()).isEqualTo("login");
         assertThat(l.ip()).isEqualTo("203.0.113.7");
@@ -74,7 +74,7 @@ class ForensicsTest {
         EnrichedEvent approval = EnrichedEvent.of(TestEvents.approval("e2", "u1", "w1", null, TestEvents.T0 + 1000));
         approval.mfaAuthorized = false;
         approval.incidentId = "inc-1";
-        TimelineEntry a = Forensics.eventEntry(doc(approval));
+        TimelineEntry a = Timelines.eventEntry(doc(approval));
         assertThat(a.kind()).isEqualTo("withdrawal_approved");
         assertThat(a.status()).isEqualTo("approved");
         assertThat(a.amount()).isEqualTo("1.25000000");
@@ -83,7 +83,7 @@ class ForensicsTest {
         assertThat(a.detail()).isEqualTo("w1 approved 1.25000000 BTC to=bc1qattacker by=withdrawal-approver 2.14.0-rc1 "
                 + "channel=internal 2fa=NOT VERIFIED ip=203.0.113.7 incident=inc-1");
 
-        TimelineEntry wl = Forensics.eventEntry(doc(EnrichedEvent.of(
+        TimelineEntry wl = Timelines.eventEntry(doc(EnrichedEvent.of(
                 TestEvents.whitelistAdded("e3", "u1", "bc1qnew", TestEvents.T0))));
         assertThat(wl.kind()).isEqualTo("whitelist_address_added");
         assertThat(wl.detail()).isEqualTo("address=bc1qnew asset=BTC ip=203.0.113.7");
@@ -123,7 +123,7 @@ class ForensicsTest {
 
     @Test
     void jsonAnswersUseSnakeCaseAndRfc3339Times() throws IOException {
-        var group = new Forensics.BackendGroup("withdrawal-approver", "2.14.0-rc1", 12, 12, T0, T0.plusMillis(1500));
+        var group = new RootCauses.BackendGroup("withdrawal-approver", "2.14.0-rc1", 12, 12, T0, T0.plusMillis(1500));
         JsonNode json = Json.MAPPER.readTree(ForensicsJson.write(group));
         assertThat(json.path("first_seen").asText()).isEqualTo("2022-01-17T10:00:00.000Z");
         assertThat(json.path("last_seen").asText()).isEqualTo("2022-01-17T10:00:01.500Z");

@@ -2,15 +2,15 @@ package io.tourniquet.forensics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tourniquet.forensics.Forensics.Activity;
-import io.tourniquet.forensics.Forensics.ActivityBucket;
-import io.tourniquet.forensics.Forensics.AssetAmount;
-import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.BackendGroup;
-import io.tourniquet.forensics.Forensics.ChannelGroup;
-import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.Indicator;
-import io.tourniquet.forensics.Forensics.RootCause;
+import io.tourniquet.forensics.Activities.Activity;
+import io.tourniquet.forensics.Activities.ActivityBucket;
+import io.tourniquet.forensics.Incidents.AssetAmount;
+import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
+import io.tourniquet.forensics.RootCauses.BackendGroup;
+import io.tourniquet.forensics.RootCauses.ChannelGroup;
+import io.tourniquet.forensics.Incidents.IncidentView;
+import io.tourniquet.forensics.AttackerInfrastructure.Indicator;
+import io.tourniquet.forensics.RootCauses.RootCause;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,23 +43,23 @@ class HtmlReportTest {
     static final long[] APPROVALS = {1, 0, 4, 6, 2, 1, 3, 2, 0, 1};
 
     /** Two claims of the incident: one approved (paid), one of the odd user awaiting documents. */
-    static Forensics.IncidentClaims claims() {
-        List<Forensics.ClaimCondition> pass = List.of(new Forensics.ClaimCondition("mfa_all_types", "pass", "2FA on"),
-                new Forensics.ClaimCondition("anti_phishing_code", "pass", "set 40 d before"),
-                new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
-        List<Forensics.ClaimCondition> odd = List.of(new Forensics.ClaimCondition("mfa_all_types", "fail", "<i>off</i>"),
-                new Forensics.ClaimCondition("anti_phishing_code", "review", "record starts late"),
-                new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
+    static Claims.IncidentClaims claims() {
+        List<Claims.ClaimCondition> pass = List.of(new Claims.ClaimCondition("mfa_all_types", "pass", "2FA on"),
+                new Claims.ClaimCondition("anti_phishing_code", "pass", "set 40 d before"),
+                new Claims.ClaimCondition("no_jailbroken_device", "pass", "none"));
+        List<Claims.ClaimCondition> odd = List.of(new Claims.ClaimCondition("mfa_all_types", "fail", "<i>off</i>"),
+                new Claims.ClaimCondition("anti_phishing_code", "review", "record starts late"),
+                new Claims.ClaimCondition("no_jailbroken_device", "pass", "none"));
         List<AssetAmount> btc = List.of(new AssetAmount("BTC", "1.23456789", new BigDecimal("52345.678"), 7));
         List<AssetAmount> eth = List.of(new AssetAmount("ETH", "10.000000000000000001", new BigDecimal("31000.004"), 5));
-        List<Forensics.ClaimView> list = List.of(
-                new Forensics.ClaimView("claim-a", "u-a", "approved", "eligible", pass, List.of(), btc,
+        List<Claims.ClaimView> list = List.of(
+                new Claims.ClaimView("claim-a", "u-a", "approved", "eligible", pass, List.of(), btc,
                         new BigDecimal("52345.678"), btc, new BigDecimal("52345.678"), "approve", "ok", "alice@sec",
                         "bob@sec", at(30, 0), at(20, 0), "tourniquet", 4, at(30, 0)),
-                new Forensics.ClaimView("claim-odd", ODD_USER, "awaiting_documents", "not_eligible", odd,
+                new Claims.ClaimView("claim-odd", ODD_USER, "awaiting_documents", "not_eligible", odd,
                         List.of("police_report", "questionnaire"), eth, new BigDecimal("31000.004"), List.of(), null,
                         null, null, null, null, null, at(20, 0), "tourniquet", 1, at(20, 0)));
-        return new Forensics.IncidentClaims("inc-42", list, Forensics.totals(list));
+        return new Claims.IncidentClaims("inc-42", list, Claims.totals(list));
     }
 
     static ReportData data(Instant containedAt) {
@@ -203,9 +203,9 @@ class HtmlReportTest {
         assertThat(none.selectFirst("#verdicts [data-field=verdicts-none]").text()).startsWith("No alert of this incident has a verdict yet");
         ReportData judged = new ReportData(d.generatedAt(), d.incident(), d.window(), d.rootCause(), d.attackerInfra(),
                 d.activity(), d.chart(), d.claims(), List.of(
-                        new Forensics.VerdictView("al-1", "unauthorized_approval", "u-1", "true_positive", "alice@sec",
+                        new Verdicts.VerdictView("al-1", "unauthorized_approval", "u-1", "true_positive", "alice@sec",
                                 "confirmed with the user <by phone>", Instant.parse("2022-01-18T08:00:00Z"), false),
-                        new Forensics.VerdictView("al-2", "bulk_drain", null, "benign_true_positive", "bob@sec", null,
+                        new Verdicts.VerdictView("al-2", "bulk_drain", null, "benign_true_positive", "bob@sec", null,
                                 Instant.parse("2022-01-18T08:30:00Z"), false)));
         Document doc = parse(HtmlReport.render(judged));
         assertThat(doc.getElementById("verdicts-table")).isNotNull();
@@ -219,7 +219,7 @@ class HtmlReportTest {
     void anIncidentWithoutClaimsSaysSo() {
         ReportData d = DATA;
         ReportData none = new ReportData(d.generatedAt(), d.incident(), d.window(), d.rootCause(), d.attackerInfra(),
-                d.activity(), d.chart(), new Forensics.IncidentClaims("inc-42", List.of(), Forensics.totals(List.of())));
+                d.activity(), d.chart(), new Claims.IncidentClaims("inc-42", List.of(), Claims.totals(List.of())));
         Document doc = parse(HtmlReport.render(none));
         assertThat(doc.selectFirst("#claims [data-field=claims-none]").text())
                 .isEqualTo("No claims have been opened for this incident.");

@@ -2,15 +2,15 @@ package io.tourniquet.forensics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tourniquet.forensics.Forensics.AssetAmount;
-import io.tourniquet.forensics.Forensics.AttackerInfra;
-import io.tourniquet.forensics.Forensics.BackendGroup;
-import io.tourniquet.forensics.Forensics.ChannelGroup;
-import io.tourniquet.forensics.Forensics.IncidentView;
-import io.tourniquet.forensics.Forensics.Indicator;
-import io.tourniquet.forensics.Forensics.RootCause;
-import io.tourniquet.forensics.Forensics.Timeline;
-import io.tourniquet.forensics.Forensics.TimelineEntry;
+import io.tourniquet.forensics.Incidents.AssetAmount;
+import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
+import io.tourniquet.forensics.RootCauses.BackendGroup;
+import io.tourniquet.forensics.RootCauses.ChannelGroup;
+import io.tourniquet.forensics.Incidents.IncidentView;
+import io.tourniquet.forensics.AttackerInfrastructure.Indicator;
+import io.tourniquet.forensics.RootCauses.RootCause;
+import io.tourniquet.forensics.Timelines.Timeline;
+import io.tourniquet.forensics.Timelines.TimelineEntry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.math.BigDecimal;
@@ -97,12 +97,12 @@ class TextReportTest {
 
     @Test
     void eligibilityTableGivesVerdictsReasonsAndTheManualInputs() {
-        var checks = List.of(new Forensics.ConditionCheck("mfa_all_types", Forensics.Outcome.PASS, "ok"),
-                new Forensics.ConditionCheck("anti_phishing_code", Forensics.Outcome.FAIL, "never set"),
-                new Forensics.ConditionCheck("no_jailbroken_device", Forensics.Outcome.PASS, "none"));
-        var a = new Forensics.AppEligibility("inc-1", java.time.Duration.ofDays(21), List.of("withdrawal"),
-                List.of(new Forensics.UserEligibility("u-1", Forensics.Verdict.NOT_ELIGIBLE, T0, checks,
-                        Forensics.APP_MANUAL_INPUTS)));
+        var checks = List.of(new Eligibility.ConditionCheck("mfa_all_types", Eligibility.Outcome.PASS, "ok"),
+                new Eligibility.ConditionCheck("anti_phishing_code", Eligibility.Outcome.FAIL, "never set"),
+                new Eligibility.ConditionCheck("no_jailbroken_device", Eligibility.Outcome.PASS, "none"));
+        var a = new Eligibility.AppEligibility("inc-1", java.time.Duration.ofDays(21), List.of("withdrawal"),
+                List.of(new Eligibility.UserEligibility("u-1", Eligibility.Verdict.NOT_ELIGIBLE, T0, checks,
+                        Eligibility.APP_MANUAL_INPUTS)));
         String text = render(w -> TextReport.renderEligibility(a, w));
         assertThat(text).contains("u-1   not eligible  2022-01-17T02:00:00.000Z  pass           fail",
                 "u-1  anti_phishing_code fail: never set",
@@ -111,20 +111,20 @@ class TextReportTest {
 
     @Test
     void claimsTableGivesEachClaimItsConditionsAndTheTotals() {
-        List<Forensics.ClaimCondition> pass = List.of(new Forensics.ClaimCondition("mfa_all_types", "pass", "2FA on"),
-                new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
-        List<Forensics.ClaimCondition> review = List.of(new Forensics.ClaimCondition("mfa_all_types", "review",
-                "no policy on record"), new Forensics.ClaimCondition("no_jailbroken_device", "pass", "none"));
+        List<Claims.ClaimCondition> pass = List.of(new Claims.ClaimCondition("mfa_all_types", "pass", "2FA on"),
+                new Claims.ClaimCondition("no_jailbroken_device", "pass", "none"));
+        List<Claims.ClaimCondition> review = List.of(new Claims.ClaimCondition("mfa_all_types", "review",
+                "no policy on record"), new Claims.ClaimCondition("no_jailbroken_device", "pass", "none"));
         List<AssetAmount> btc = List.of(new AssetAmount("BTC", "1.5", new BigDecimal("63000.0004"), 1));
         List<AssetAmount> eth = List.of(new AssetAmount("ETH", "20", new BigDecimal("64200"), 1));
-        List<Forensics.ClaimView> list = List.of(
-                new Forensics.ClaimView("c-1", "u-1", "approved", "eligible", pass, List.of(), btc,
+        List<Claims.ClaimView> list = List.of(
+                new Claims.ClaimView("c-1", "u-1", "approved", "eligible", pass, List.of(), btc,
                         new BigDecimal("63000.0004"), btc, new BigDecimal("63000.0004"), "approve", "ok", "alice@sec",
                         "bob@sec", T0, T0, "tourniquet", 4, T0),
-                new Forensics.ClaimView("c-2", "u-2", "awaiting_documents", "needs_manual_review", review,
+                new Claims.ClaimView("c-2", "u-2", "awaiting_documents", "needs_manual_review", review,
                         List.of("police_report"), eth, new BigDecimal("64200"), List.of(), null, null, null, null, null,
                         null, T0, "tourniquet", 2, T0));
-        var claims = new Forensics.IncidentClaims("inc-1", list, Forensics.totals(list));
+        var claims = new Claims.IncidentClaims("inc-1", list, Claims.totals(list));
         assertThat(render(w -> TextReport.renderClaims(claims, w))).isEqualTo("""
                 Account Protection Programme claims of incident inc-1 (each claim's latest version; US$ at request time)
 
@@ -140,7 +140,7 @@ class TextReportTest {
 
                 Totals: 2 claims, 1 eligible; 1 approved, US$ 63000.00 paid; 0 denied; 1 pending (loss US$ 64200.00); loss of all claims US$ 127200.00
                 """);
-        var none = new Forensics.IncidentClaims("inc-2", List.of(), Forensics.totals(List.of()));
+        var none = new Claims.IncidentClaims("inc-2", List.of(), Claims.totals(List.of()));
         assertThat(render(w -> TextReport.renderClaims(none, w))).isEqualTo("no claims for incident inc-2\n");
     }
 }

@@ -186,9 +186,9 @@ class VerdictForensicsITCase {
         return byRule;
     }
 
-    private static Map<String, long[]> counted(Forensics.Precision p) {
+    private static Map<String, long[]> counted(Verdicts.Precision p) {
         Map<String, long[]> byRule = new java.util.TreeMap<>();
-        for (Forensics.RulePrecision r : p.rules()) {
+        for (Verdicts.RulePrecision r : p.rules()) {
             assertThat(r.judged()).isEqualTo(r.truePositives() + r.benignTruePositives() + r.falsePositives());
             assertThat(r.precision()).isEqualTo((double) (r.truePositives() + r.benignTruePositives()) / r.judged());
             byRule.put(r.rule(), new long[] {r.truePositives(), r.benignTruePositives(), r.falsePositives(), r.suppressing()});
@@ -203,12 +203,12 @@ class VerdictForensicsITCase {
         // The latest verdict on n1 (true) was published before the earlier one (false).
         assertThat(want.get(RuleCatalog.NEW_ADDRESS_WITHDRAWAL)).containsExactly(1, 1, 1, 1);
         for (int page : new int[] {1, 2, 1_000}) {
-            forensics.verdictsPage = page;
-            Forensics.Precision p = forensics.precision(day);
+            forensics.context.verdictsPage = page;
+            Verdicts.Precision p = forensics.precision(day);
             assertThat(counted(p)).as("page %d", page).usingRecursiveComparison().isEqualTo(want);
             assertThat(p.judged()).isEqualTo(6);
         }
-        forensics.verdictsPage = 1_000;
+        forensics.context.verdictsPage = 1_000;
         assertThat(counted(forensics.precision(new TimeRange(null, null))))
                 .usingRecursiveComparison().isEqualTo(expected(Long.MIN_VALUE, Long.MAX_VALUE));
     }
@@ -263,11 +263,11 @@ class VerdictForensicsITCase {
 
     @Test
     void theTimelineShowsAnAlertsVerdictAndWhoSuppressedTheNextOne() {
-        Forensics.Timeline t = forensics.timeline("u-1", new TimeRange(null, null), 100);
-        Forensics.TimelineEntry n1 = t.entries().stream().filter(e -> "n1".equals(e.id())).findFirst().orElseThrow();
+        Timelines.Timeline t = forensics.timeline("u-1", new TimeRange(null, null), 100);
+        Timelines.TimelineEntry n1 = t.entries().stream().filter(e -> "n1".equals(e.id())).findFirst().orElseThrow();
         // n1's latest verdict is the second thought: true positive.
         assertThat(n1.detail()).contains("[verdict: true_positive by alice@sec (note 1)]").doesNotContain("SUPPRESSED");
-        Forensics.TimelineEntry n4 = t.entries().stream().filter(e -> "n4".equals(e.id())).findFirst().orElseThrow();
+        Timelines.TimelineEntry n4 = t.entries().stream().filter(e -> "n4".equals(e.id())).findFirst().orElseThrow();
         assertThat(n4.detail()).contains("[SUPPRESSED by alice@sec's false-positive verdict on n1: no command, no notification]")
                 .doesNotContain("verdict: ");
     }
