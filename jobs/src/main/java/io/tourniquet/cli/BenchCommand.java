@@ -1,13 +1,13 @@
 package io.tourniquet.cli;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
-import io.tourniquet.cli.bench.AppendRate;
-import io.tourniquet.cli.bench.AppendTimes;
-import io.tourniquet.cli.bench.DetectReplay;
-import io.tourniquet.cli.bench.FreezeLatency;
-import io.tourniquet.cli.bench.GcPauses;
-import io.tourniquet.cli.bench.LatencySummary;
-import io.tourniquet.cli.bench.LimitRun;
+import io.tourniquet.bench.AppendRate;
+import io.tourniquet.bench.AppendTimes;
+import io.tourniquet.bench.DetectReplay;
+import io.tourniquet.bench.FreezeLatency;
+import io.tourniquet.bench.GcPauses;
+import io.tourniquet.bench.LatencySummary;
+import io.tourniquet.bench.LimitRun;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.json.Json;

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,8 +41,33 @@ public final class TopicReader {
         return read(client, topic, sinceMillis, timeout);
     }
 
+    /**
+     * Hands each record, from the beginning up to the end offsets taken when it starts, to
+     * {@code each}, at most {@code limit} of them, keeping none: for topics too large to hold.
+     *
+     * @return the records handed over
+     */
+    public static long forEach(Properties client, String topic, Duration timeout, long limit,
+                               Consumer<ConsumerRecord<byte[], byte[]>> each) {
+        long[] n = {0};
+        scan(client, topic, null, true, timeout, () -> n[0] >= limit, r -> {
+            each.accept(r);
+            n[0]++;
+        });
+        return n[0];
+    }
+
     private static List<ConsumerRecord<byte[], byte[]>> read(Properties client, String topic, Long sinceMillis,
                                                              Duration timeout) {
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        // A window's count stops at the end taken at the start: what was appended since is left for
+        // the next look (a whole-topic read keeps it, as it always has).
+        scan(client, topic, sinceMillis, sinceMillis != null, timeout, () -> false, out::add);
+        return out;
+    }
+
+    private static void scan(Properties client, String topic, Long sinceMillis, boolean stopAtEnd, Duration timeout,
+                             BooleanSupplier done, Consumer<ConsumerRecord<byte[], byte[]>> each) {
         Properties p = new Properties();
         p.putAll(client);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "tourniquet-reader-" + UUID.randomUUID());
@@ -48,7 +75,6 @@ public final class TopicReader {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             List<TopicPartition> parts = c.partitionsFor(topic, timeout).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).toList();
@@ -67,20 +93,16 @@ public final class TopicReader {
                 }
             }
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (!reachedEnd(c, end)) {
+            while (!done.getAsBoolean() && !reachedEnd(c, end)) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("timed out reading " + topic + " after " + out.size() + " records");
+                    throw new IllegalStateException("timed out reading " + topic + " to its end within " + timeout);
                 }
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    // A window's count stops at the end taken at the start: what was appended since is
-                    // left for the next look (a whole-topic read keeps it, as it always has).
-                    if (sinceMillis == null || r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-                        out.add(r);
-                    }
+                    if (done.getAsBoolean()) break;
+                    if (!stopAtEnd || r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) each.accept(r);
                 }
             }
         }
-        return out;
     }
 
     private static boolean reachedEnd(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> end) {

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tourniquet.cli.bench.AppendRate;
-import io.tourniquet.cli.bench.FreezeLatency;
-import io.tourniquet.cli.bench.GcPauses;
-import io.tourniquet.cli.bench.LatencySummary;
-import io.tourniquet.cli.bench.LimitRun;
+import io.tourniquet.bench.AppendRate;
+import io.tourniquet.bench.FreezeLatency;
+import io.tourniquet.bench.GcPauses;
+import io.tourniquet.bench.LatencySummary;
+import io.tourniquet.bench.LimitRun;
 import io.tourniquet.json.Json;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
+import io.tourniquet.kafka.TopicReader;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.index.IndexJobRunner;
@@ -70,7 +71,7 @@ public final class IndexComparison {
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
                 ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            long copied = TopicScan.forEach(client, from, Duration.ofMinutes(30), n,
+            long copied = TopicReader.forEach(client, from, Duration.ofMinutes(30), n,
                     r -> producer.send(new ProducerRecord<>(to, r.key(), r.value())));
             producer.flush();
             return copied;

@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import io.tourniquet.forensics.Forensics;

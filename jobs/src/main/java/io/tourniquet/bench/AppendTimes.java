@@ -1,5 +1,6 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
+import io.tourniquet.kafka.TopicReader;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Properties;
@@ -21,7 +22,7 @@ public final class AppendTimes {
      */
     public static long[] read(Properties client, String topic, Duration timeout) {
         LongStream.Builder times = LongStream.builder();
-        TopicScan.forEach(client, topic, timeout, Long.MAX_VALUE, r -> {
+        TopicReader.forEach(client, topic, timeout, Long.MAX_VALUE, r -> {
             if (r.timestampType() != TimestampType.LOG_APPEND_TIME) {
                 throw new IllegalStateException(topic + " has " + r.timestampType()
                         + " timestamps; the bench needs message.timestamp.type=LogAppendTime");

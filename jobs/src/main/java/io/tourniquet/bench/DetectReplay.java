@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.job.DetectJobRunner;

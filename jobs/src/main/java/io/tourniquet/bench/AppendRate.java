@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 /**
  * An output rate read from broker append times (LogAppendTime): what a consumer of the output

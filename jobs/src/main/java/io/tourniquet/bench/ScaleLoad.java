@@ -1,5 +1,6 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
+import io.tourniquet.kafka.TopicReader;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.job.DetectJobRunner;
@@ -87,7 +88,7 @@ public final class ScaleLoad {
         String enrichedTopic = cfg.get(Settings.TOPIC_ENRICHED);
         List<byte[]> all = new ArrayList<>();
         Set<String> concerned = new HashSet<>();
-        TopicScan.forEach(client, enrichedTopic, Duration.ofMinutes(5), Long.MAX_VALUE, r -> {
+        TopicReader.forEach(client, enrichedTopic, Duration.ofMinutes(5), Long.MAX_VALUE, r -> {
             EnrichedEvent e = Json.fromBytes(r.value(), EnrichedEvent.class);
             all.add(r.value());
             if (!e.alertIds.isEmpty() || e.incidentId != null || Boolean.FALSE.equals(e.mfaAuthorized)) {

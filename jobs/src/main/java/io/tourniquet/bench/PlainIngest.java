@@ -1,5 +1,6 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
+import io.tourniquet.kafka.TopicReader;
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._helpers.bulk.BulkIngester;
 import co.elastic.clients.elasticsearch._helpers.bulk.BulkListener;
@@ -71,7 +72,7 @@ public final class PlainIngest {
                         }
                     }));
             try {
-                TopicScan.forEach(KafkaClientConfig.base(cfg), topic, timeout, Long.MAX_VALUE, r -> {
+                TopicReader.forEach(KafkaClientConfig.base(cfg), topic, timeout, Long.MAX_VALUE, r -> {
                     IndexDoc doc = EcsDocuments.event(Json.fromBytes(r.value(), EnrichedEvent.class), alias);
                     BinaryData source = BinaryData.of(doc.source.getBytes(StandardCharsets.UTF_8),
                             ContentType.APPLICATION_JSON);

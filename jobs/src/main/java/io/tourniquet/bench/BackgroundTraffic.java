@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.tourniquet.config.TourniquetConfig;

@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 import com.google.common.math.Quantiles;
 import java.util.Arrays;

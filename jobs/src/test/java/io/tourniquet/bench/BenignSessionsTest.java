@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.JsonNode;

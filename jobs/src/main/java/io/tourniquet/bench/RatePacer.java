@@ -1,4 +1,4 @@
-package io.tourniquet.cli.bench;
+package io.tourniquet.bench;
 
 /**
  * How many events a fixed-rate sender owes at a given moment. The sender calls {@link #release}
