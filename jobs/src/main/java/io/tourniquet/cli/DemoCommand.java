@@ -3,6 +3,7 @@ package io.tourniquet.cli;
 import io.tourniquet.kafka.KafkaClientConfig;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
+import io.tourniquet.sim.DemoReport;
 import io.tourniquet.sim.Simulation;
 import io.tourniquet.sim.SimulationConfig;
 import io.tourniquet.sim.SimulationWriter;

@@ -1,4 +1,4 @@
-package io.tourniquet.cli;
+package io.tourniquet.sim;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
@@ -11,8 +11,6 @@ import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.index.EsClients;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.TopicReader;
-import io.tourniquet.sim.GroundTruth;
-import io.tourniquet.sim.Simulation;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -24,7 +22,7 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** What the demo shows: counts from the output topics and indices, checked against the simulator's truth. */
-final class DemoReport {
+public final class DemoReport {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
     int eventsIn;
@@ -52,7 +50,7 @@ final class DemoReport {
     long incidentDocuments;
     GroundTruth.ExpectedIncident expectedIncident;
 
-    static DemoReport collect(TourniquetConfig cfg, Simulation sim, int produced) throws IOException {
+    public static DemoReport collect(TourniquetConfig cfg, Simulation sim, int produced) throws IOException {
         DemoReport r = new DemoReport();
         java.util.Properties kafka = KafkaClientConfig.base(cfg);
         r.eventsIn = produced;
@@ -165,13 +163,13 @@ final class DemoReport {
         return true;
     }
 
-    boolean matchesGroundTruth() {
+    public boolean matchesGroundTruth() {
         return flaggedApprovals.equals(expectedFlagged) && frozenAccounts.equals(expectedUsers) && badlySigned == 0
                 && rulesMatch() && incidentMatches() && notificationsWithWrongCode == 0
                 && actionsByKind.getOrDefault("suspend_withdrawals", 0) == incidents.size();
     }
 
-    String render(double seconds) {
+    public String render(double seconds) {
         StringBuilder b = new StringBuilder();
         b.append("=== Tourniquet demo report ===\n");
         b.append(String.format("replayed in %.1f s (both jobs, embedded Flink)%n", seconds));
