@@ -66,6 +66,26 @@ class ElasticsearchSinkWriterTest {
         assertThatThrownBy(() -> ElasticsearchSinkWriter.withIngestedTime("{\"a\":")).isInstanceOf(IOException.class);
     }
 
+    @Test
+    void splicesTheTimeIntoTheTopLevelEventObjectOnly() throws Exception {
+        // A nested "event" before the top-level one, an empty event object, and one that already has the field.
+        JsonNode nested = JSON.readTree(ElasticsearchSinkWriter.withIngestedTime(
+                "{\"@timestamp\":\"t\",\"evidence\":{\"event\":{\"x\":1}},\"event\" : { \"id\":\"e1\"}}"));
+        assertThat(nested.at("/event/ingested").isTextual()).isTrue();
+        assertThat(nested.at("/event/id").asText()).isEqualTo("e1");
+        assertThat(nested.at("/evidence/event").toString()).isEqualTo("{\"x\":1}");
+
+        JsonNode empty = JSON.readTree(ElasticsearchSinkWriter.withIngestedTime("{\"event\":{ }}"));
+        assertThat(empty.at("/event").size()).isEqualTo(1);
+        assertThat(empty.at("/event/ingested").isTextual()).isTrue();
+
+        assertThat(ElasticsearchSinkWriter.eventObjectStart("{\"event\":{\"ingested\":\"old\"}}")).isEqualTo(-1);
+        JsonNode stamped = JSON.readTree(ElasticsearchSinkWriter.withIngestedTime("{\"event\":{\"ingested\":\"old\"}}"));
+        assertThat(stamped.at("/event/ingested").asText()).isNotEqualTo("old");
+        assertThat(ElasticsearchSinkWriter.eventObjectStart("{\"event\":\"text\"}")).isEqualTo(-1);
+        assertThat(ElasticsearchSinkWriter.eventObjectStart("{\"a\":1,\"event\":{\"id\":2}}")).isEqualTo(16);
+    }
+
     private static ElasticsearchException esError(int status) {
         return new ElasticsearchException("es/bulk", ErrorResponse.of(r -> r
                 .status(status)
