@@ -1,6 +1,7 @@
 package io.tourniquet.bench;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import io.tourniquet.forensics.Exports;
 import io.tourniquet.forensics.Forensics;
 import io.tourniquet.forensics.HtmlReport;
 import io.tourniquet.forensics.ReportData;
@@ -56,15 +57,17 @@ public final class ForensicsTimings {
                 new Question("app-eligibility", f -> f.appEligibility(incidentId).users().size()),
                 new Question("report", f -> HtmlReport.render(ReportData.assemble(f, incidentId, null, Instant.now()))
                         .length()),
-                new Question("export", f -> {
-                    // As 'forensics export --incident ID': every document serialized as an NDJSON line.
-                    try (Writer out = new OutputStreamWriter(OutputStream.nullOutputStream(), StandardCharsets.UTF_8)) {
-                        return f.export(incidentId, null, TimeRange.ALL, doc -> {
-                            out.write(Json.MAPPER.writeValueAsString(doc));
-                            out.write('\n');
-                        });
-                    }
-                }));
+                new Question("export", f -> f.export(incidentId, null, TimeRange.ALL, ndjson())),
+                new Question("export-window", f -> f.exportWindow(incidentId, TimeRange.ALL, ndjson())));
+    }
+
+    /** As 'forensics export' writes: every document serialized as an NDJSON line (here to nowhere). */
+    private static Exports.EventSink ndjson() {
+        Writer out = new OutputStreamWriter(OutputStream.nullOutputStream(), StandardCharsets.UTF_8);
+        return doc -> {
+            out.write(Json.MAPPER.writeValueAsString(doc));
+            out.write('\n');
+        };
     }
 
     public static List<Timing> measure(Forensics f, ElasticsearchClient es, String indexPattern, List<Question> questions,
@@ -88,8 +91,7 @@ public final class ForensicsTimings {
         return out;
     }
 
-    static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    static double median(double[] values) {
+        return IndexComparison.median(values);
     }
 }

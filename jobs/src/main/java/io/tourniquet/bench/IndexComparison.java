@@ -6,6 +6,8 @@ import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.index.IndexJobRunner;
 import io.tourniquet.kafka.KafkaClientConfig;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -15,54 +17,90 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The index job against {@link PlainIngest} on the same documents: the first {@code n} enriched
- * events of a loaded topic are copied to the job configuration's (empty) enriched topic, then the
- * index job replays it (bounded) into its fresh indices, then the plain client reads the same
- * topic into its own fresh indices. One after the other, so neither competes with the other for
- * the two cores or for Elasticsearch.
+ * events of a loaded topic are copied to the job configuration's (empty) enriched topic; the index
+ * job replays it (bounded) into its fresh indices, and the plain client reads the same topic into
+ * its own fresh indices. One after the other, so neither competes with the other for the two cores
+ * or for Elasticsearch.
  */
 public final class IndexComparison {
     private IndexComparison() {}
 
-    /**
-     * @param documents    enriched events copied for the comparison
-     * @param job          the index job's run
-     * @param jobDocuments events documents in its indices afterwards
-     * @param plain        the plain client's run
-     */
-    public record Result(long documents, ScaleLoad.JobRun job, long jobDocuments, PlainIngest.Result plain) {
-        /** Documents per second of wall clock, deployment included (a few seconds against minutes). */
-        public double jobPerSecond() {
-            return jobDocuments / job.wallSeconds();
-        }
-
-        public double ratio() {
-            return jobPerSecond() / plain.perSecond();
+    /** One run of the index job: its wall clock, and the events documents in its indices afterwards. */
+    public record JobSide(ScaleLoad.JobRun run, long documents) {
+        public double perSecond() {
+            return documents / run.wallSeconds();
         }
     }
 
-    /** Counts the documents behind an alias (after a refresh). */
-    @FunctionalInterface
-    public interface Counter {
+    /**
+     * @param documents enriched events copied for the comparison
+     * @param job       the index job's runs, in order
+     * @param plain     the plain client's runs, in order
+     */
+    public record Result(long documents, List<JobSide> job, List<PlainIngest.Result> plain) {
+        /** Median documents per second of the job's runs (wall clock, deployment included: seconds against minutes). */
+        public double jobPerSecond() {
+            return median(job.stream().mapToDouble(JobSide::perSecond).toArray());
+        }
+
+        public double plainPerSecond() {
+            return median(plain.stream().mapToDouble(PlainIngest.Result::perSecond).toArray());
+        }
+
+        public double ratio() {
+            return jobPerSecond() / plainPerSecond();
+        }
+    }
+
+    /** What the caller does to the indices around each run. */
+    public interface Indices {
+        /** Deletes the configuration's indices and applies its templates: every run starts empty. */
+        void reset(TourniquetConfig cfg) throws Exception;
+
+        /** Counts the documents behind an alias (after a refresh). */
         long count(TourniquetConfig cfg, String alias) throws Exception;
     }
 
     /**
-     * @param jobCfg   the index job's configuration: its enriched topic exists and is empty, its indices do not exist
-     * @param plainCfg the plain client's: its templates applied, its indices do not exist
+     * Rounds of one run each, in ABBA order (job then plain, plain then job, ...), so that a
+     * drift of the machine (Elasticsearch merging, caches) weighs on both sides alike.
+     *
+     * @param jobCfg   the index job's configuration: its enriched topic exists and is empty
+     * @param plainCfg the plain client's
      */
-    public static Result run(TourniquetConfig jobCfg, TourniquetConfig plainCfg, String loadedTopic, long n,
-                             Counter counter) throws Exception {
+    public static Result run(TourniquetConfig jobCfg, TourniquetConfig plainCfg, String loadedTopic, long n, int rounds,
+                             Indices indices) throws Exception {
         String topic = jobCfg.get(Settings.TOPIC_ENRICHED);
         long copied = copy(KafkaClientConfig.base(jobCfg), loadedTopic, topic, n);
+        List<JobSide> job = new ArrayList<>();
+        List<PlainIngest.Result> plain = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            for (int side = 0; side < 2; side++) {
+                if ((side == 0) == (round % 2 == 0)) {
+                    indices.reset(jobCfg);
+                    long start = System.nanoTime();
+                    JobExecutionResult result = IndexJobRunner.build(jobCfg, true)
+                            .execute("tourniquet-bench-forensics-compare");
+                    job.add(new JobSide(ScaleLoad.JobRun.of(start, result),
+                            indices.count(jobCfg, jobCfg.get(Settings.INDEX_EVENTS))));
+                    System.out.printf("   round %d, index job: %,.0f documents/s%n", round + 1, job.get(job.size() - 1)
+                            .perSecond());
+                } else {
+                    indices.reset(plainCfg);
+                    plain.add(PlainIngest.run(plainCfg, topic, plainCfg.get(Settings.INDEX_EVENTS), Duration.ofHours(1)));
+                    System.out.printf("   round %d, plain BulkIngester: %,.0f documents/s%n", round + 1,
+                            plain.get(plain.size() - 1).perSecond());
+                }
+            }
+        }
+        return new Result(copied, job, plain);
+    }
 
-        long start = System.nanoTime();
-        JobExecutionResult result = IndexJobRunner.build(jobCfg, true).execute("tourniquet-bench-forensics-compare");
-        ScaleLoad.JobRun job = ScaleLoad.JobRun.of(start, result);
-        long jobDocuments = counter.count(jobCfg, jobCfg.get(Settings.INDEX_EVENTS));
-
-        PlainIngest.Result plain = PlainIngest.run(plainCfg, topic, plainCfg.get(Settings.INDEX_EVENTS),
-                Duration.ofHours(1));
-        return new Result(copied, job, jobDocuments, plain);
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int k = sorted.length;
+        return k % 2 == 1 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
     }
 
     private static long copy(Properties client, String from, String to, long n) {

@@ -35,9 +35,10 @@ import picocli.CommandLine.Option;
                 "    the index job (its rate is printed);",
                 " 2. the index job against one thread with a plain BulkIngester, both writing",
                 "    the same --compare-events documents to fresh indices of the same",
-                "    Elasticsearch, one after the other;",
+                "    Elasticsearch, one after the other, --compare-rounds rounds in ABBA order;",
                 " 3. each forensics question of the largest incident (incident, timeline,",
-                "    root-cause, attacker-infra, app-eligibility, report, export), --runs",
+                "    root-cause, attacker-infra, app-eligibility, report, export, export of",
+                "    the incident's window with every account's events), --runs",
                 "    times after a first run, Elasticsearch's caches cleared before each:",
                 "    median and max, with the number of documents;",
                 "then one line 'BENCH_JSON {...}' with every figure. Give Elasticsearch a",
@@ -67,6 +68,10 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
             + " 0 skips it (default: ${DEFAULT-VALUE}).")
     long compareEvents = 1_000_000;
 
+    @Option(names = "--compare-rounds", description = "Rounds of the comparison, each one run of either side"
+            + " (default: ${DEFAULT-VALUE}).")
+    int compareRounds = 2;
+
     @Option(names = "--reload", description = "Load again even if the indices already hold --events events.")
     boolean reload;
 
@@ -76,6 +81,7 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (runs < 1) throw new IllegalArgumentException("--runs must be at least 1");
+        if (compareRounds < 1) throw new IllegalArgumentException("--compare-rounds must be at least 1");
         Path checkpoints = Files.createTempDirectory("tourniquet-bench-forensics-");
         try {
             TourniquetConfig base = options.resolve(Map.of(
@@ -117,15 +123,12 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
 
         IndexComparison.Result comparison = null;
         if (compareEvents > 0) {
-            System.out.printf("%n2. index job vs plain BulkIngester, %,d documents each, fresh indices%n", compareEvents);
+            System.out.printf("%n2. index job vs plain BulkIngester, %,d documents each run, fresh indices, %d rounds"
+                    + " (ABBA order)%n", compareEvents, compareRounds);
             comparison = compare(base, cfg.get(Settings.TOPIC_ENRICHED));
-            System.out.printf("   index job: %,d documents in %.1f s (net runtime %.1f s): %,.0f documents/s%n",
-                    comparison.jobDocuments(), comparison.job().wallSeconds(), comparison.job().netRuntimeSeconds(),
-                    comparison.jobPerSecond());
-            System.out.printf("   plain BulkIngester: %,d documents in %.1f s: %,.0f documents/s (%,d refused)%n",
-                    comparison.plain().documents(), comparison.plain().seconds(), comparison.plain().perSecond(),
-                    comparison.plain().failed());
-            System.out.printf("   ratio index job / plain: %.2f%n", comparison.ratio());
+            System.out.printf("   median index job %,.0f documents/s, plain BulkIngester %,.0f documents/s%n",
+                    comparison.jobPerSecond(), comparison.plainPerSecond());
+            System.out.printf("   ratio index job / plain (medians): %.2f%n", comparison.ratio());
         }
 
         System.out.printf("%n3. forensics questions over %,d events (%d runs each after a first, caches cleared"
@@ -146,7 +149,7 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
         for (ForensicsTimings.Timing t : timings) {
             System.out.printf("   %-16s %,10.0f %,10.0f %,10.0f %,12d%s%n", t.command(), t.firstMillis(),
                     t.medianMillis(), t.maxMillis(), t.items(),
-                    t.command().equals("export") ? String.format(" (%,.0f events/s)", t.itemsPerSecond()) : "");
+                    t.command().startsWith("export") ? String.format(" (%,.0f events/s)", t.itemsPerSecond()) : "");
         }
         System.out.println();
         System.out.println("BENCH_JSON " + Json.toString(new Report(documents, victims, load, comparison, incidentId,
@@ -160,11 +163,19 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
         TourniquetConfig jobCfg = base.namespaced(PREFIX + "cmpjob-").with(Settings.TOPIC_ENRICHED, topic);
         TourniquetConfig plainCfg = base.namespaced(PREFIX + "cmpplain-");
         DemoReset.deleteTopics(jobCfg, List.of(topic));
-        DemoReset.deleteIndices(jobCfg);
-        DemoReset.deleteIndices(plainCfg);
-        SetupCommand.apply(jobCfg);
-        SetupCommand.applyIndexTemplates(plainCfg);
-        return IndexComparison.run(jobCfg, plainCfg, loadedTopic, compareEvents, ForensicsBenchCommand::count);
+        SetupCommand.applyTopics(jobCfg);
+        return IndexComparison.run(jobCfg, plainCfg, loadedTopic, compareEvents, compareRounds, new IndexComparison.Indices() {
+            @Override
+            public void reset(TourniquetConfig c) throws Exception {
+                DemoReset.deleteIndices(c);
+                SetupCommand.applyIndexTemplates(c);
+            }
+
+            @Override
+            public long count(TourniquetConfig c, String alias) throws Exception {
+                return ForensicsBenchCommand.count(c, alias);
+            }
+        });
     }
 
     static long count(TourniquetConfig cfg, String alias) throws Exception {

@@ -4,6 +4,7 @@ import io.tourniquet.forensics.Verdicts;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.forensics.ElasticsearchUnreachableException;
 import io.tourniquet.forensics.EventCsv;
+import io.tourniquet.forensics.Exports;
 import io.tourniquet.forensics.Forensics;
 import io.tourniquet.forensics.Eligibility.AppEligibility;
 import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
@@ -359,8 +360,8 @@ public final class ForensicsCommand implements Runnable {
     enum Format { ndjson, csv }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = {"The events of an incident (its users' events within its window) or of one user, in time "
-                    + "order, as NDJSON (the indexed documents) or CSV, streamed page by page."})
+            description = {"The events of an incident (its users' events within its window), of every account in its "
+                    + "window, or of one user, in time order, as NDJSON (the indexed documents) or CSV, streamed page by page."})
     static final class ExportCmd extends Question {
         static final class Target {
             @Option(names = "--incident", paramLabel = "ID", description = "The incident's events.")
@@ -368,6 +369,10 @@ public final class ForensicsCommand implements Runnable {
 
             @Option(names = "--user", paramLabel = "USER", description = "One account's events.")
             String user;
+
+            @Option(names = "--window-of", paramLabel = "ID",
+                    description = "Every account's events in the incident's window: who else was active while it ran.")
+            String windowOf;
         }
 
         @ArgGroup(exclusive = true, multiplicity = "1")
@@ -400,8 +405,10 @@ public final class ForensicsCommand implements Runnable {
 
         private long write(Forensics f, PrintWriter out) throws IOException {
             if (format == Format.csv) out.println(EventCsv.header());
-            long n = f.export(target.incident, target.user, range.range(), doc ->
-                    out.println(format == Format.csv ? EventCsv.row(doc) : Json.MAPPER.writeValueAsString(doc)));
+            Exports.EventSink line = doc ->
+                    out.println(format == Format.csv ? EventCsv.row(doc) : Json.MAPPER.writeValueAsString(doc));
+            long n = target.windowOf != null ? f.exportWindow(target.windowOf, range.range(), line)
+                    : f.export(target.incident, target.user, range.range(), line);
             out.flush();
             // PrintWriter keeps write errors to itself: a full disk must not look like a complete export.
             if (out.checkError()) throw new IOException("writing the export failed" + (outFile == null ? "" : ": " + outFile));

@@ -52,7 +52,7 @@ public final class AttackerInfrastructure extends ForensicsQuery {
         List<String> victims;
         TimeRange window;
         if (incidentId != null) {
-            IncidentView inc = incidentLookup.incident(incidentId);
+            IncidentView inc = incidentLookup.summary(incidentId);
             victims = inc.userIds();
             window = incidentLookup.window(inc).intersect(range);
         } else {

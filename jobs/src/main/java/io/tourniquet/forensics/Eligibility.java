@@ -89,7 +89,7 @@ public final class Eligibility extends ForensicsQuery {
      * aggregation with each user's own cut-off for the latest policy.
      */
     public AppEligibility appEligibility(String incidentId) {
-        IncidentView inc = incidentLookup.incident(incidentId);
+        IncidentView inc = incidentLookup.summary(incidentId);
         List<String> users = inc.userIds();
         if (users.isEmpty()) return new AppEligibility(incidentId, codeMinAge, mfaTypes, List.of());
         TimeRange window = incidentLookup.window(inc);

@@ -165,6 +165,11 @@ public final class Forensics implements AutoCloseable {
         return exports.export(incidentId, userId, range, sink);
     }
 
+    /** See {@link Exports#exportWindow}. */
+    public long exportWindow(String incidentId, TimeRange range, EventSink sink) throws IOException {
+        return exports.exportWindow(incidentId, range, sink);
+    }
+
     /** See {@link Eligibility#appEligibility}. */
     public AppEligibility appEligibility(String incidentId) {
         return eligibility.appEligibility(incidentId);

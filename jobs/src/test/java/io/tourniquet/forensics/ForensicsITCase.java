@@ -417,6 +417,39 @@ class ForensicsITCase {
     }
 
     @Test
+    void exportOfTheWindowHasEveryAccountsEventsInItAndStopsOnASinkFailure() throws IOException {
+        TimeRange w = window();
+        Set<String> expected = simEvents.stream().filter(e -> within(w, e.time())).map(SimEvent::id)
+                .collect(Collectors.toSet());
+        // More than the incident's users: the window's other accounts are what this export is for.
+        assertThat(simEvents.stream().filter(e -> within(w, e.time())).map(SimEvent::user).distinct().count())
+                .isGreaterThan(incident.userIds().size());
+
+        List<JsonNode> docs = new ArrayList<>();
+        long n = forensics.exportWindow(incident.id(), TimeRange.ALL, docs::add);
+        assertThat(n).isEqualTo(expected.size()).isEqualTo(docs.size());
+        assertThat(docs).extracting(d -> d.at("/event/id").asText()).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(docs).extracting(d -> Instant.parse(d.path("@timestamp").asText())).isSorted();
+
+        List<JsonNode> paged = new ArrayList<>();
+        int[] written = {0};
+        forensics.context.exportPage = 7;
+        try {
+            forensics.exportWindow(incident.id(), TimeRange.ALL, paged::add);
+            // A sink that fails (a full disk) ends the export with its error while the next page is being fetched.
+            assertThatThrownBy(() -> forensics.exportWindow(incident.id(), TimeRange.ALL, d -> {
+                if (++written[0] == 10) throw new IOException("disk full");
+            })).isInstanceOf(IOException.class).hasMessage("disk full");
+        } finally {
+            forensics.context.exportPage = Exports.EXPORT_PAGE;
+        }
+        assertThat(paged).isEqualTo(docs);
+        assertThat(written[0]).isEqualTo(10);
+        assertThatThrownBy(() -> forensics.exportWindow("inc-nobody", TimeRange.ALL, d -> { }))
+                .isInstanceOf(UnknownIdException.class);
+    }
+
+    @Test
     void theCliExportsCsvAndAnswersInJsonAndTables(@TempDir Path dir) throws IOException {
         Path csv = dir.resolve("incident.csv");
         InProcessCli.Run export = cli("forensics", "export", "--incident", incident.id(), "--format", "csv", "--out", csv.toString());
