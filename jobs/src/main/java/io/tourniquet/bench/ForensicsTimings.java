@@ -47,8 +47,12 @@ public final class ForensicsTimings {
         }
     }
 
-    /** The questions of an incident: the CLI's defaults, the timeline of one of its users. */
-    public static List<Question> questions(String incidentId, String user) {
+    /**
+     * The questions of an incident: the CLI's defaults, the timeline of one of its users, and the
+     * export of every account's events from its first alert to its last ({@code --window-of ID
+     * --since --until}: the whole window, a day of lookback on either side, is half the bench's data).
+     */
+    public static List<Question> questions(String incidentId, String user, TimeRange alerted) {
         return List.of(
                 new Question("incident", f -> f.incident(incidentId).usersAffected()),
                 new Question("timeline", f -> f.timeline(user, TimeRange.ALL, 500).entries().size()),
@@ -58,7 +62,7 @@ public final class ForensicsTimings {
                 new Question("report", f -> HtmlReport.render(ReportData.assemble(f, incidentId, null, Instant.now()))
                         .length()),
                 new Question("export", f -> f.export(incidentId, null, TimeRange.ALL, ndjson())),
-                new Question("export-window", f -> f.exportWindow(incidentId, TimeRange.ALL, ndjson())));
+                new Question("export-window", f -> f.exportWindow(incidentId, alerted, ndjson())));
     }
 
     /** As 'forensics export' writes: every document serialized as an NDJSON line (here to nowhere). */

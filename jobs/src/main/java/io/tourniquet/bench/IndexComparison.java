@@ -78,8 +78,12 @@ public final class IndexComparison {
             for (int side = 0; side < 2; side++) {
                 if ((side == 0) == (round % 2 == 0)) {
                     indices.reset(jobCfg);
+                    // A consumer group of its own each run: a bounded replay starts from the group's
+                    // committed offsets, which the previous run left at the end.
+                    TourniquetConfig runCfg = jobCfg.with(Settings.KAFKA_GROUP_PREFIX,
+                            jobCfg.get(Settings.KAFKA_GROUP_PREFIX) + "-run" + job.size());
                     long start = System.nanoTime();
-                    JobExecutionResult result = IndexJobRunner.build(jobCfg, true)
+                    JobExecutionResult result = IndexJobRunner.build(runCfg, true)
                             .execute("tourniquet-bench-forensics-compare");
                     job.add(new JobSide(ScaleLoad.JobRun.of(start, result),
                             indices.count(jobCfg, jobCfg.get(Settings.INDEX_EVENTS))));

@@ -37,9 +37,9 @@ import picocli.CommandLine.Option;
                 "    the same --compare-events documents to fresh indices of the same",
                 "    Elasticsearch, one after the other, --compare-rounds rounds in ABBA order;",
                 " 3. each forensics question of the largest incident (incident, timeline,",
-                "    root-cause, attacker-infra, app-eligibility, report, export, export of",
-                "    the incident's window with every account's events), --runs",
-                "    times after a first run, Elasticsearch's caches cleared before each:",
+                "    root-cause, attacker-infra, app-eligibility, report, export, and",
+                "    export-window: every account's events from its first alert to its last),",
+                "    --runs times after a first run, Elasticsearch's caches cleared before each:",
                 "    median and max, with the number of documents;",
                 "then one line 'BENCH_JSON {...}' with every figure. Give Elasticsearch a",
                 "larger heap for 10 M events (TOURNIQUET_ES_HEAP=2g infra/local/up)."})
@@ -143,7 +143,9 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
             String user = incident.userIds().get(0);
             System.out.printf("   incident %s: %,d users affected; timeline of %s%n", incidentId,
                     incident.usersAffected(), user);
-            timings = ForensicsTimings.measure(f, es, PREFIX + "*", ForensicsTimings.questions(incidentId, user), runs);
+            TimeRange alerted = TimeRange.closed(incident.startedAt(), incident.lastAlertAt());
+            timings = ForensicsTimings.measure(f, es, PREFIX + "*", ForensicsTimings.questions(incidentId, user, alerted),
+                    runs);
         }
         System.out.printf("   %-16s %10s %10s %10s %12s%n", "command", "first ms", "median ms", "max ms", "items");
         for (ForensicsTimings.Timing t : timings) {
@@ -160,7 +162,9 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
     /** Fresh topics and indices for the two sides, then the comparison. */
     private IndexComparison.Result compare(TourniquetConfig base, String loadedTopic) throws Exception {
         String topic = PREFIX + "compare.events.enriched";
-        TourniquetConfig jobCfg = base.namespaced(PREFIX + "cmpjob-").with(Settings.TOPIC_ENRICHED, topic);
+        // Consumer groups of this invocation only: a bounded replay starts from its group's committed offsets.
+        TourniquetConfig jobCfg = base.namespaced(PREFIX + "cmpjob-").with(Map.of(Settings.TOPIC_ENRICHED.key(), topic,
+                Settings.KAFKA_GROUP_PREFIX.key(), PREFIX + "cmpjob-" + Long.toString(System.currentTimeMillis(), 36)));
         TourniquetConfig plainCfg = base.namespaced(PREFIX + "cmpplain-");
         DemoReset.deleteTopics(jobCfg, List.of(topic));
         SetupCommand.applyTopics(jobCfg);
