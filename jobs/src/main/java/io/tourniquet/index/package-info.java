@@ -28,11 +28,12 @@
  *
  * <h2>Idempotency</h2>
  * Every document has a deterministic id (the event, alert or action id) and a deterministic index
- * (the UTC day of its event time), and is written with an {@code index} operation: writing it
- * again, after a retry or a replay from a checkpoint, overwrites the same document. At-least-once
- * delivery therefore yields exactly one document per record. Documents updated in place
- * (incidents, claims) carry an increasing {@link io.tourniquet.index.IndexDoc#version}, sent as an external
- * version, so a late re-send of an older state never overwrites a newer one.
+ * (events: the UTC month their input record was ingested in, a Kafka timestamp a replay keeps;
+ * alerts and actions: the month they were raised or issued), and is written with an {@code index}
+ * operation: writing it again, after a retry or a replay from a checkpoint, overwrites the same
+ * document. At-least-once delivery therefore yields exactly one document per record. Documents
+ * updated in place (incidents, claims) carry an increasing {@link io.tourniquet.index.IndexDoc#version},
+ * sent as an external version, so a late re-send of an older state never overwrites a newer one.
  *
  * <h2>Retries</h2>
  * {@link io.tourniquet.index.ElasticsearchSinkWriter} batches with elasticsearch-java's
