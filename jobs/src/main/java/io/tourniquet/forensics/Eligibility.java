@@ -35,7 +35,7 @@ public final class Eligibility extends ForensicsQuery {
     Eligibility(Context context, Incidents incidentLookup) {
         super(context);
         this.incidentLookup = incidentLookup;
-        this.codeMinAge = context.codeMinAge;
+        this.codeMinAge = context.cfg.get(Settings.APP_CODE_MIN_AGE);
         this.mfaTypes = context.mfaTypes;
     }
 

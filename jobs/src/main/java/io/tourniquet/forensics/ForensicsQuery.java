@@ -33,21 +33,15 @@ abstract class ForensicsQuery {
     /** Buckets asked for when every affected user or value must come back (terms aggregations). */
     static final int MAX_BUCKETS = 10_000;
 
-    /** The client, the configuration's aliases and cut-offs, the tracer and page sizes, shared by every question. */
+    /** The client, the configuration, the tracer and page sizes, shared by every question. */
     static final class Context {
         final ElasticsearchClient es;
+        final TourniquetConfig cfg;
         final String url;
         final io.tourniquet.index.EsSecurity security;
         io.opentelemetry.api.trace.Tracer tracer =
                 io.opentelemetry.api.OpenTelemetry.noop().getTracer("io.tourniquet.forensics");
-        final String events;
-        final String alerts;
-        final String actions;
-        final String incidents;
-        final String claims;
-        final String verdicts;
-        final Duration lookback;
-        final Duration codeMinAge;
+        /** Checked once, when connecting: a bad list is a configuration error, not a failed question. */
         final List<String> mfaTypes;
         /** Hits per export page; tests lower it to cross page boundaries on small data. */
         int exportPage = Exports.EXPORT_PAGE;
@@ -57,16 +51,9 @@ abstract class ForensicsQuery {
 
         Context(ElasticsearchClient es, TourniquetConfig cfg) {
             this.es = es;
+            this.cfg = cfg;
             this.url = cfg.get(Settings.ES_URL);
             this.security = io.tourniquet.index.EsSecurity.from(cfg);
-            this.events = cfg.get(Settings.INDEX_EVENTS);
-            this.alerts = cfg.get(Settings.INDEX_ALERTS);
-            this.actions = cfg.get(Settings.INDEX_ACTIONS);
-            this.incidents = cfg.get(Settings.INDEX_INCIDENTS);
-            this.claims = cfg.get(Settings.INDEX_CLAIMS);
-            this.verdicts = cfg.get(Settings.INDEX_VERDICTS);
-            this.lookback = cfg.get(Settings.FORENSICS_LOOKBACK);
-            this.codeMinAge = cfg.get(Settings.APP_CODE_MIN_AGE);
             this.mfaTypes = Eligibility.mfaTypes(cfg.get(Settings.APP_MFA_TYPES));
         }
     }
@@ -74,6 +61,7 @@ abstract class ForensicsQuery {
     final Context context;
     final ElasticsearchClient es;
     final String url;
+    /** The configured aliases, and the incident window's lookback. */
     final String events;
     final String alerts;
     final String actions;
@@ -86,13 +74,13 @@ abstract class ForensicsQuery {
         this.context = context;
         this.es = context.es;
         this.url = context.url;
-        this.events = context.events;
-        this.alerts = context.alerts;
-        this.actions = context.actions;
-        this.incidents = context.incidents;
-        this.claims = context.claims;
-        this.verdicts = context.verdicts;
-        this.lookback = context.lookback;
+        this.events = context.cfg.get(Settings.INDEX_EVENTS);
+        this.alerts = context.cfg.get(Settings.INDEX_ALERTS);
+        this.actions = context.cfg.get(Settings.INDEX_ACTIONS);
+        this.incidents = context.cfg.get(Settings.INDEX_INCIDENTS);
+        this.claims = context.cfg.get(Settings.INDEX_CLAIMS);
+        this.verdicts = context.cfg.get(Settings.INDEX_VERDICTS);
+        this.lookback = context.cfg.get(Settings.FORENSICS_LOOKBACK);
     }
 
     @FunctionalInterface
