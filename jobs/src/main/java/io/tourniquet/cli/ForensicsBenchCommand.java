@@ -42,8 +42,10 @@ import picocli.CommandLine.Option;
                 "    export-window: every account's events from its first alert to its last),",
                 "    --runs times after a first run, Elasticsearch's caches cleared before each:",
                 "    median and max, with the number of documents;",
-                "then one line 'BENCH_JSON {...}' with every figure. Give Elasticsearch a",
-                "larger heap for 10 M events (TOURNIQUET_ES_HEAP=2g infra/local/up)."})
+                "then one line 'BENCH_JSON {...}' with every figure. For 10 M events give",
+                "Elasticsearch the heap the figures in jobs/README had:",
+                "TOURNIQUET_ES_HEAP=4g infra/local/up. Loading 10 M events takes about 25",
+                "minutes on 2 cores; the rest about 6."})
 public final class ForensicsBenchCommand implements Callable<Integer> {
     static final String PREFIX = "fbench-";
 
