@@ -28,8 +28,12 @@ import java.util.TreeSet;
 import java.util.Collections;
 
 /**
- * One run of the simulator. Everything is drawn from one {@link SplittableRandom} in a fixed order,
- * so a config always yields the same records.
+ * One run of the simulator, and the world its scenarios share: users, sessions, the records
+ * emitted so far, the ground truth's lists and the JSON of each topic. Ordinary users and their
+ * anti-phishing history are generated here; the attack ({@link Attack}), the legitimate users each
+ * rule must not mistake for one ({@link TrickyUsers}) and what producers get wrong
+ * ({@link BrokenRecords}) are scenarios over this world. Everything is drawn from one
+ * {@link SplittableRandom} in a fixed order, so a config always yields the same records.
  */
 final class Generation {
 
@@ -40,9 +44,9 @@ final class Generation {
     /** How long before the approval the verification-too-old case verifies. */
     static final Duration TOO_OLD = Duration.ofMinutes(11);
 
-    private static final long SECOND = 1_000L;
-    private static final long MINUTE = 60 * SECOND;
-    private static final long HOUR = 60 * MINUTE;
+    static final long SECOND = 1_000L;
+    static final long MINUTE = 60 * SECOND;
+    static final long HOUR = 60 * MINUTE;
     private static final long DAY = 24 * HOUR;
 
     private static final TrickyKind[] TRICKY_ORDER = {
@@ -60,7 +64,7 @@ final class Generation {
         {"DE", "52.5200", "13.4050"}, {"JP", "35.6762", "139.6503"}, {"AU", "-33.8688", "151.2093"},
         {"CA", "43.6532", "-79.3832"}, {"FR", "48.8566", "2.3522"}, {"KR", "37.5665", "126.9780"},
         {"BR", "-23.5558", "-46.6396"}, {"PH", "14.5995", "120.9842"}, {"AE", "25.2048", "55.2708"}};
-    private static final String[][] ATTACKER_GEO = {{"NL", "52.3740", "4.8897"}, {"RO", "44.4268", "26.1025"}};
+    static final String[][] ATTACKER_GEO = {{"NL", "52.3740", "4.8897"}, {"RO", "44.4268", "26.1025"}};
     private static final String[] BROWSER_AGENTS = {
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/97.0.4692.71 Safari/537.36",
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.2 Safari/605.1.15",
@@ -71,41 +75,41 @@ final class Generation {
         "ExchangeApp/3.28.1 (Android 12; Pixel 6)",
         "ExchangeApp/3.27.4 (Android 11; SM-G991B)",
         "ExchangeApp/3.28.0 (iPad; iPadOS 15.1; Scale/2.00)"};
-    private static final String ATTACKER_AGENT =
+    static final String ATTACKER_AGENT =
             "Mozilla/5.0 (X11; Linux x86_64; rv:95.0) Gecko/20100101 Firefox/95.0";
 
-    private final SimulationConfig cfg;
-    private final SplittableRandom rng;
-    private final Ids ids;
+    final SimulationConfig cfg;
+    final SplittableRandom rng;
+    final Ids ids;
     private final ObjectMapper mapper = SimJson.mapper();
     private final Map<String, DateTimeFormatter> timeFormats = new HashMap<>();
-    private final long maxDelayMs;
+    final long maxDelayMs;
 
-    private final List<Pending> valid = new ArrayList<>();
-    private final List<Pending> extra = new ArrayList<>();
-    private final List<User> users = new ArrayList<>();
-    private long seq;
+    final List<Pending> valid = new ArrayList<>();
+    final List<Pending> extra = new ArrayList<>();
+    final List<User> users = new ArrayList<>();
+    long seq;
 
-    private final List<String> attackerIps = new ArrayList<>();
-    private final List<String> attackerDevices = new ArrayList<>();
-    private final Map<String, List<String>> attackerAddresses = new LinkedHashMap<>();
-    private String donorChallenge;
-    private Pending duplicateCase;
-    private String duplicateCaseWithdrawal;
-    private String duplicateCaseUser;
-    private GroundTruth.SharedDestination sharedDestination;
-    private final Set<String> usedAttackerAddresses = new java.util.HashSet<>();
-    private final List<String> legitimateDrainers = new ArrayList<>();
-    private final List<String> newAddressUsers = new ArrayList<>();
+    final List<String> attackerIps = new ArrayList<>();
+    final List<String> attackerDevices = new ArrayList<>();
+    final Map<String, List<String>> attackerAddresses = new LinkedHashMap<>();
+    String donorChallenge;
+    Pending duplicateCase;
+    String duplicateCaseWithdrawal;
+    String duplicateCaseUser;
+    GroundTruth.SharedDestination sharedDestination;
+    final Set<String> usedAttackerAddresses = new java.util.HashSet<>();
+    final List<String> legitimateDrainers = new ArrayList<>();
+    final List<String> newAddressUsers = new ArrayList<>();
     private final Map<String, String> antiPhishingCodes = new TreeMap<>();
     private byte[] codeHistory = new byte[0];
     private int backstories;
     private boolean quickCodeChangeDone;
 
-    private final List<GroundTruth.UnauthorizedApproval> unauthorized = new ArrayList<>();
-    private final List<GroundTruth.TrickyApproval> tricky = new ArrayList<>();
-    private final List<GroundTruth.DuplicateRecord> duplicates = new ArrayList<>();
-    private final List<GroundTruth.MalformedRecord> malformed = new ArrayList<>();
+    final List<GroundTruth.UnauthorizedApproval> unauthorized = new ArrayList<>();
+    final List<GroundTruth.TrickyApproval> tricky = new ArrayList<>();
+    final List<GroundTruth.DuplicateRecord> duplicates = new ArrayList<>();
+    final List<GroundTruth.MalformedRecord> malformed = new ArrayList<>();
 
     Generation(SimulationConfig cfg) {
         this.cfg = cfg;
@@ -123,20 +127,23 @@ final class Generation {
     }
 
     Simulation run() {
-        setUpAttacker();
-        List<VictimPlan> plan = planVictims(cfg.benignUsers() > DONOR_INDEX);
+        Attack attack = new Attack(this);
+        attack.setUpAttacker();
+        List<VictimPlan> plan = attack.planVictims(cfg.benignUsers() > DONOR_INDEX);
         VictimPlan donorFor = plan.stream()
                 .filter(p -> p.kind() == UnauthorizedKind.OTHER_USERS_CHALLENGE).findFirst().orElse(null);
         planAntiPhishing();
         generateBenign(donorFor);
-        generatePopularAddress();
-        generateLegitimateDrainers(plan);
-        generateNewAddressUsers();
+        TrickyUsers tricky = new TrickyUsers(this);
+        tricky.popularAddress();
+        tricky.legitimateDrainers(plan);
+        tricky.newAddressUsers();
         for (VictimPlan p : plan) {
-            generateVictim(p);
+            attack.victim(p);
         }
-        generateDuplicates();
-        generateMalformed();
+        BrokenRecords broken = new BrokenRecords(this);
+        broken.duplicates();
+        broken.malformed();
 
         List<Pending> all = new ArrayList<>(valid);
         all.addAll(extra);
@@ -148,50 +155,8 @@ final class Generation {
 
     // ---------------------------------------------------------------- plan
 
-    private record VictimPlan(int index, UnauthorizedKind kind, Instant approvalAt) {
+    record VictimPlan(int index, UnauthorizedKind kind, Instant approvalAt) {
     }
-
-    private List<VictimPlan> planVictims(boolean donorAvailable) {
-        int n = cfg.attackVictims();
-        UnauthorizedKind[] kinds = new UnauthorizedKind[n];
-        java.util.Arrays.fill(kinds, UnauthorizedKind.NO_CHALLENGE);
-        List<UnauthorizedKind> special = new ArrayList<>();
-        for (UnauthorizedKind k : UnauthorizedKind.values()) {
-            if (k != UnauthorizedKind.NO_CHALLENGE
-                    && (donorAvailable || k != UnauthorizedKind.OTHER_USERS_CHALLENGE)) {
-                special.add(k);
-            }
-        }
-        // Victim 0 opens with the January-2022 pattern; the other kinds are spread among the rest.
-        int s = Math.min(special.size(), Math.max(0, n - 1));
-        if (s > 0) {
-            int step = Math.max(1, (n - 1) / s);
-            for (int j = 0; j < s; j++) {
-                kinds[1 + j * step] = special.get(j);
-            }
-        }
-        Instant attackStart = cfg.start().plus(cfg.attackStartOffset());
-        List<VictimPlan> plan = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Instant at = attackStart.plus(cfg.attackSpacing().multipliedBy(i)).plusMillis(rng.nextLong(0, 1_500));
-            plan.add(new VictimPlan(i, kinds[i], at));
-        }
-        return plan;
-    }
-
-    private void setUpAttacker() {
-        attackerIps.add("203.0.113." + rng.nextInt(2, 127));
-        attackerIps.add("203.0.113." + rng.nextInt(128, 254));
-        attackerIps.add("198.51.100." + rng.nextInt(2, 254));
-        attackerDevices.add(ids.deviceId());
-        attackerDevices.add(ids.deviceId());
-        // Per network: [0] whitelisted by the attacker shortly before, [1] never whitelisted.
-        for (String network : List.of("bitcoin", "ethereum", "solana", "tron")) {
-            attackerAddresses.put(network, List.of(ids.address(network), ids.address(network)));
-        }
-    }
-
-    // ---------------------------------------------------------------- benign users
 
     private void generateBenign(VictimPlan donorFor) {
         int n = cfg.benignUsers();
@@ -243,128 +208,7 @@ final class Generation {
 
     // ---------------------------------------------------------------- benign scenarios of the other rules
 
-    /**
-     * Many users who whitelisted one exchange deposit address days ago withdraw to it within minutes of
-     * each other: a popular destination, not a concentration (the whitelisting is old), and no drain.
-     */
-    private void generatePopularAddress() {
-        int n = cfg.popularAddressUsers();
-        if (n == 0) {
-            return;
-        }
-        String address = ids.address(Asset.USDC.network());
-        List<String> popularUsers = new ArrayList<>();
-        // All first withdrawals within 520 s: well inside one 10-minute window, however many users.
-        long spacing = Math.min(70 * SECOND, 500 * SECOND / Math.max(1, n - 1));
-        Instant first = cfg.start().plusMillis(Math.min(HOUR, cfg.benignWindow().toMillis() / 4));
-        for (int slot = 0; slot < n; slot++) {
-            User u = newUser();
-            u.whitelist.put(Asset.USDC, address);
-            u.balance = logUniform(2_000, 500_000);
-            backstory(u, 3, 30);
-            popularUsers.add(u.id);
-
-            Instant t = first.plusMillis(slot * spacing + rng.nextLong(0, 20 * SECOND));
-            Session s = ownSession(u);
-            login(u, s, t.minusMillis(rng.nextLong(60 * SECOND, 180 * SECOND)), true);
-            for (int k = 0; k < Math.max(1, cfg.withdrawalsPerBenignUser()); k++) {
-                Withdrawal w = newWithdrawal(u, Asset.USDC, u.balance.multiply(fraction(0.01, 0.12)), address);
-                authorizedWithdrawal(u, s, t, w, null);
-                t = t.plusMillis(rng.nextLong(10 * MINUTE, 45 * MINUTE));
-            }
-        }
-        sharedDestination = new GroundTruth.SharedDestination(address, Asset.USDC.name(), List.copyOf(popularUsers));
-    }
-
-    /**
-     * Users who empty their own account with proper 2FA: about 45 % to a long-whitelisted address, then,
-     * 15 to 30 min later, enough to reach 88 to 95 % of the balance seen at the first request. Account
-     * drain must fire (a true positive, medium), nothing else. Each starts in its own 30-minute slot,
-     * and no slot comes within 15 min of the attack's approvals: never five of them, nor one of them and
-     * the victims, inside one bulk-drain window.
-     */
-    private void generateLegitimateDrainers(List<VictimPlan> plan) {
-        long attackFrom = Long.MAX_VALUE;
-        long attackTo = Long.MIN_VALUE;
-        for (VictimPlan p : plan) {
-            attackFrom = Math.min(attackFrom, p.approvalAt().toEpochMilli() - 15 * MINUTE);
-            attackTo = Math.max(attackTo, p.approvalAt().toEpochMilli() + 2 * SECOND + 15 * MINUTE);
-        }
-        long slot = cfg.start().toEpochMilli() + 20 * MINUTE;
-        for (int i = 0; i < cfg.legitimateDrainers(); i++) {
-            // A drainer's approvals fall within 32 min of its first request.
-            while (slot + 40 * MINUTE >= attackFrom && slot <= attackTo) {
-                slot += 30 * MINUTE;
-            }
-            Instant t1 = Instant.ofEpochMilli(slot);
-            slot += 30 * MINUTE;
-
-            User u = newUser();
-            List<Asset> assets = pickAssets();
-            for (Asset a : assets) {
-                u.whitelist.put(a, ids.address(a.network()));
-            }
-            u.balance = logUniform(5_000, 300_000);
-            backstory(u);
-            legitimateDrainers.add(u.id);
-
-            BigDecimal balance = u.balance;
-            Session s = ownSession(u);
-            login(u, s, t1.minusMillis(rng.nextLong(60 * SECOND, 180 * SECOND)), true);
-            Asset a1 = assets.get(0);
-            Withdrawal w1 = newWithdrawal(u, a1, balance.multiply(fraction(0.40, 0.50)), u.whitelist.get(a1));
-            authorizedWithdrawal(u, s, t1, w1, null);
-
-            Instant t2 = t1.plusMillis(rng.nextLong(15 * MINUTE, 30 * MINUTE));
-            Asset a2 = assets.get(assets.size() - 1);
-            BigDecimal rest = balance.multiply(fraction(0.88, 0.95)).subtract(w1.usd());
-            Withdrawal w2 = newWithdrawal(u, a2, rest, u.whitelist.get(a2));
-            authorizedWithdrawal(u, s, t2, w2, null);
-        }
-    }
-
-    /**
-     * Users who whitelist a fresh address of their own (with a whitelist 2FA) and, 30 min to 20 h later,
-     * withdraw to it with proper 2FA: each a new-address withdrawal, each to a different address.
-     */
-    private void generateNewAddressUsers() {
-        long windowMs = cfg.benignWindow().toMillis();
-        for (int i = 0; i < cfg.newAddressUsers(); i++) {
-            User u = newUser();
-            List<Asset> assets = pickAssets();
-            for (Asset a : assets) {
-                u.whitelist.put(a, ids.address(a.network()));
-            }
-            u.balance = logUniform(2_000, 200_000);
-            backstory(u);
-            newAddressUsers.add(u.id);
-
-            Asset asset = weightedAsset();
-            String fresh = ids.address(asset.network());
-            Instant tReq = cfg.start().plusMillis(rng.nextLong(10 * MINUTE, Math.max(10 * MINUTE + 1, windowMs * 4 / 5)));
-            Instant tWl = tReq.minusMillis(rng.nextLong(30 * MINUTE, 20 * HOUR));
-
-            Session ws = ownSession(u);
-            login(u, ws, tWl.minusMillis(rng.nextLong(90 * SECOND, 240 * SECOND)), true);
-            String c = ids.challengeId();
-            emitMfa(u, ws, tWl.minusMillis(rng.nextLong(30 * SECOND, 60 * SECOND)), "challenge_issued", c, u.mfaMethod,
-                    "whitelist_address", null);
-            emitMfa(u, ws, tWl.minusMillis(rng.nextLong(5 * SECOND, 20 * SECOND)), "challenge_verified", c,
-                    u.mfaMethod, "whitelist_address", null);
-            ObjectNode n = changeNode(u.id, ws.id, ws.ip, ws.deviceId, tWl, "whitelist_address_added");
-            n.put("address", fresh);
-            n.put("asset", asset.name());
-            n.put("network", asset.network());
-            emit(cfg.topicAccountChanges(), u.id, n, tWl);
-
-            Session s = ownSession(u);
-            login(u, s, tReq.minusMillis(rng.nextLong(60 * SECOND, 180 * SECOND)), true);
-            Withdrawal w = newWithdrawal(u, asset, u.balance.multiply(fraction(0.02, 0.15)), fresh);
-            authorizedWithdrawal(u, s, tReq, w, null);
-        }
-    }
-
-    private List<Asset> pickAssets() {
+    List<Asset> pickAssets() {
         Asset first = weightedAsset();
         if (rng.nextDouble() < 0.4) {
             Asset second = weightedAsset();
@@ -375,7 +219,7 @@ final class Generation {
         return List.of(first);
     }
 
-    private Asset weightedAsset() {
+    Asset weightedAsset() {
         double x = rng.nextDouble();
         if (x < 0.30) {
             return Asset.BTC;
@@ -389,11 +233,11 @@ final class Generation {
         return Asset.USDT;
     }
 
-    private record Flow(Pending approval, String challengeId) {
+    record Flow(Pending approval, String challengeId) {
     }
 
     /** requested, MFA, approved by the legitimate backend with the right challenge, broadcast, completed. */
-    private Flow authorizedWithdrawal(User u, Session s, Instant tReq, Withdrawal w, TrickyKind kind) {
+    Flow authorizedWithdrawal(User u, Session s, Instant tReq, Withdrawal w, TrickyKind kind) {
         requested(u, s, tReq, w);
         Instant tIssue = plus(tReq, 5 * SECOND, 20 * SECOND);
         String claimed = ids.challengeId();
@@ -434,135 +278,9 @@ final class Generation {
 
     // ---------------------------------------------------------------- attack victims
 
-    private void generateVictim(VictimPlan p) {
-        UnauthorizedKind kind = p.kind();
-        Instant ta = p.approvalAt();
-        User u = newUser();
-        Asset asset = victimAsset(p.index());
-        u.whitelist.put(asset, ids.address(asset.network()));
-        u.balance = logUniform(8_000, 400_000);
-        backstory(u);
-
-        String claimed = null;
-        Withdrawal own = null;
-        if (kind == UnauthorizedKind.REUSED_CHALLENGE || kind == UnauthorizedKind.OTHER_WITHDRAWAL_CHALLENGE) {
-            // The victim's own withdrawal shortly before, with a properly verified challenge.
-            Session s = ownSession(u);
-            Instant ownReq = ta.minusMillis((kind == UnauthorizedKind.REUSED_CHALLENGE ? 9 : 8) * MINUTE);
-            login(u, s, ownReq.minusMillis(rng.nextLong(60 * SECOND, 180 * SECOND)), true);
-            own = newWithdrawal(u, asset, u.balance.multiply(fraction(0.03, 0.08)), u.whitelist.get(asset));
-            if (kind == UnauthorizedKind.REUSED_CHALLENGE) {
-                claimed = authorizedWithdrawal(u, s, ownReq, own, null).challengeId();
-            } else {
-                requested(u, s, ownReq, own);
-                claimed = ids.challengeId();
-                Instant tIssue = plus(ownReq, 5 * SECOND, 20 * SECOND);
-                emitMfa(u, s, tIssue, "challenge_issued", claimed, u.mfaMethod, "withdrawal", own.id());
-                emitMfa(u, s, plus(tIssue, 15 * SECOND, 60 * SECOND), "challenge_verified", claimed, u.mfaMethod,
-                        "withdrawal", own.id());
-            }
-        }
-
-        Session att = attackerSession(p.index());
-        Instant tReq;
-        Instant tIssue = null;
-        Instant tVer = null;
-        if (kind == UnauthorizedKind.VERIFICATION_TOO_OLD) {
-            tVer = ta.minus(TOO_OLD);
-            tIssue = tVer.minusMillis(rng.nextLong(15 * SECOND, 40 * SECOND));
-            tReq = tIssue.minusMillis(rng.nextLong(5 * SECOND, 20 * SECOND));
-        } else {
-            tReq = ta.minusMillis(rng.nextLong(40 * SECOND, 80 * SECOND));
-        }
-        Instant loginAt = tReq.minusMillis(rng.nextLong(150 * SECOND, 240 * SECOND));
-        login(u, att, loginAt, false);
-
-        boolean whitelisted = attackerWhitelists(p.index());
-        String destination = attackerAddresses.get(asset.network()).get(whitelisted ? 0 : 1);
-        usedAttackerAddresses.add(destination);
-        if (whitelisted) {
-            Instant tWl = plus(loginAt, 30 * SECOND, 90 * SECOND);
-            ObjectNode n = changeNode(u.id, att.id, att.ip, att.deviceId, tWl, "whitelist_address_added");
-            n.put("address", destination);
-            n.put("asset", asset.name());
-            n.put("network", asset.network());
-            emit(cfg.topicAccountChanges(), u.id, n, tWl);
-        }
-        Withdrawal w = newWithdrawal(u, asset, u.balance.multiply(fraction(0.85, 0.97)), destination);
-        requested(u, att, tReq, w);
-
-        switch (kind) {
-            case NO_CHALLENGE -> claimed = null;
-            case UNKNOWN_CHALLENGE -> claimed = ids.challengeId();
-            case FAILED_CHALLENGE -> {
-                claimed = ids.challengeId();
-                Instant issued = plus(tReq, 5 * SECOND, 10 * SECOND);
-                emitMfa(u, att, issued, "challenge_issued", claimed, "sms", "withdrawal", w.id());
-                emitMfa(u, att, plus(issued, 15 * SECOND, 25 * SECOND), "challenge_failed", claimed, "sms",
-                        "withdrawal", w.id());
-            }
-            case OTHER_USERS_CHALLENGE -> claimed = donorChallenge;
-            case REUSED_CHALLENGE, OTHER_WITHDRAWAL_CHALLENGE -> {
-                // claimed: the challenge of the victim's own withdrawal, set above
-            }
-            case VERIFICATION_TOO_OLD -> {
-                claimed = ids.challengeId();
-                emitMfa(u, att, tIssue, "challenge_issued", claimed, "sms", "withdrawal", w.id());
-                emitMfa(u, att, tVer, "challenge_verified", claimed, "sms", "withdrawal", w.id());
-            }
-            case VERIFICATION_AFTER_SKEW -> {
-                claimed = ids.challengeId();
-                emitMfa(u, att, plus(tReq, 5 * SECOND, 10 * SECOND), "challenge_issued", claimed, "sms",
-                        "withdrawal", w.id());
-                emitMfa(u, att, ta.plus(OUTSIDE_SKEW), "challenge_verified", claimed, "sms", "withdrawal", w.id());
-            }
-            default -> throw new IllegalStateException(kind.toString());
-        }
-        Pending approval = approved(u, att, ta, w, claimed, cfg.attackChannel(),
-                cfg.compromisedService(), cfg.compromisedServiceVersion());
-        settle(w, ta);
-        if (kind == UnauthorizedKind.OTHER_WITHDRAWAL_CHALLENGE) {
-            Instant tCancel = plus(ta, 5 * MINUTE, 15 * MINUTE);
-            emit(cfg.topicWithdrawals(), u.id, withdrawalNode(u.id, null, null, null, tCancel, own, "cancelled"), tCancel);
-            u.balance = u.balance.add(own.usd());
-        }
-        unauthorized.add(new GroundTruth.UnauthorizedApproval(w.id(), approval.eventId, u.id, kind,
-                asset.name(), asset.network(), w.amount(), w.usd(), ta, destination, claimed, cfg.attackChannel(),
-                cfg.compromisedService(), cfg.compromisedServiceVersion()));
-    }
-
-    /** Three victims in four get the attacker's address whitelisted shortly before the withdrawal. */
-    private static boolean attackerWhitelists(int victimIndex) {
-        return victimIndex % 4 != 3;
-    }
-
-    /**
-     * A fixed pattern, so every attack of the same size drains the same assets: of the victims whose
-     * account gets the attacker's address whitelisted, two in three withdraw ETH or USDC (one ethereum
-     * address) and one in three BTC (one bitcoin address): with 20 victims, 10 and 5 new-address
-     * withdrawals to one address within minutes, so destination concentration fires for both. The others
-     * go to never-whitelisted addresses in SOL, USDT, BTC and ETH.
-     */
-    private static Asset victimAsset(int victimIndex) {
-        if (attackerWhitelists(victimIndex)) {
-            int k = victimIndex - victimIndex / 4;
-            Asset[] cycle = {Asset.ETH, Asset.USDC, Asset.BTC, Asset.ETH, Asset.ETH, Asset.BTC};
-            return cycle[k % cycle.length];
-        }
-        Asset[] cycle = {Asset.SOL, Asset.USDT, Asset.BTC, Asset.ETH};
-        return cycle[(victimIndex / 4) % cycle.length];
-    }
-
-    private Session attackerSession(int victimIndex) {
-        int ipIndex = victimIndex % attackerIps.size();
-        String[] g = ATTACKER_GEO[ipIndex == 2 ? 1 : 0];
-        return new Session(ids.sessionId(), attackerIps.get(ipIndex), attackerDevices.get(victimIndex % attackerDevices.size()),
-                ATTACKER_AGENT, false, false, new Geo(g[0], new BigDecimal(g[1]), new BigDecimal(g[2])), "password", true);
-    }
-
     // ---------------------------------------------------------------- users, sessions, logins
 
-    private static final class User {
+    static final class User {
         final String id;
         final Geo home;
         final String ip;
@@ -589,14 +307,14 @@ final class Generation {
         }
     }
 
-    private record Geo(String country, BigDecimal lat, BigDecimal lon) {
+    record Geo(String country, BigDecimal lat, BigDecimal lon) {
     }
 
-    private record Session(String id, String ip, String deviceId, String userAgent, boolean app, boolean jailbroken,
+    record Session(String id, String ip, String deviceId, String userAgent, boolean app, boolean jailbroken,
                            Geo geo, String authMethod, boolean attacker) {
     }
 
-    private User newUser() {
+    User newUser() {
         String[] c = COUNTRIES[rng.nextInt(COUNTRIES.length)];
         Geo home = new Geo(c[0], jitter(c[1]), jitter(c[2]));
         boolean app = rng.nextDouble() < 0.45;
@@ -611,7 +329,7 @@ final class Generation {
         return u;
     }
 
-    private Session ownSession(User u) {
+    Session ownSession(User u) {
         // About one login in twenty has no geo (the lookup failed).
         Geo geo = rng.nextDouble() < 0.05 ? null : u.home;
         return new Session(ids.sessionId(), u.ip, u.deviceId, u.userAgent, u.app, u.jailbroken, geo, u.authMethod, false);
@@ -664,7 +382,7 @@ final class Generation {
         }
     }
 
-    private void backstory(User u) {
+    void backstory(User u) {
         backstory(u, 2, 200);
     }
 
@@ -673,7 +391,7 @@ final class Generation {
      * never), policy, and the user's whitelisted addresses, each {@code minDays} to {@code maxDays} before
      * the start (and after the account's creation).
      */
-    private void backstory(User u, long minDays, long maxDays) {
+    void backstory(User u, long minDays, long maxDays) {
         String topic = cfg.topicAccountChanges();
         long ageDays = rng.nextLong(30, 901);
         Instant created = cfg.start().minusMillis(ageDays * DAY).plusMillis(rng.nextLong(0, DAY));
@@ -750,7 +468,7 @@ final class Generation {
     }
 
     /** A successful login at {@code at}; the user's own logins may follow a typo and pass a login MFA. */
-    private void login(User u, Session s, Instant at, boolean own) {
+    void login(User u, Session s, Instant at, boolean own) {
         if (own) {
             if (rng.nextDouble() < 0.10) {
                 Instant tFail = at.minusMillis(rng.nextLong(40 * SECOND, 90 * SECOND));
@@ -768,11 +486,11 @@ final class Generation {
 
     // ---------------------------------------------------------------- withdrawals
 
-    private record Withdrawal(String id, String userId, Asset asset, BigDecimal amount, BigDecimal usd,
+    record Withdrawal(String id, String userId, Asset asset, BigDecimal amount, BigDecimal usd,
                               String destination) {
     }
 
-    private Withdrawal newWithdrawal(User u, Asset a, BigDecimal usdTarget, String destination) {
+    Withdrawal newWithdrawal(User u, Asset a, BigDecimal usdTarget, String destination) {
         BigDecimal amount = amountFor(a, usdTarget);
         return new Withdrawal(ids.withdrawalId(), u.id, a, amount, a.usdValueOf(amount), destination);
     }
@@ -788,14 +506,14 @@ final class Generation {
         return amount.scale() < 0 ? amount.setScale(0) : amount;
     }
 
-    private Pending requested(User u, Session s, Instant t, Withdrawal w) {
+    Pending requested(User u, Session s, Instant t, Withdrawal w) {
         ObjectNode n = withdrawalNode(u.id, s.id, s.ip, s.deviceId, t, w, "requested");
         n.put("account_balance_usd", u.balance);
         u.balance = u.balance.subtract(w.usd());
         return emit(cfg.topicWithdrawals(), u.id, n, t);
     }
 
-    private Pending approved(User u, Session s, Instant t, Withdrawal w, String challengeId, String channel,
+    Pending approved(User u, Session s, Instant t, Withdrawal w, String challengeId, String channel,
                              String service, String version) {
         ObjectNode n = withdrawalNode(u.id, s.id, s.ip, s.deviceId, t, w, "approved");
         n.put("mfa_challenge_id", challengeId);
@@ -806,7 +524,7 @@ final class Generation {
     }
 
     /** Broadcast and completion: done by the wallet system, so no session, IP or device. */
-    private void settle(Withdrawal w, Instant approvedAt) {
+    void settle(Withdrawal w, Instant approvedAt) {
         String userId = w.userId();
         String tx = ids.txHash(w.asset().network());
         Instant tBroadcast = plus(approvedAt, 20 * SECOND, 120 * SECOND);
@@ -821,134 +539,6 @@ final class Generation {
 
     // ---------------------------------------------------------------- duplicates and malformed records
 
-    private void generateDuplicates() {
-        int remaining = cfg.duplicateCount();
-        Set<Pending> chosen = Collections.newSetFromMap(new IdentityHashMap<>());
-        if (remaining > 0 && duplicateCase != null) {
-            duplicateCase.delayMs = rng.nextLong(0, maxDelayMs / 2 + 1);
-            duplicate(duplicateCase, maxDelayMs);
-            chosen.add(duplicateCase);
-            tricky.add(new GroundTruth.TrickyApproval(duplicateCaseWithdrawal, duplicateCase.eventId,
-                    duplicateCaseUser, TrickyKind.DUPLICATE));
-            remaining--;
-        }
-        List<Pending> candidates = new ArrayList<>(valid.stream()
-                .filter(p -> !p.eventTime.isBefore(cfg.start()) && !chosen.contains(p)).toList());
-        while (remaining > 0 && !candidates.isEmpty()) {
-            // Draw without replacement: swap the pick with the last candidate and drop it.
-            int i = rng.nextInt(candidates.size());
-            Pending p = candidates.get(i);
-            candidates.set(i, candidates.get(candidates.size() - 1));
-            candidates.remove(candidates.size() - 1);
-            // A redelivery comes after the original, still within the disorder bound.
-            duplicate(p, rng.nextLong(p.delayMs, maxDelayMs + 1));
-            remaining--;
-        }
-    }
-
-    private void duplicate(Pending original, long delayMs) {
-        Pending copy = new Pending(seq++, original.topic, original.key, original.value, original.eventTime,
-                original.eventId, original.baseMs);
-        copy.delayMs = delayMs;
-        extra.add(copy);
-        duplicates.add(new GroundTruth.DuplicateRecord(original.topic, original.eventId));
-    }
-
-    private void generateMalformed() {
-        MalformedReason[] reasons = MalformedReason.values();
-        List<String> topics = cfg.topics();
-        String[] badTimestamps = {"2022-01-17 08:15:30", "2022-01-17T08:15:30", "17/01/2022 08:15:30", "1642407330",
-            "2022-13-45T99:00:00Z"};
-        for (int i = 0; i < cfg.malformedCount(); i++) {
-            MalformedReason reason = reasons[i % reasons.length];
-            int round = i / reasons.length;
-            String topic = switch (reason) {
-                case NEGATIVE_AMOUNT -> cfg.topicWithdrawals();
-                case OVERSIZED -> cfg.topicLogins();
-                default -> topics.get((round + reason.ordinal()) % topics.size());
-            };
-            User u = users.isEmpty() ? newUser() : users.get(rng.nextInt(users.size()));
-            Instant t = cfg.start().plusMillis(rng.nextLong(0, cfg.benignWindow().toMillis()));
-            ObjectNode n = sampleNode(topic, u, t);
-            String key = u.id;
-            String value;
-            switch (reason) {
-                case NOT_JSON -> {
-                    String full = write(n);
-                    value = full.substring(0, full.length() / 2);
-                    key = null;
-                }
-                case MISSING_FIELD -> {
-                    n.remove(round % 2 == 1 ? "event_id" : requiredField(topic));
-                    value = write(n);
-                }
-                case BAD_ENUM -> {
-                    badEnum(topic, n);
-                    value = write(n);
-                }
-                case NEGATIVE_AMOUNT -> {
-                    n.put("amount", "-" + n.get("amount").asText());
-                    value = write(n);
-                }
-                case BAD_TIMESTAMP -> {
-                    n.put("event_time", badTimestamps[round % badTimestamps.length]);
-                    value = write(n);
-                }
-                case OVERSIZED -> {
-                    n.put("user_agent", "");
-                    int pad = Math.max(0, cfg.oversizedBytes() - write(n).length());
-                    n.put("user_agent", "Mozilla/5.0 " + "A".repeat(pad));
-                    value = write(n);
-                }
-                default -> throw new IllegalStateException(reason.toString());
-            }
-            Pending p = new Pending(seq++, topic, key, value, null, null, t.toEpochMilli());
-            p.delayMs = rng.nextLong(0, maxDelayMs + 1);
-            extra.add(p);
-            malformed.add(new GroundTruth.MalformedRecord(topic, key, reason));
-        }
-    }
-
-    /** A well-formed event of the topic, not emitted: the template a malformed record is broken from. */
-    private ObjectNode sampleNode(String topic, User u, Instant t) {
-        Session s = ownSession(u);
-        if (topic.equals(cfg.topicLogins())) {
-            return loginNode(u.id, s.id, s, t, "success");
-        } else if (topic.equals(cfg.topicMfa())) {
-            return mfaNode(u.id, s.id, s.ip, s.deviceId, t, "challenge_issued", ids.challengeId(), u.mfaMethod,
-                    "login", null);
-        } else if (topic.equals(cfg.topicWithdrawals())) {
-            Asset a = Asset.USDC;
-            Withdrawal w = new Withdrawal(ids.withdrawalId(), u.id, a, new BigDecimal("250"), new BigDecimal("250.00"),
-                    ids.address(a.network()));
-            ObjectNode n = withdrawalNode(u.id, s.id, s.ip, s.deviceId, t, w, "requested");
-            n.put("account_balance_usd", new BigDecimal("10000.00"));
-            return n;
-        }
-        return changeNode(u.id, s.id, s.ip, s.deviceId, t, "password_changed");
-    }
-
-    private String requiredField(String topic) {
-        if (topic.equals(cfg.topicLogins())) {
-            return "outcome";
-        } else if (topic.equals(cfg.topicWithdrawals())) {
-            return "withdrawal_id";
-        }
-        return "action";
-    }
-
-    private void badEnum(String topic, ObjectNode n) {
-        if (topic.equals(cfg.topicLogins())) {
-            n.put("auth_method", "biometric");
-        } else if (topic.equals(cfg.topicMfa())) {
-            n.put("action", "challenge_passed");
-        } else if (topic.equals(cfg.topicWithdrawals())) {
-            n.put("status", "sent");
-        } else {
-            n.put("action", "account_deleted");
-        }
-    }
-
     // ---------------------------------------------------------------- JSON
 
     private ObjectNode base(String topic, String userId, String sessionId, String ip, String deviceId, Instant t) {
@@ -962,7 +552,7 @@ final class Generation {
         return n;
     }
 
-    private ObjectNode loginNode(String userId, String sessionId, Session s, Instant t, String outcome) {
+    ObjectNode loginNode(String userId, String sessionId, Session s, Instant t, String outcome) {
         ObjectNode n = base(cfg.topicLogins(), userId, sessionId, s.ip, s.deviceId, t);
         n.put("outcome", outcome);
         n.put("auth_method", s.authMethod);
@@ -979,7 +569,7 @@ final class Generation {
         return n;
     }
 
-    private ObjectNode mfaNode(String userId, String sessionId, String ip, String deviceId, Instant t, String action,
+    ObjectNode mfaNode(String userId, String sessionId, String ip, String deviceId, Instant t, String action,
                                String challengeId, String method, String purpose, String withdrawalId) {
         ObjectNode n = base(cfg.topicMfa(), userId, sessionId, ip, deviceId, t);
         n.put("action", action);
@@ -990,13 +580,13 @@ final class Generation {
         return n;
     }
 
-    private Pending emitMfa(User u, Session s, Instant t, String action, String challengeId, String method,
+    Pending emitMfa(User u, Session s, Instant t, String action, String challengeId, String method,
                             String purpose, String withdrawalId) {
         ObjectNode n = mfaNode(u.id, s.id, s.ip, s.deviceId, t, action, challengeId, method, purpose, withdrawalId);
         return emit(cfg.topicMfa(), u.id, n, t);
     }
 
-    private ObjectNode withdrawalNode(String userId, String sessionId, String ip, String deviceId, Instant t,
+    ObjectNode withdrawalNode(String userId, String sessionId, String ip, String deviceId, Instant t,
                                       Withdrawal w, String status) {
         ObjectNode n = base(cfg.topicWithdrawals(), userId, sessionId, ip, deviceId, t);
         n.put("withdrawal_id", w.id());
@@ -1009,13 +599,13 @@ final class Generation {
         return n;
     }
 
-    private ObjectNode changeNode(String userId, String sessionId, String ip, String deviceId, Instant t, String action) {
+    ObjectNode changeNode(String userId, String sessionId, String ip, String deviceId, Instant t, String action) {
         ObjectNode n = base(cfg.topicAccountChanges(), userId, sessionId, ip, deviceId, t);
         n.put("action", action);
         return n;
     }
 
-    private String write(ObjectNode n) {
+    String write(ObjectNode n) {
         try {
             return mapper.writeValueAsString(n);
         } catch (JsonProcessingException e) {
@@ -1023,7 +613,7 @@ final class Generation {
         }
     }
 
-    private Pending emit(String topic, String key, ObjectNode n, Instant t) {
+    Pending emit(String topic, String key, ObjectNode n, Instant t) {
         Pending p = new Pending(seq++, topic, key, write(n), t, n.get("event_id").asText(), t.toEpochMilli());
         p.delayMs = rng.nextLong(0, maxDelayMs + 1);
         valid.add(p);
@@ -1032,17 +622,17 @@ final class Generation {
 
     // ---------------------------------------------------------------- randomness helpers
 
-    private Instant plus(Instant t, long minMs, long maxMs) {
+    Instant plus(Instant t, long minMs, long maxMs) {
         return t.plusMillis(rng.nextLong(minMs, maxMs + 1));
     }
 
     /** A fraction in [lo, hi) with four decimals. */
-    private BigDecimal fraction(double lo, double hi) {
+    BigDecimal fraction(double lo, double hi) {
         return BigDecimal.valueOf(Math.round(rng.nextDouble(lo, hi) * 10_000), 4);
     }
 
     /** Log-uniform dollars in [lo, hi), to the cent (StrictMath: identical on every JVM). */
-    private BigDecimal logUniform(double lo, double hi) {
+    BigDecimal logUniform(double lo, double hi) {
         double x = StrictMath.exp(StrictMath.log(lo) + rng.nextDouble() * (StrictMath.log(hi) - StrictMath.log(lo)));
         return BigDecimal.valueOf(Math.round(x * 100), 2);
     }
@@ -1107,7 +697,7 @@ final class Generation {
 
     // ---------------------------------------------------------------- pending records
 
-    private static final class Pending {
+    static final class Pending {
         final long seq;
         final String topic;
         final String key;
