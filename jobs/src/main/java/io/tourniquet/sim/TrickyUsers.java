@@ -86,12 +86,7 @@ final class TrickyUsers {
             slot += 30 * MINUTE;
 
             User u = world.newUser();
-            List<Asset> assets = world.pickAssets();
-            for (Asset a : assets) {
-                u.whitelist.put(a, world.ids.address(a.network()));
-            }
-            u.balance = world.logUniform(5_000, 300_000);
-            world.backstory(u);
+            List<Asset> assets = whitelistAndHistory(u, 5_000, 300_000);
             world.legitimateDrainers.add(u.id);
 
             BigDecimal balance = u.balance;
@@ -117,12 +112,7 @@ final class TrickyUsers {
         long windowMs = world.cfg.benignWindow().toMillis();
         for (int i = 0; i < world.cfg.newAddressUsers(); i++) {
             User u = world.newUser();
-            List<Asset> assets = world.pickAssets();
-            for (Asset a : assets) {
-                u.whitelist.put(a, world.ids.address(a.network()));
-            }
-            u.balance = world.logUniform(2_000, 200_000);
-            world.backstory(u);
+            List<Asset> assets = whitelistAndHistory(u, 2_000, 200_000);
             world.newAddressUsers.add(u.id);
 
             Asset asset = world.weightedAsset();
@@ -148,5 +138,20 @@ final class TrickyUsers {
             Withdrawal w = world.newWithdrawal(u, asset, u.balance.multiply(world.fraction(0.02, 0.15)), fresh);
             world.authorizedWithdrawal(u, s, tReq, w, null);
         }
+    }
+
+    /**
+     * Gives a new user an address of their own whitelisted for each of a few assets, a balance
+     * between the bounds (US$) and a history before the window; returns the assets in the order
+     * drawn (the first and last are the ones a scenario withdraws).
+     */
+    private List<Asset> whitelistAndHistory(User u, double minUsd, double maxUsd) {
+        List<Asset> assets = world.pickAssets();
+        for (Asset a : assets) {
+            u.whitelist.put(a, world.ids.address(a.network()));
+        }
+        u.balance = world.logUniform(minUsd, maxUsd);
+        world.backstory(u);
+        return assets;
     }
 }
