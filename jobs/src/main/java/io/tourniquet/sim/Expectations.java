@@ -83,36 +83,61 @@ final class Expectations {
      * @param unauthorized the unauthorized approvals
      */
     Result compute(List<Emitted> events, List<GroundTruth.UnauthorizedApproval> unauthorized) {
-        List<Emitted> sorted = new ArrayList<>(events);
-        sorted.sort(Comparator.comparing(Emitted::time).thenComparing(Emitted::eventId));
-
-        Map<String, BigDecimal> balanceAtRequest = new HashMap<>();
-        Map<String, List<Approval>> approvalsByUser = new TreeMap<>();
-        List<Request> requests = new ArrayList<>();
-        Map<String, List<Long>> whitelistedAt = new HashMap<>();
-        for (Emitted e : sorted) {
-            JsonNode n = e.node();
-            String user = n.get("user_id").asText();
-            long t = e.time().toEpochMilli();
-            String status = n.path("status").asText(null);
-            if (n.has("withdrawal_id") && status != null) {
-                String wid = n.get("withdrawal_id").asText();
-                if (status.equals("requested")) {
-                    balanceAtRequest.put(wid, n.get("account_balance_usd").decimalValue());
-                    requests.add(new Request(t, user, wid, n.get("destination_address").asText()));
-                } else if (status.equals("approved")) {
-                    approvalsByUser.computeIfAbsent(user, k -> new ArrayList<>())
-                            .add(new Approval(t, e.eventId(), wid, n.get("usd_value").decimalValue()));
-                }
-            } else if ("whitelist_address_added".equals(n.path("action").asText())) {
-                whitelistedAt.computeIfAbsent(user + '\n' + n.get("address").asText(), k -> new ArrayList<>()).add(t);
-            }
-        }
-
-        // Account drain.
-        TreeSet<String> drains = new TreeSet<>();
+        Withdrawals w = Withdrawals.of(events);
         List<Trigger> bulkTriggers = new ArrayList<>();
-        approvalsByUser.forEach((user, approvals) -> {
+        TreeSet<String> drains = accountDrain(w, bulkTriggers);
+        Map<String, List<Trigger>> byDestination = new TreeMap<>();
+        TreeSet<String> newAddress = newAddressWithdrawals(w, byDestination);
+        List<Long> incidentAlerts = new ArrayList<>();
+        TreeSet<String> concentrated = destinationConcentration(byDestination, incidentAlerts);
+        List<Long> bulkFired = bulkDrain(bulkTriggers, unauthorized);
+        incidentAlerts.addAll(bulkFired);
+        unauthorized.forEach(u -> incidentAlerts.add(u.eventTime().toEpochMilli()));
+        List<long[]> incidents = incidents(incidentAlerts);
+
+        List<String> unauthorizedIds = unauthorized.stream()
+                .map(GroundTruth.UnauthorizedApproval::withdrawalId).sorted().toList();
+        GroundTruth.ExpectedAlerts alerts = new GroundTruth.ExpectedAlerts(unauthorizedIds, List.copyOf(drains),
+                List.copyOf(newAddress), List.copyOf(concentrated), bulkFired.size(), incidents.size());
+        return new Result(alerts, attack(unauthorized, incidents, bulkFired));
+    }
+
+    /** The withdrawals' facts every rule below reads, from the events in time order. */
+    private record Withdrawals(Map<String, BigDecimal> balanceAtRequest, Map<String, List<Approval>> approvalsByUser,
+                               List<Request> requests, Map<String, List<Long>> whitelistedAt) {
+        static Withdrawals of(List<Emitted> events) {
+            List<Emitted> sorted = new ArrayList<>(events);
+            sorted.sort(Comparator.comparing(Emitted::time).thenComparing(Emitted::eventId));
+            Map<String, BigDecimal> balanceAtRequest = new HashMap<>();
+            Map<String, List<Approval>> approvalsByUser = new TreeMap<>();
+            List<Request> requests = new ArrayList<>();
+            Map<String, List<Long>> whitelistedAt = new HashMap<>();
+            for (Emitted e : sorted) {
+                JsonNode n = e.node();
+                String user = n.get("user_id").asText();
+                long t = e.time().toEpochMilli();
+                String status = n.path("status").asText(null);
+                if (n.has("withdrawal_id") && status != null) {
+                    String wid = n.get("withdrawal_id").asText();
+                    if (status.equals("requested")) {
+                        balanceAtRequest.put(wid, n.get("account_balance_usd").decimalValue());
+                        requests.add(new Request(t, user, wid, n.get("destination_address").asText()));
+                    } else if (status.equals("approved")) {
+                        approvalsByUser.computeIfAbsent(user, k -> new ArrayList<>())
+                                .add(new Approval(t, e.eventId(), wid, n.get("usd_value").decimalValue()));
+                    }
+                } else if ("whitelist_address_added".equals(n.path("action").asText())) {
+                    whitelistedAt.computeIfAbsent(user + '\n' + n.get("address").asText(), k -> new ArrayList<>()).add(t);
+                }
+            }
+            return new Withdrawals(balanceAtRequest, approvalsByUser, requests, whitelistedAt);
+        }
+    }
+
+    /** {@code account_drain}: the users drained; each drain is also a bulk-drain trigger. */
+    private TreeSet<String> accountDrain(Withdrawals w, List<Trigger> bulkTriggers) {
+        TreeSet<String> drains = new TreeSet<>();
+        w.approvalsByUser().forEach((user, approvals) -> {
             for (int j = 0; j < approvals.size(); j++) {
                 long t = approvals.get(j).time();
                 int first = j;
@@ -121,27 +146,36 @@ final class Expectations {
                     sum = sum.add(approvals.get(i).usd());
                     first = i;
                 }
-                BigDecimal base = balanceAtRequest.get(approvals.get(first).withdrawalId());
+                BigDecimal base = w.balanceAtRequest().get(approvals.get(first).withdrawalId());
                 if (base != null && sum.compareTo(base.multiply(drainShare)) >= 0 && sum.compareTo(drainFloor) >= 0) {
                     drains.add(user);
                     bulkTriggers.add(new Trigger(t, user));
                 }
             }
         });
+        return drains;
+    }
 
-        // New-address withdrawals and destination concentration.
+    /**
+     * {@code new_address_withdrawal}: the withdrawals to a freshly whitelisted address; each is a
+     * destination-concentration trigger of its address.
+     */
+    private TreeSet<String> newAddressWithdrawals(Withdrawals w, Map<String, List<Trigger>> byDestination) {
         TreeSet<String> newAddress = new TreeSet<>();
-        Map<String, List<Trigger>> byDestination = new TreeMap<>();
-        for (Request r : requests) {
-            List<Long> wl = whitelistedAt.getOrDefault(r.user() + '\n' + r.destination(), List.of());
-            boolean fresh = wl.stream().anyMatch(w -> w <= r.time() && r.time() - w < newAddressAge);
+        for (Request r : w.requests()) {
+            List<Long> wl = w.whitelistedAt().getOrDefault(r.user() + '\n' + r.destination(), List.of());
+            boolean fresh = wl.stream().anyMatch(x -> x <= r.time() && r.time() - x < newAddressAge);
             if (fresh) {
                 newAddress.add(r.withdrawalId());
                 byDestination.computeIfAbsent(r.destination(), k -> new ArrayList<>()).add(new Trigger(r.time(), r.user()));
             }
         }
+        return newAddress;
+    }
+
+    /** {@code destination_concentration}: the addresses it fires on; its firings are incident alerts. */
+    private TreeSet<String> destinationConcentration(Map<String, List<Trigger>> byDestination, List<Long> incidentAlerts) {
         TreeSet<String> concentrated = new TreeSet<>();
-        List<Long> incidentAlerts = new ArrayList<>();
         byDestination.forEach((address, triggers) -> {
             List<Long> fired = firings(triggers, concentrationWindow, concentrationMinUsers);
             if (!fired.isEmpty()) {
@@ -149,14 +183,17 @@ final class Expectations {
                 incidentAlerts.addAll(fired);
             }
         });
+        return concentrated;
+    }
 
-        // Bulk drain.
+    /** {@code bulk_drain}: when it fires, over account drains and unauthorized approvals. */
+    private List<Long> bulkDrain(List<Trigger> bulkTriggers, List<GroundTruth.UnauthorizedApproval> unauthorized) {
         unauthorized.forEach(u -> bulkTriggers.add(new Trigger(u.eventTime().toEpochMilli(), u.userId())));
-        List<Long> bulkFired = firings(bulkTriggers, bulkWindow, bulkMinUsers);
-        incidentAlerts.addAll(bulkFired);
-        unauthorized.forEach(u -> incidentAlerts.add(u.eventTime().toEpochMilli()));
+        return firings(bulkTriggers, bulkWindow, bulkMinUsers);
+    }
 
-        // Incidents: chains of incident-rule alerts less than the gap apart.
+    /** Incidents: chains of incident-rule alerts less than the gap apart, as {@code [first, last]}. */
+    private List<long[]> incidents(List<Long> incidentAlerts) {
         Collections.sort(incidentAlerts);
         List<long[]> incidents = new ArrayList<>();
         for (long t : incidentAlerts) {
@@ -167,30 +204,27 @@ final class Expectations {
                 incidents.add(new long[] {t, t});
             }
         }
+        return incidents;
+    }
 
-        GroundTruth.ExpectedIncident attack = null;
-        if (!unauthorized.isEmpty()) {
-            long firstApproval = unauthorized.stream().mapToLong(u -> u.eventTime().toEpochMilli()).min().getAsLong();
-            long[] span = incidents.stream().filter(s -> s[0] <= firstApproval && firstApproval <= s[1])
-                    .findFirst().orElseThrow();
-            Long contained = bulkFired.stream().filter(t -> span[0] <= t && t <= span[1]).findFirst().orElse(null);
-            List<GroundTruth.UnauthorizedApproval> in = unauthorized.stream()
-                    .filter(u -> span[0] <= u.eventTime().toEpochMilli() && u.eventTime().toEpochMilli() <= span[1])
-                    .toList();
-            List<GroundTruth.UnauthorizedApproval> after = contained == null ? List.of() : in.stream()
-                    .filter(u -> u.eventTime().toEpochMilli() > contained).toList();
-            TreeSet<String> users = new TreeSet<>();
-            in.forEach(u -> users.add(u.userId()));
-            attack = new GroundTruth.ExpectedIncident(in.size(), users.size(), List.copyOf(users), totals(in),
-                    usd(in), Instant.ofEpochMilli(span[0]), contained == null ? null : Instant.ofEpochMilli(contained),
-                    totals(after), usd(after));
-        }
-
-        List<String> unauthorizedIds = unauthorized.stream()
-                .map(GroundTruth.UnauthorizedApproval::withdrawalId).sorted().toList();
-        GroundTruth.ExpectedAlerts alerts = new GroundTruth.ExpectedAlerts(unauthorizedIds, List.copyOf(drains),
-                List.copyOf(newAddress), List.copyOf(concentrated), bulkFired.size(), incidents.size());
-        return new Result(alerts, attack);
+    /** The attack's incident: the one its first unauthorized approval falls in, and when bulk drain contained it. */
+    private static GroundTruth.ExpectedIncident attack(List<GroundTruth.UnauthorizedApproval> unauthorized,
+                                                       List<long[]> incidents, List<Long> bulkFired) {
+        if (unauthorized.isEmpty()) return null;
+        long firstApproval = unauthorized.stream().mapToLong(u -> u.eventTime().toEpochMilli()).min().getAsLong();
+        long[] span = incidents.stream().filter(s -> s[0] <= firstApproval && firstApproval <= s[1])
+                .findFirst().orElseThrow();
+        Long contained = bulkFired.stream().filter(t -> span[0] <= t && t <= span[1]).findFirst().orElse(null);
+        List<GroundTruth.UnauthorizedApproval> in = unauthorized.stream()
+                .filter(u -> span[0] <= u.eventTime().toEpochMilli() && u.eventTime().toEpochMilli() <= span[1])
+                .toList();
+        List<GroundTruth.UnauthorizedApproval> after = contained == null ? List.of() : in.stream()
+                .filter(u -> u.eventTime().toEpochMilli() > contained).toList();
+        TreeSet<String> users = new TreeSet<>();
+        in.forEach(u -> users.add(u.userId()));
+        return new GroundTruth.ExpectedIncident(in.size(), users.size(), List.copyOf(users), totals(in),
+                usd(in), Instant.ofEpochMilli(span[0]), contained == null ? null : Instant.ofEpochMilli(contained),
+                totals(after), usd(after));
     }
 
     /**
