@@ -1,6 +1,7 @@
 package io.tourniquet.bench;
 
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
+import com.google.common.math.Quantiles;
 import io.tourniquet.forensics.Exports;
 import io.tourniquet.forensics.Forensics;
 import io.tourniquet.forensics.HtmlReport;
@@ -90,12 +91,8 @@ public final class ForensicsTimings {
                 else timed[i - 1] = millis;
             }
             Arrays.sort(timed);
-            out.add(new Timing(q.command(), runs, first, median(timed), timed[runs - 1], items));
+            out.add(new Timing(q.command(), runs, first, Quantiles.median().compute(timed), timed[runs - 1], items));
         }
         return out;
-    }
-
-    static double median(double[] values) {
-        return IndexComparison.median(values);
     }
 }

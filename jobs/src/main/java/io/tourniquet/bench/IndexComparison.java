@@ -1,6 +1,7 @@
 package io.tourniquet.bench;
 
 import io.tourniquet.kafka.TopicReader;
+import com.google.common.math.Quantiles;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.index.IndexJobRunner;
@@ -9,11 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.UUID;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The index job against {@link PlainIngest} on the same documents: the first {@code n} enriched
@@ -44,11 +44,11 @@ public final class IndexComparison {
     public record Result(long documents, List<JobSide> job, List<PlainIngest.Result> plain) {
         /** Median documents per second of the job's runs. */
         public double jobPerSecond() {
-            return median(job.stream().mapToDouble(JobSide::perSecond).toArray());
+            return Quantiles.median().compute(job.stream().mapToDouble(JobSide::perSecond).toArray());
         }
 
         public double plainPerSecond() {
-            return median(plain.stream().mapToDouble(PlainIngest.Result::perSecond).toArray());
+            return Quantiles.median().compute(plain.stream().mapToDouble(PlainIngest.Result::perSecond).toArray());
         }
 
         public double ratio() {
@@ -91,7 +91,7 @@ public final class IndexComparison {
                     // A consumer group of its own each run: a bounded replay starts from the group's
                     // committed offsets, which the previous run left at the end.
                     TourniquetConfig runCfg = jobCfg.with(Settings.KAFKA_GROUP_PREFIX,
-                            jobCfg.get(Settings.KAFKA_GROUP_PREFIX) + "-run" + round);
+                            jobCfg.get(Settings.KAFKA_GROUP_PREFIX) + "-" + UUID.randomUUID());
                     long start = System.nanoTime();
                     JobExecutionResult result = IndexJobRunner.build(runCfg, true)
                             .execute("tourniquet-bench-forensics-compare");
@@ -110,19 +110,8 @@ public final class IndexComparison {
         return new Result(copied, job, plain);
     }
 
-    static double median(double[] values) {
-        double[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
-        int k = sorted.length;
-        return k % 2 == 1 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
-    }
-
     private static long copy(Properties client, String from, String to, long n) {
-        Properties p = KafkaClientConfig.with(client,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
-                ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+        try (KafkaProducer<byte[], byte[]> producer = ScaleLoad.bulkProducer(client, "none")) {
             long copied = TopicReader.forEach(client, from, Duration.ofMinutes(30), n,
                     r -> producer.send(new ProducerRecord<>(to, r.key(), r.value())));
             producer.flush();

@@ -10,10 +10,10 @@ import co.elastic.clients.elasticsearch.core.bulk.BulkOperation;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.util.BinaryData;
 import co.elastic.clients.util.ContentType;
-import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.index.EcsDocuments;
 import io.tourniquet.index.EsClients;
+import io.tourniquet.index.EsSinkSettings;
 import io.tourniquet.index.IndexDoc;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.KafkaClientConfig;
@@ -49,11 +49,12 @@ public final class PlainIngest {
         AtomicLong acknowledged = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         long start = System.nanoTime();
+        EsSinkSettings batches = EsSinkSettings.from(cfg); // the index job's own batch settings
         try (ElasticsearchClient client = EsClients.create(cfg)) {
             BulkIngester<Void> ingester = BulkIngester.of(b -> b.client(client)
-                    .maxOperations(cfg.get(Settings.ES_BULK_ACTIONS))
-                    .maxConcurrentRequests(cfg.get(Settings.ES_BULK_CONCURRENCY))
-                    .flushInterval(cfg.get(Settings.ES_BULK_FLUSH).toMillis(), TimeUnit.MILLISECONDS)
+                    .maxOperations(batches.maxActions())
+                    .maxConcurrentRequests(batches.maxConcurrentRequests())
+                    .flushInterval(batches.flushInterval().toMillis(), TimeUnit.MILLISECONDS)
                     .listener(new BulkListener<>() {
                         @Override
                         public void beforeBulk(long id, BulkRequest request, List<Void> contexts) {}

@@ -86,17 +86,17 @@ public final class ScaleLoad {
         double detectSeconds = (System.nanoTime() - t0) / 1e9;
 
         String enrichedTopic = cfg.get(Settings.TOPIC_ENRICHED);
-        List<byte[]> all = new ArrayList<>();
+        record Read(String userId, byte[] value) {}
+        List<Read> all = new ArrayList<>();
         Set<String> concerned = new HashSet<>();
         TopicReader.forEach(client, enrichedTopic, Duration.ofMinutes(5), Long.MAX_VALUE, r -> {
             EnrichedEvent e = Json.fromBytes(r.value(), EnrichedEvent.class);
-            all.add(r.value());
+            all.add(new Read(e.event.userId, r.value()));
             if (!e.alertIds.isEmpty() || e.incidentId != null || Boolean.FALSE.equals(e.mfaAuthorized)) {
                 concerned.add(e.event.userId);
             }
         });
-        List<byte[]> ordinary = all.stream()
-                .filter(v -> !concerned.contains(Json.fromBytes(v, EnrichedEvent.class).event.userId)).toList();
+        List<byte[]> ordinary = all.stream().filter(r -> !concerned.contains(r.userId())).map(Read::value).toList();
         System.out.printf("   detect job: %,d enriched events in %.1f s, %,d of them of users no alert or incident"
                 + " concerns%n", all.size(), detectSeconds, ordinary.size());
         if (ordinary.isEmpty()) throw new IllegalStateException("no ordinary users' events to copy");
@@ -115,13 +115,8 @@ public final class ScaleLoad {
     }
 
     private static long copy(Properties client, String topic, List<byte[]> ordinary, int copies) {
-        Properties p = KafkaClientConfig.with(client,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
-                ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         long n = 0;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+        try (KafkaProducer<byte[], byte[]> producer = bulkProducer(client, "lz4")) {
             for (int k = 1; k <= copies; k++) {
                 long shift = (k - (copies + 1) / 2) * COPY_STEP.toMillis();
                 for (byte[] v : ordinary) {
@@ -135,6 +130,15 @@ public final class ScaleLoad {
             producer.flush();
         }
         return n;
+    }
+
+    /** A producer for copying records in bulk: large batches, a short linger, the given compression. */
+    static KafkaProducer<byte[], byte[]> bulkProducer(Properties client, String compression) {
+        return new KafkaProducer<>(KafkaClientConfig.with(client,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, compression));
     }
 
     /** Another user's event like this one: every identifier suffixed, the event time shifted. */

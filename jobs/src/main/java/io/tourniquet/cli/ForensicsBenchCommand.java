@@ -165,9 +165,7 @@ public final class ForensicsBenchCommand implements Callable<Integer> {
     /** Fresh topics and indices for the two sides, then the comparison. */
     private IndexComparison.Result compare(TourniquetConfig base, String loadedTopic) throws Exception {
         String topic = PREFIX + "compare.events.enriched";
-        // Consumer groups of this invocation only: a bounded replay starts from its group's committed offsets.
-        TourniquetConfig jobCfg = base.namespaced(PREFIX + "cmpjob-").with(Map.of(Settings.TOPIC_ENRICHED.key(), topic,
-                Settings.KAFKA_GROUP_PREFIX.key(), PREFIX + "cmpjob-" + Long.toString(System.currentTimeMillis(), 36)));
+        TourniquetConfig jobCfg = base.namespaced(PREFIX + "cmpjob-").with(Settings.TOPIC_ENRICHED, topic);
         TourniquetConfig plainCfg = base.namespaced(PREFIX + "cmpplain-");
         DemoReset.deleteTopics(jobCfg, List.of(topic));
         SetupCommand.applyTopics(jobCfg);

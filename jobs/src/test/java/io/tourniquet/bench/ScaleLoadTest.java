@@ -33,10 +33,4 @@ class ScaleLoadTest {
         assertThat(e.eventTime).isEqualTo(Times.parseMillis("2026-05-03T08:00:00Z"));
         assertThat(Times.parseMillis(e.eventTimeRaw)).isEqualTo(e.eventTime);
     }
-
-    @Test
-    void medianOfOddAndEvenCounts() {
-        assertThat(ForensicsTimings.median(new double[] {1, 2, 9})).isEqualTo(2);
-        assertThat(ForensicsTimings.median(new double[] {1, 2, 4, 9})).isEqualTo(3);
-    }
 }
