@@ -2,7 +2,7 @@ package io.tourniquet.backtest;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.EventParser;
+import io.tourniquet.model.EventParser;
 import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.detect.job.DetectSinks;
 import io.tourniquet.kafka.KafkaConnectors;

@@ -2,8 +2,8 @@ package io.tourniquet.bench;
 
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
-import io.tourniquet.detect.EventParser;
-import io.tourniquet.detect.InvalidEventException;
+import io.tourniquet.model.EventParser;
+import io.tourniquet.model.InvalidEventException;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.json.Json;
 import io.tourniquet.kafka.KafkaClientConfig;

@@ -1,6 +1,6 @@
 package io.tourniquet.cli;
 
-import io.tourniquet.sim.SimulateCommand;
+import io.tourniquet.cli.SimulateCommand;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

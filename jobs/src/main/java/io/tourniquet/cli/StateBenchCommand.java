@@ -1,6 +1,6 @@
 package io.tourniquet.cli;
 
-import io.tourniquet.runtime.StateBenchmark;
+import io.tourniquet.bench.StateBenchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

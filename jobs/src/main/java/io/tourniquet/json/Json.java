@@ -41,7 +41,6 @@ public final class Json {
         m.setMixInAnnotation(DeadLetter.class, TimeMixins.DeadLetterTimes.class);
         m.setMixInAnnotation(io.tourniquet.model.Incident.class, TimeMixins.IncidentTimes.class);
         m.setMixInAnnotation(io.tourniquet.model.Notification.class, TimeMixins.NotificationTimes.class);
-        m.setMixInAnnotation(io.tourniquet.rules.RuleVersion.class, TimeMixins.RuleVersionTimes.class);
         return m;
     }
 

@@ -11,18 +11,22 @@ import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.tourniquet.util.Times;
 import java.io.IOException;
 
-/** Jackson mix-ins: epoch-millis fields written and read as RFC 3339 UTC strings. */
-final class TimeMixins {
+/**
+ * Jackson mix-ins: epoch-millis fields written and read as RFC 3339 UTC strings. The two converters
+ * are public for types outside the contract (a rule's version) that annotate their own fields, so
+ * this package never names them.
+ */
+public final class TimeMixins {
     private TimeMixins() {}
 
-    static final class Rfc3339Serializer extends JsonSerializer<Long> {
+    public static final class Rfc3339Serializer extends JsonSerializer<Long> {
         @Override
         public void serialize(Long value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
             gen.writeString(Times.format(value));
         }
     }
 
-    static final class Rfc3339Deserializer extends JsonDeserializer<Long> {
+    public static final class Rfc3339Deserializer extends JsonDeserializer<Long> {
         @Override
         public Long deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
             return Times.parseMillis(p.getValueAsString());
@@ -121,11 +125,5 @@ final class TimeMixins {
         @JsonSerialize(using = Rfc3339Serializer.class)
         @JsonDeserialize(using = Rfc3339Deserializer.class)
         public long createdAt;
-    }
-
-    abstract static class RuleVersionTimes {
-        @JsonSerialize(using = Rfc3339Serializer.class)
-        @JsonDeserialize(using = Rfc3339Deserializer.class)
-        public long changedAt;
     }
 }

@@ -1,5 +1,7 @@
 package io.tourniquet.kafka;
 
+import io.tourniquet.model.EventParser;
+
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.signing.SignedAction;
@@ -36,7 +38,7 @@ public final class KafkaConnectors {
 
     /**
      * The same, with records deserialized by {@code deserializer} (the detect job's input source
-     * parses events there, once: {@link RawRecordDeserializer#RawRecordDeserializer(io.tourniquet.detect.EventParser)}).
+     * parses events there, once: {@link RawRecordDeserializer#RawRecordDeserializer(io.tourniquet.model.EventParser)}).
      */
     public static ResumableBoundedSource<RawRecord> rawSource(TourniquetConfig cfg, List<String> topics, String groupSuffix,
                                                    boolean bounded, RawRecordDeserializer deserializer) {

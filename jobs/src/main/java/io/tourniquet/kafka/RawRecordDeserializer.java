@@ -1,6 +1,6 @@
 package io.tourniquet.kafka;
 
-import io.tourniquet.detect.EventParser;
+import io.tourniquet.model.EventParser;
 import io.tourniquet.model.RawRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;

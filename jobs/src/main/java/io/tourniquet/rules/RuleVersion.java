@@ -1,6 +1,9 @@
 package io.tourniquet.rules;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import io.tourniquet.json.TimeMixins;
 import io.tourniquet.config.Setting;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
@@ -25,6 +28,8 @@ public class RuleVersion implements Serializable {
     public String changedBy;
     public String requestId;
     /** Wall-clock time (ms) the version was accepted; 0 for version 1. */
+    @JsonSerialize(using = TimeMixins.Rfc3339Serializer.class)
+    @JsonDeserialize(using = TimeMixins.Rfc3339Deserializer.class)
     public long changedAt;
     /**
      * Null for the version in force; {@link #SHADOW} for a candidate evaluated beside it on live

@@ -30,7 +30,7 @@
  * rule settings, the exact keys each rule must alert on ({@code expected_alerts}), the attack's
  * incident (impact, {@code started_at}, the expected {@code contained_at} and what was approved after
  * it) and each user's current anti-phishing code. {@link io.tourniquet.sim.SimulationWriter} writes
- * {@code <topic>.ndjson} files plus that file, or produces to Kafka; {@link io.tourniquet.sim.SimulateCommand}
+ * {@code <topic>.ndjson} files plus that file, or produces to Kafka; {@link io.tourniquet.cli.SimulateCommand}
  * is the {@code simulate} CLI command.
  */
 package io.tourniquet.sim;

@@ -2,7 +2,7 @@ package io.tourniquet.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tourniquet.detect.EventParser;
+import io.tourniquet.model.EventParser;
 import io.tourniquet.model.Event;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.tourniquet.detect;
 
+import io.tourniquet.model.EventParser;
+
 import io.tourniquet.detect.job.DetectJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

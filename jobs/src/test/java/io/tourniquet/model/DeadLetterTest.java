@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.job.DetectJob;
-import io.tourniquet.detect.EventParser;
-import io.tourniquet.detect.InvalidEventException;
+import io.tourniquet.model.EventParser;
+import io.tourniquet.model.InvalidEventException;
 import io.tourniquet.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -2,7 +2,7 @@ package io.tourniquet.detect.job;
 
 import io.tourniquet.detect.RawEventTime;
 import io.tourniquet.detect.ParseFunction;
-import io.tourniquet.detect.EventParser;
+import io.tourniquet.model.EventParser;
 import io.tourniquet.detect.EventKeys;
 import io.tourniquet.detect.CaughtUpIdleness;
 import io.tourniquet.rules.platform.DestinationConcentrationDetector;

@@ -9,7 +9,7 @@ import java.util.Optional;
 import io.tourniquet.runtime.JobEnvironments;
 import io.tourniquet.kafka.KafkaConnectors;
 import io.tourniquet.kafka.RawRecordDeserializer;
-import io.tourniquet.detect.EventParser;
+import io.tourniquet.model.EventParser;
 import io.tourniquet.model.RawRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;

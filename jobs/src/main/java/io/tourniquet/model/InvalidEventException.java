@@ -1,4 +1,4 @@
-package io.tourniquet.detect;
+package io.tourniquet.model;
 
 /** Why an input record was rejected: a stable code for counting and a sentence for people. */
 public final class InvalidEventException extends Exception {

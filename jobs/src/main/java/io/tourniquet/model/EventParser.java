@@ -1,4 +1,4 @@
-package io.tourniquet.detect;
+package io.tourniquet.model;
 
 import io.tourniquet.util.Durations;
 import io.tourniquet.util.SerializableClock;

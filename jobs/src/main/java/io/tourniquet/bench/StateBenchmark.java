@@ -1,4 +1,4 @@
-package io.tourniquet.runtime;
+package io.tourniquet.bench;
 
 import io.tourniquet.detect.AnomalyProfile;
 import io.tourniquet.detect.WhitelistEntry;

@@ -1,4 +1,4 @@
-package io.tourniquet.runtime;
+package io.tourniquet.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

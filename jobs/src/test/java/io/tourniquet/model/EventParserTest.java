@@ -1,4 +1,6 @@
-package io.tourniquet.detect;
+package io.tourniquet.model;
+
+import io.tourniquet.detect.RawEventTime;
 
 import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.util.SerializableClock;

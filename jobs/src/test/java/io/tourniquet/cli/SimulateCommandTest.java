@@ -1,4 +1,8 @@
-package io.tourniquet.sim;
+package io.tourniquet.cli;
+
+import io.tourniquet.sim.SimulationConfig;
+
+import io.tourniquet.sim.GroundTruth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
