@@ -1,8 +1,5 @@
 package io.tourniquet.forensics;
 
-import co.elastic.clients.elasticsearch._types.FieldValue;
-import co.elastic.clients.elasticsearch.core.SearchResponse;
-import co.elastic.clients.elasticsearch.core.search.Hit;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.forensics.Incidents.AssetAmount;
 import io.tourniquet.util.Times;
@@ -64,21 +61,8 @@ public final class Claims extends ForensicsQuery {
      */
     public IncidentClaims claims(String incidentId) {
         List<ClaimView> out = new ArrayList<>();
-        List<FieldValue> after = null;
-        while (true) {
-            List<FieldValue> from = after;
-            SearchResponse<JsonNode> page = search(s -> {
-                s.index(claims).size(context.claimsPage).query(term("incident_id", incidentId)).sort(byKeyword("claim_id"));
-                if (from != null) s.searchAfter(from);
-                return s;
-            }, JsonNode.class);
-            List<Hit<JsonNode>> hits = page.hits().hits();
-            for (Hit<JsonNode> h : hits) {
-                if (h.source() != null) out.add(claimView(h.source()));
-            }
-            if (hits.size() < context.claimsPage) break;
-            after = hits.get(hits.size() - 1).sort();
-        }
+        forEachPage(claims, context.claimsPage, term("incident_id", incidentId), List.of(byKeyword("claim_id")),
+                doc -> out.add(claimView(doc)));
         if (out.isEmpty()) incidentLookup.incidentDoc(incidentId); // unknown id: exit 2, not "no claims"
         out.sort(Comparator.comparing(ClaimView::userId, Comparator.nullsLast(Comparator.naturalOrder()))
                 .thenComparing(ClaimView::claimId));

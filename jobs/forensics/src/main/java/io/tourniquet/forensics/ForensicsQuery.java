@@ -129,6 +129,30 @@ abstract class ForensicsQuery {
         }, type));
     }
 
+    /**
+     * Every document of {@code index} that {@code filter} matches, in the order of {@code sorts}
+     * (the last on a unique field), page by page with {@code search_after}: an answer of any size
+     * is read whole, never cut at one page.
+     */
+    void forEachPage(String index, int pageSize, Query filter, List<co.elastic.clients.elasticsearch._types.SortOptions> sorts,
+                     java.util.function.Consumer<JsonNode> each) {
+        List<FieldValue> after = null;
+        while (true) {
+            List<FieldValue> cursor = after;
+            SearchResponse<JsonNode> page = search(s -> {
+                s.index(index).size(pageSize).query(filter).sort(sorts);
+                if (cursor != null) s.searchAfter(cursor);
+                return s;
+            }, JsonNode.class);
+            var hits = page.hits().hits();
+            for (var h : hits) {
+                if (h.source() != null) each.accept(h.source());
+            }
+            if (hits.size() < pageSize) return;
+            after = hits.get(hits.size() - 1).sort();
+        }
+    }
+
     static Query term(String field, String value) {
         return Query.of(q -> q.term(t -> t.field(field).value(value)));
     }

@@ -1,6 +1,5 @@
 package io.tourniquet.forensics;
 
-import co.elastic.clients.elasticsearch._types.FieldValue;
 import co.elastic.clients.elasticsearch._types.SortOrder;
 import co.elastic.clients.elasticsearch._types.mapping.FieldType;
 import co.elastic.clients.elasticsearch._types.query_dsl.Query;
@@ -84,22 +83,10 @@ public final class Verdicts extends ForensicsQuery {
         forEachPage(verdicts, filter, "decided_at", "verdict_id", each);
     }
 
-    /** Every document of {@code index} that {@code filter} matches, by time then id, page by page ({@code search_after}). */
+    /** Every document of {@code index} that {@code filter} matches, by time then id. */
     private void forEachPage(String index, Query filter, String timeField, String idField,
                              java.util.function.Consumer<JsonNode> each) {
-        List<FieldValue> after = null;
-        while (true) {
-            List<FieldValue> cursor = after;
-            SearchResponse<JsonNode> page = search(s -> {
-                s.index(index).size(context.verdictsPage).query(filter).sort(byTime(timeField)).sort(byKeyword(idField));
-                if (cursor != null) s.searchAfter(cursor);
-                return s;
-            }, JsonNode.class);
-            var hits = page.hits().hits();
-            for (var h : hits) each.accept(h.source());
-            if (hits.size() < context.verdictsPage) return;
-            after = hits.get(hits.size() - 1).sort();
-        }
+        forEachPage(index, context.verdictsPage, filter, List.of(byTime(timeField), byKeyword(idField)), each);
     }
 
     /** Alerts of shadow rule versions (every other alert lacks the field). */
