@@ -2,7 +2,6 @@ package io.tourniquet.dashboards;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.dashboards.FieldUses.Use;

@@ -1,7 +1,6 @@
 package io.tourniquet.cli;
 
 import io.tourniquet.model.EventParser;
-
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.tourniquet.bench.AppendRate;
 import io.tourniquet.bench.AppendTimes;

@@ -1,16 +1,10 @@
 package io.tourniquet.cli;
 
 import io.tourniquet.sim.Simulator;
-
 import io.tourniquet.sim.SimulationWriter;
-
 import io.tourniquet.sim.SimulationConfig;
-
 import io.tourniquet.sim.Simulation;
-
 import io.tourniquet.sim.GroundTruth;
-
-
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

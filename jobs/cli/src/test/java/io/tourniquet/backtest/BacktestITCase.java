@@ -2,7 +2,6 @@ package io.tourniquet.backtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;

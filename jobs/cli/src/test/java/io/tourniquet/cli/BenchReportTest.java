@@ -2,7 +2,6 @@ package io.tourniquet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.bench.AppendRate;
 import io.tourniquet.bench.FreezeLatency;

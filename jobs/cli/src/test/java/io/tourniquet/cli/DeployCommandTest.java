@@ -2,7 +2,6 @@ package io.tourniquet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.sun.net.httpserver.HttpServer;
 import io.tourniquet.config.ClusterArgs;
 import io.tourniquet.config.Settings;

@@ -1,7 +1,6 @@
 package io.tourniquet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;

@@ -2,7 +2,6 @@ package io.tourniquet.cli;
 
 import static io.tourniquet.testing.TestEvents.T0;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.models.FeatureRow;
 import io.tourniquet.models.FeatureRows;
 import io.tourniquet.models.ModelArtifact;

@@ -1,7 +1,6 @@
 package io.tourniquet.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.TourniquetConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -2,7 +2,6 @@ package io.tourniquet.cli;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import java.util.Map;

@@ -1,11 +1,8 @@
 package io.tourniquet.cli;
 
 import io.tourniquet.sim.SimulationConfig;
-
 import io.tourniquet.sim.GroundTruth;
-
 import static org.assertj.core.api.Assertions.assertThat;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

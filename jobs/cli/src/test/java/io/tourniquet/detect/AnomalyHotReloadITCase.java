@@ -4,7 +4,6 @@ import io.tourniquet.detect.job.DetectJobRunner;
 import static io.tourniquet.detect.DetectWorkflowITCase.approval;
 import static io.tourniquet.detect.DetectWorkflowITCase.verified;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.json.Json;

@@ -1,7 +1,6 @@
 package io.tourniquet.forensics;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Settings;

@@ -1,7 +1,6 @@
 package io.tourniquet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._types.aggregations.StringTermsBucket;
 import co.elastic.clients.elasticsearch.core.SearchResponse;

@@ -1,7 +1,6 @@
 package io.tourniquet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.sim.SimulationWriter;

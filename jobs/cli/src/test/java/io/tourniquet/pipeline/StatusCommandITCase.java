@@ -1,7 +1,6 @@
 package io.tourniquet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.cli.Main;
 import io.tourniquet.config.Settings;

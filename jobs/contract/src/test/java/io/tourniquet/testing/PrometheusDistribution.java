@@ -1,7 +1,6 @@
 package io.tourniquet.testing;
 
 import static org.assertj.core.api.Assertions.fail;
-
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;

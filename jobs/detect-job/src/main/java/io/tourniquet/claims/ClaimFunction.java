@@ -1,7 +1,6 @@
 package io.tourniquet.claims;
 
 import io.tourniquet.runtime.PipelineMetrics;
-
 import com.google.common.math.LongMath;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;

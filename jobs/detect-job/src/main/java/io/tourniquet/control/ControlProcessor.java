@@ -1,7 +1,6 @@
 package io.tourniquet.control;
 
 import io.tourniquet.runtime.PipelineMetrics;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,6 +1,5 @@
 package io.tourniquet.control;
 
-
 import io.tourniquet.model.RawRecord;
 import io.tourniquet.rules.RuleVersion;
 /** Inside the job: an accepted (verified, fresh, valid) control request. */

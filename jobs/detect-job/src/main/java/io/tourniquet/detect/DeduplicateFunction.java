@@ -1,7 +1,6 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.runtime.PipelineMetrics;
-
 import com.google.common.math.LongMath;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;

@@ -1,9 +1,7 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.model.InvalidEventException;
-
 import io.tourniquet.model.EventParser;
-
 import io.tourniquet.streams.Tags;
 import io.tourniquet.util.SerializableClock;
 import io.tourniquet.model.DeadLetter;

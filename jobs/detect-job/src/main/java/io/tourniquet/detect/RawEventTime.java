@@ -1,9 +1,7 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.model.InvalidEventException;
-
 import io.tourniquet.model.EventParser;
-
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;

@@ -1,7 +1,6 @@
 package io.tourniquet.incident;
 
 import io.tourniquet.runtime.PipelineMetrics;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.util.SerializableClock;

@@ -1,7 +1,6 @@
 package io.tourniquet.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.Settings;

@@ -7,7 +7,6 @@ import static io.tourniquet.testing.TestAlerts.newAddress;
 import static io.tourniquet.testing.TestAlerts.unauthorized;
 import static io.tourniquet.testing.TestEvents.T0;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;
 import io.tourniquet.rules.catalog.RuleCatalog;

@@ -1,12 +1,10 @@
 package io.tourniquet.detect;
 
 import io.tourniquet.model.EventParser;
-
 import io.tourniquet.detect.job.DetectJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.tourniquet.model.RawRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -7,7 +7,6 @@ import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.json.Json;

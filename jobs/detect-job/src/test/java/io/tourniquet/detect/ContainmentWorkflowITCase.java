@@ -7,7 +7,6 @@ import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.util.SerializableClock;
 import static io.tourniquet.detect.DetectWorkflowITCase.approval;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.json.Json;

@@ -1,7 +1,6 @@
 package io.tourniquet.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.model.RawRecord;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,6 @@ package io.tourniquet.detect;
 import static io.tourniquet.testing.TestEvents.T0;
 import static io.tourniquet.testing.TestEvents.login;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
 import io.tourniquet.rules.RuleVersion;

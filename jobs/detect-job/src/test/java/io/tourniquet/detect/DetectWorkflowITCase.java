@@ -6,7 +6,6 @@ import io.tourniquet.signing.SignedAction;
 import io.tourniquet.signing.CommandSigner;
 import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.json.Json;

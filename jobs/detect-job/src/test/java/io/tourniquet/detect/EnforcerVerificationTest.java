@@ -2,7 +2,6 @@ package io.tourniquet.detect;
 
 import io.tourniquet.signing.CommandSigner;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.json.Json;

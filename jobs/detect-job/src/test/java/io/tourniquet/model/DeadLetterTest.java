@@ -2,7 +2,6 @@ package io.tourniquet.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.model.EventParser;

@@ -1,12 +1,10 @@
 package io.tourniquet.model;
 
 import io.tourniquet.detect.RawEventTime;
-
 import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Event;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,6 @@ package io.tourniquet.notify;
 
 import static io.tourniquet.testing.TestEvents.T0;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.Event;

@@ -2,7 +2,6 @@ package io.tourniquet.notify;
 
 import static io.tourniquet.testing.TestEvents.T0;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.detect.EventKeys;
 import io.tourniquet.model.Event;
 import io.tourniquet.model.NotificationRequest;

@@ -1,7 +1,6 @@
 package io.tourniquet.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.rules.catalog.RuleCatalog;
 import io.tourniquet.rules.RuleVersion;
 import java.util.List;

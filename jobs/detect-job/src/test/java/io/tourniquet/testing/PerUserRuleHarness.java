@@ -1,7 +1,6 @@
 package io.tourniquet.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.detect.EventKeys;
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.EnrichedEvent;

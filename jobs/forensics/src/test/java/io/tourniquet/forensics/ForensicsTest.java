@@ -2,7 +2,6 @@ package io.tourniquet.forensics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.forensics.Eligibility.ConditionCheck;
 import io.tourniquet.forensics.Eligibility.Outcome;

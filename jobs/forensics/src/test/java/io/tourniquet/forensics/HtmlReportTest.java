@@ -1,7 +1,6 @@
 package io.tourniquet.forensics;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.forensics.Activities.Activity;
 import io.tourniquet.forensics.Activities.ActivityBucket;
 import io.tourniquet.forensics.Incidents.AssetAmount;

@@ -1,7 +1,6 @@
 package io.tourniquet.forensics;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.forensics.Incidents.AssetAmount;
 import io.tourniquet.forensics.AttackerInfrastructure.AttackerInfra;
 import io.tourniquet.forensics.RootCauses.BackendGroup;

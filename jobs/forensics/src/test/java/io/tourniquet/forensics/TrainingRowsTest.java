@@ -2,7 +2,6 @@ package io.tourniquet.forensics;
 
 import static io.tourniquet.testing.TestEvents.T0;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.index.EcsDocuments;
 import io.tourniquet.json.Json;

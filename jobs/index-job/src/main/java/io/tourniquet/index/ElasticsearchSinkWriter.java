@@ -1,7 +1,6 @@
 package io.tourniquet.index;
 
 import io.tourniquet.runtime.PipelineMetrics;
-
 import co.elastic.clients.elasticsearch.ElasticsearchClient;
 import co.elastic.clients.elasticsearch._helpers.bulk.BulkIngester;
 import co.elastic.clients.elasticsearch._helpers.bulk.BulkListener;

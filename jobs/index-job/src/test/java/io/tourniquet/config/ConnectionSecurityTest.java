@@ -2,7 +2,6 @@ package io.tourniquet.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tourniquet.index.EsClients;
 import io.tourniquet.index.EsSecurity;
 import io.tourniquet.index.EsSinkSettings;

@@ -1,7 +1,6 @@
 package io.tourniquet.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.json.Json;
 import io.tourniquet.model.Action;

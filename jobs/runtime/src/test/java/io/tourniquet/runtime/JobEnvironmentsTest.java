@@ -1,7 +1,6 @@
 package io.tourniquet.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import java.util.Map;

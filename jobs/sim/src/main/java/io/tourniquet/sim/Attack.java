@@ -6,7 +6,6 @@ import static io.tourniquet.sim.Generation.MINUTE;
 import static io.tourniquet.sim.Generation.OUTSIDE_SKEW;
 import static io.tourniquet.sim.Generation.SECOND;
 import static io.tourniquet.sim.Generation.TOO_OLD;
-
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.sim.Generation.Geo;
 import io.tourniquet.sim.Generation.Pending;

@@ -3,7 +3,6 @@ package io.tourniquet.sim;
 import static io.tourniquet.sim.Generation.HOUR;
 import static io.tourniquet.sim.Generation.MINUTE;
 import static io.tourniquet.sim.Generation.SECOND;
-
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.sim.Generation.Session;
 import io.tourniquet.sim.Generation.User;

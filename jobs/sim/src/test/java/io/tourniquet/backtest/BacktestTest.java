@@ -1,7 +1,6 @@
 package io.tourniquet.backtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.model.Action;
 import io.tourniquet.model.ActionScope;
 import io.tourniquet.model.Alert;

@@ -3,7 +3,6 @@ package io.tourniquet.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
-
 import org.junit.jupiter.api.Test;
 
 class AppendRateTest {

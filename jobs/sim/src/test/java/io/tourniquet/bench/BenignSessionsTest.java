@@ -1,7 +1,6 @@
 package io.tourniquet.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.model.EventParser;
 import io.tourniquet.model.Event;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,6 @@ package io.tourniquet.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-
 import org.junit.jupiter.api.Test;
 
 class LatencySummaryTest {

@@ -1,7 +1,6 @@
 package io.tourniquet.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import org.junit.jupiter.api.Test;
 
 class RatePacerTest {

@@ -1,7 +1,6 @@
 package io.tourniquet.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.model.Event;
 import io.tourniquet.util.Times;
 import org.junit.jupiter.api.Test;

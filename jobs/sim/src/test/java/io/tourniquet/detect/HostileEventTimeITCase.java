@@ -5,7 +5,6 @@ import io.tourniquet.detect.job.DetectJob;
 import io.tourniquet.signing.SignedAction;
 import io.tourniquet.util.SerializableClock;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tourniquet.config.Settings;

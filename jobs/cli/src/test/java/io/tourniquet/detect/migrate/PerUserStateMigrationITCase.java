@@ -11,7 +11,6 @@ import io.tourniquet.detect.Challenge;
 import io.tourniquet.detect.AnomalyProfile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tourniquet.json.Json;
 import io.tourniquet.rules.catalog.RuleCatalog;

@@ -1,7 +1,6 @@
 package io.tourniquet.rules.anomaly;
 
 import io.tourniquet.runtime.PipelineMetrics;
-
 import io.tourniquet.detect.WithdrawalRequestFacts;
 import io.tourniquet.detect.SessionLogin;
 import io.tourniquet.detect.AnomalyProfile;

@@ -1,7 +1,6 @@
 package io.tourniquet.rules.unauthorized;
 
 import io.tourniquet.runtime.PipelineMetrics;
-
 import io.tourniquet.detect.PendingApproval;
 import io.tourniquet.detect.Challenge;
 import io.tourniquet.rules.RuleDetector;

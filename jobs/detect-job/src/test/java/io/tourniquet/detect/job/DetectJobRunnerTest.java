@@ -2,7 +2,6 @@ package io.tourniquet.detect.job;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-
 import io.tourniquet.config.SigningKeys;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,6 @@ package io.tourniquet.detect.job;
 
 import io.tourniquet.detect.EventKeys;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.model.Anomaly;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.testing.BroadcastHarnesses;

@@ -3,7 +3,6 @@ package io.tourniquet.detect.migrate;
 import io.tourniquet.detect.Challenge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.types.PojoTestUtils;

@@ -2,7 +2,6 @@ package io.tourniquet.rules.catalog;
 
 import io.tourniquet.testing.LocalServices;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Setting;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;

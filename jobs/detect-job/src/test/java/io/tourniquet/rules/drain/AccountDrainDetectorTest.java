@@ -9,7 +9,6 @@ import static io.tourniquet.testing.TestEvents.login;
 import static io.tourniquet.testing.TestEvents.requested;
 import static io.tourniquet.testing.TestEvents.withdrawal;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;

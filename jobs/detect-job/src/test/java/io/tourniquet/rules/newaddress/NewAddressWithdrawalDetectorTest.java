@@ -11,7 +11,6 @@ import static io.tourniquet.testing.TestEvents.whitelistAdded;
 import static io.tourniquet.testing.TestEvents.whitelistRemoved;
 import static io.tourniquet.testing.TestEvents.withdrawal;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.model.Alert;

@@ -1,7 +1,6 @@
 package io.tourniquet.rules.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.detect.AlertEpisode;
 import io.tourniquet.detect.CountedAlert;
 import io.tourniquet.testing.BroadcastHarnesses;

@@ -4,7 +4,6 @@ import io.tourniquet.detect.AlertEpisode;
 import io.tourniquet.detect.CountedAlert;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.tourniquet.rules.platform.DistinctUserWindows.Kind;
 import io.tourniquet.rules.platform.DistinctUserWindows.Outcome;
 import io.tourniquet.rules.platform.DistinctUserWindows.Window;

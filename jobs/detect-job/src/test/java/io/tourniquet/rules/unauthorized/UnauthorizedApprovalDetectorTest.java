@@ -11,7 +11,6 @@ import static io.tourniquet.testing.TestEvents.login;
 import static io.tourniquet.testing.TestEvents.mfa;
 import static io.tourniquet.testing.TestEvents.verified;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tourniquet.model.Alert;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
