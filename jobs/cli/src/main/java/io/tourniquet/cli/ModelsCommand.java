@@ -1,5 +1,6 @@
 package io.tourniquet.cli;
 
+import io.tourniquet.forensics.Forensics;
 import io.tourniquet.forensics.TrainingRows;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.index.EsClients;
@@ -112,7 +113,7 @@ public final class ModelsCommand implements Callable<Integer> {
             if (out.toAbsolutePath().getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
             // EsClients.with: refused credentials, TLS or an unreachable node end in one sentence.
             TrainingRows.Written result = EsClients.with(cfg, client ->
-                    TrainingRows.export(client, cfg, out, attacks, verdicts));
+                    new Forensics(client, cfg).exportTrainingRows(out, attacks, verdicts));
             String labelled = verdicts ? " (" + result.labeledAttacks() + " labeled attack by analysts' verdicts)"
                     : attacks == null ? " (unlabeled)" : " (" + result.labeledAttacks() + " labeled attack)";
             System.out.printf("wrote %d rows to %s%s; skipped %d of another feature schema%s%n", result.rows(), out,

@@ -48,6 +48,7 @@ public final class Forensics implements AutoCloseable {
     private final Incidents incidents;
     private final Timelines timelines;
     private final Verdicts verdicts;
+    private final TrainingRows trainingRows;
     private final RootCauses rootCauses;
     private final Activities activities;
     private final AttackerInfrastructure attackerInfrastructure;
@@ -65,6 +66,7 @@ public final class Forensics implements AutoCloseable {
         this.ownsClient = ownsClient;
         this.incidents = new Incidents(context);
         this.verdicts = new Verdicts(context);
+        this.trainingRows = new TrainingRows(context, verdicts);
         this.timelines = new Timelines(context, verdicts);
         this.rootCauses = new RootCauses(context, incidents);
         this.activities = new Activities(context, incidents);
@@ -108,6 +110,12 @@ public final class Forensics implements AutoCloseable {
     /** See {@link Timelines#timeline}. */
     public Timeline timeline(String userId, TimeRange range, int limit) {
         return timelines.timeline(userId, range, limit);
+    }
+
+    /** See {@link TrainingRows#export}. */
+    public TrainingRows.Written exportTrainingRows(java.nio.file.Path out, java.util.Set<String> attacks, boolean verdicts)
+            throws java.io.IOException {
+        return trainingRows.export(out, attacks, verdicts);
     }
 
     /** See {@link Verdicts#latestVerdicts}. */

@@ -136,6 +136,12 @@ abstract class ForensicsQuery {
      */
     void forEachPage(String index, int pageSize, Query filter, List<co.elastic.clients.elasticsearch._types.SortOptions> sorts,
                      java.util.function.Consumer<JsonNode> each) {
+        forEachPageOf(index, pageSize, filter, sorts, page -> page.forEach(each));
+    }
+
+    /** As {@link #forEachPage}, a page at a time, for answers that look something up per page. */
+    void forEachPageOf(String index, int pageSize, Query filter, List<co.elastic.clients.elasticsearch._types.SortOptions> sorts,
+                       java.util.function.Consumer<List<JsonNode>> eachPage) {
         List<FieldValue> after = null;
         while (true) {
             List<FieldValue> cursor = after;
@@ -145,9 +151,7 @@ abstract class ForensicsQuery {
                 return s;
             }, JsonNode.class);
             var hits = page.hits().hits();
-            for (var h : hits) {
-                if (h.source() != null) each.accept(h.source());
-            }
+            eachPage.accept(hits.stream().map(h -> h.source()).filter(Objects::nonNull).toList());
             if (hits.size() < pageSize) return;
             after = hits.get(hits.size() - 1).sort();
         }

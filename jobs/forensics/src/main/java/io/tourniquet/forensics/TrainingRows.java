@@ -1,19 +1,14 @@
 package io.tourniquet.forensics;
 
-import co.elastic.clients.elasticsearch.ElasticsearchClient;
-import co.elastic.clients.elasticsearch._types.FieldValue;
-import co.elastic.clients.elasticsearch._types.SortOrder;
-import co.elastic.clients.elasticsearch.core.SearchResponse;
-import co.elastic.clients.elasticsearch.core.search.Hit;
+import co.elastic.clients.elasticsearch._types.query_dsl.Query;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tourniquet.config.Settings;
-import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.models.FeatureRow;
 import io.tourniquet.models.FeatureRows;
 import io.tourniquet.models.WithdrawalFeatures;
 import io.tourniquet.util.Times;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,71 +25,65 @@ import java.util.Set;
  * from the events index page by page ({@code search_after}) into feature rows, labeled by a
  * simulation's ground truth, by analysts' verdicts, or not at all ({@code models export}).
  */
-public final class TrainingRows {
+public final class TrainingRows extends ForensicsQuery {
     static final int PAGE = 1_000;
+    /** Approvals the detect job featured (their features carry a schema hash). */
+    private static final Query FEATURED_APPROVALS = and(term("event.action", "withdrawal_approved"),
+            Query.of(q -> q.exists(e -> e.field("exchange.anomaly.schema_hash"))));
 
-    private TrainingRows() {}
+    private final Verdicts judged;
+
+    TrainingRows(Context context, Verdicts judged) {
+        super(context);
+        this.judged = judged;
+    }
 
     /** What an export wrote. */
     public record Written(int rows, int skipped, int labeledAttacks, int unjudged) {}
 
     /**
-     * Writes one NDJSON feature row per logged approval to {@code out}.
+     * Writes one NDJSON feature row per logged approval to {@code out}, by time then event id, a
+     * page at a time.
      *
      * @param attacks  the ground truth's attack withdrawal ids to label by, or null
      * @param verdicts label by analysts' verdicts instead (an approval with an alert nobody judged is left out)
      */
-    public static Written export(ElasticsearchClient client, TourniquetConfig cfg, Path out, Set<String> attacks,
-                                 boolean verdicts) throws IOException {
-        String index = cfg.get(Settings.INDEX_EVENTS);
-        Forensics judged = new Forensics(client, cfg);
-        int written = 0;
-        int skipped = 0;
-        int labeledAttacks = 0;
-        int unjudged = 0;
+    public Written export(Path out, Set<String> attacks, boolean verdicts) throws IOException {
+        int[] counts = new int[4]; // written, skipped, labeled attacks, unjudged
         try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-            client.indices().refresh(r -> r.index(index));
-            List<FieldValue> after = null;
-            while (true) {
-                final List<FieldValue> from = after;
-                SearchResponse<JsonNode> page = client.search(s -> {
-                    s.index(index).size(PAGE)
-                            .query(q -> q.bool(b -> b
-                                    .filter(f -> f.term(t -> t.field("event.action").value("withdrawal_approved")))
-                                    .filter(f -> f.exists(e -> e.field("exchange.anomaly.schema_hash")))))
-                            .sort(o -> o.field(f -> f.field("@timestamp").order(SortOrder.Asc)))
-                            .sort(o -> o.field(f -> f.field("event.id").order(SortOrder.Asc)));
-                    if (from != null) s.searchAfter(from);
-                    return s;
-                }, JsonNode.class);
-                List<Hit<JsonNode>> hits = page.hits().hits();
-                Map<String, String> labels = verdicts ? latestLabels(judged, hits) : Map.of();
-                for (Hit<JsonNode> h : hits) {
+            call("refresh", () -> es.indices().refresh(r -> r.index(events)));
+            forEachPageOf(events, PAGE, FEATURED_APPROVALS, List.of(byTime("@timestamp"), byKeyword("event.id")), page -> {
+                Map<String, String> labels = verdicts ? latestLabels(page) : Map.of();
+                for (JsonNode doc : page) {
                     FeatureRow row;
                     if (verdicts) {
-                        Optional<Boolean> label = verdictLabel(alertIdsOf(h.source()), labels);
+                        Optional<Boolean> label = verdictLabel(alertIdsOf(doc), labels);
                         if (label.isEmpty()) {
-                            unjudged++;
+                            counts[3]++;
                             continue;
                         }
-                        row = rowOf(h.source(), label.get());
+                        row = rowOf(doc, label.get());
                     } else {
-                        row = rowOf(h.source(), attacks);
+                        row = rowOf(doc, attacks);
                     }
                     if (row == null) {
-                        skipped++;
+                        counts[1]++;
                         continue;
                     }
-                    if (row.isAttack()) labeledAttacks++;
-                    w.write(FeatureRows.toJson(row));
-                    w.write('\n');
-                    written++;
+                    if (row.isAttack()) counts[2]++;
+                    try {
+                        w.write(FeatureRows.toJson(row));
+                        w.write('\n');
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    counts[0]++;
                 }
-                if (hits.size() < PAGE) break;
-                after = hits.get(hits.size() - 1).sort();
-            }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
-        return new Written(written, skipped, labeledAttacks, unjudged);
+        return new Written(counts[0], counts[1], counts[2], counts[3]);
     }
 
     /** The withdrawal ids of the ground truth's unauthorized approvals. */
@@ -127,11 +116,11 @@ public final class TrainingRows {
     }
 
     /** The latest verdict's label of every alert the page's approvals carry that has one. */
-    private static Map<String, String> latestLabels(Forensics f, List<Hit<JsonNode>> hits) {
+    private Map<String, String> latestLabels(List<JsonNode> page) {
         List<String> ids = new ArrayList<>();
-        for (Hit<JsonNode> h : hits) ids.addAll(alertIdsOf(h.source()));
+        for (JsonNode doc : page) ids.addAll(alertIdsOf(doc));
         Map<String, String> labels = new java.util.HashMap<>();
-        f.latestVerdicts(ids).forEach((id, v) -> labels.put(id, v.path("label").asText()));
+        judged.latestVerdicts(ids).forEach((id, v) -> labels.put(id, v.path("label").asText()));
         return labels;
     }
 
