@@ -87,7 +87,7 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
     private transient Counter opened;
     private transient Counter decided;
     private transient Counter lateIgnored;
-    private transient io.tourniquet.runtime.PipelineMetrics.Labelled refused;
+    private transient PipelineMetrics.Labelled refused;
 
     public ClaimFunction(BigDecimal limitUsd, Duration codeMinAge, List<String> mfaTypes, long jailbrokenRetentionMillis,
                          long decidedRetentionMillis, SerializableClock clock) {
@@ -112,11 +112,11 @@ public final class ClaimFunction extends KeyedCoProcessFunction<String, Event, C
         claims = getRuntimeContext().getMapState(CLAIMS);
         waiting = getRuntimeContext().getState(WAITING);
         decidedClaims = getRuntimeContext().getMapState(DECIDED);
-        var metrics = io.tourniquet.runtime.PipelineMetrics.of(getRuntimeContext().getMetricGroup());
+        var metrics = PipelineMetrics.of(getRuntimeContext().getMetricGroup());
         opened = metrics.counter("claims_opened");
         decided = metrics.counter("claims_decided");
         lateIgnored = metrics.counter("claim_facts_late_ignored");
-        refused = new io.tourniquet.runtime.PipelineMetrics.Labelled(metrics, "reason", "dead_letters");
+        refused = new PipelineMetrics.Labelled(metrics, "reason", "dead_letters");
     }
 
     // ---- the record -------------------------------------------------------------------------------------

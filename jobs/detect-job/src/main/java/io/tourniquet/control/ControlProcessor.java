@@ -162,9 +162,9 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
     private transient MapState<String, RuleVersion> ruleVersions;
     private transient MapState<String, RuleVersion> shadowVersions;
     private transient MapState<String, HeldRequest> held;
-    private transient io.tourniquet.runtime.PipelineMetrics.Labelled heldByType;
-    private transient io.tourniquet.runtime.PipelineMetrics.Labelled rejectedByReason;
-    private transient io.tourniquet.runtime.PipelineMetrics.Labelled acceptedByType;
+    private transient PipelineMetrics.Labelled heldByType;
+    private transient PipelineMetrics.Labelled rejectedByReason;
+    private transient PipelineMetrics.Labelled acceptedByType;
     private transient Counter actionsIssued;
 
     /**
@@ -199,10 +199,10 @@ public final class ControlProcessor extends KeyedProcessFunction<String, RawReco
         shadowVersions = getRuntimeContext().getMapState(SHADOW_VERSIONS);
         held = getRuntimeContext().getMapState(HELD);
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
-        MetricGroup ours = io.tourniquet.runtime.PipelineMetrics.of(metrics);
-        heldByType = new io.tourniquet.runtime.PipelineMetrics.Labelled(ours, "kind", "control_held_for_approval");
-        rejectedByReason = new io.tourniquet.runtime.PipelineMetrics.Labelled(ours, "reason", "dead_letters");
-        acceptedByType = new io.tourniquet.runtime.PipelineMetrics.Labelled(ours, "kind", "control_accepted");
+        MetricGroup ours = PipelineMetrics.of(metrics);
+        heldByType = new PipelineMetrics.Labelled(ours, "kind", "control_held_for_approval");
+        rejectedByReason = new PipelineMetrics.Labelled(ours, "reason", "dead_letters");
+        acceptedByType = new PipelineMetrics.Labelled(ours, "kind", "control_accepted");
         actionsIssued = ours.counter("analyst_commands");
     }
 

@@ -57,7 +57,7 @@ public final class DeduplicateFunction extends KeyedBroadcastProcessFunction<Str
     public void open(OpenContext openContext) {
         seen = getRuntimeContext().getMapState(SEEN);
         duplicates = getRuntimeContext().getMetricGroup().counter("duplicatesDropped");
-        late = io.tourniquet.runtime.PipelineMetrics.of(getRuntimeContext().getMetricGroup()).counter("late_events");
+        late = PipelineMetrics.of(getRuntimeContext().getMetricGroup()).counter("late_events");
     }
 
     @Override

@@ -115,7 +115,7 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
     private transient ValueState<RuleVersion> gapRule;
     private transient MapState<String, Suppression> suppressions;
     private transient Counter suppressed;
-    private transient io.tourniquet.runtime.PipelineMetrics.Labelled verdicts;
+    private transient PipelineMetrics.Labelled verdicts;
     private transient Counter opened;
     private transient Counter suspensions;
     private transient Counter suspensionsSuppressed;
@@ -145,14 +145,14 @@ public final class IncidentTracker extends KeyedCoProcessFunction<String, Alert,
         gapRule = getRuntimeContext().getState(GAP_RULE);
         suppressions = getRuntimeContext().getMapState(SUPPRESSIONS);
         var metrics = getRuntimeContext().getMetricGroup();
-        var ours = io.tourniquet.runtime.PipelineMetrics.of(metrics);
+        var ours = PipelineMetrics.of(metrics);
         suppressed = ours.counter("alerts_suppressed");
-        verdicts = new io.tourniquet.runtime.PipelineMetrics.Labelled(ours, "label", "verdicts");
+        verdicts = new PipelineMetrics.Labelled(ours, "label", "verdicts");
         opened = metrics.counter("incidentsOpened");
         suspensions = metrics.counter("suspensionsIssued");
         suspensionsSuppressed = metrics.counter("suspensionsAlreadyInForce");
         rejectedRequests = metrics.counter("controlRequestsRejected");
-        io.tourniquet.runtime.PipelineMetrics.of(metrics).gauge("open_incidents",
+        PipelineMetrics.of(metrics).gauge("open_incidents",
                 (org.apache.flink.metrics.Gauge<Integer>) () -> openIncidents);
     }
 

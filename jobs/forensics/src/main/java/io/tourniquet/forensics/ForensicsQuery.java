@@ -105,7 +105,7 @@ abstract class ForensicsQuery {
         } catch (IOException | RuntimeException e) {
             span.recordException(e);
             span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
-            String explained = io.tourniquet.index.EsClients.explain(List.of(url), context.security, e);
+            String explained = EsClients.explain(List.of(url), context.security, e);
             if (explained != null) throw ElasticsearchUnreachableException.explained(explained, e);
             if (e instanceof RuntimeException re) throw re;
             throw new ElasticsearchUnreachableException(url, e);

@@ -49,7 +49,7 @@ public final class TrainingRows extends ForensicsQuery {
      * @param verdicts label by analysts' verdicts instead (an approval with an alert nobody judged is left out)
      */
     public Written export(Path out, Set<String> attacks, boolean verdicts) throws IOException {
-        int[] counts = new int[4]; // written, skipped, labeled attacks, unjudged
+        Tally tally = new Tally();
         try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
             call("refresh", () -> es.indices().refresh(r -> r.index(events)));
             forEachPageOf(events, PAGE, FEATURED_APPROVALS, List.of(byTime("@timestamp"), byKeyword("event.id")), page -> {
@@ -59,7 +59,7 @@ public final class TrainingRows extends ForensicsQuery {
                     if (verdicts) {
                         Optional<Boolean> label = verdictLabel(alertIdsOf(doc), labels);
                         if (label.isEmpty()) {
-                            counts[3]++;
+                            tally.unjudged++;
                             continue;
                         }
                         row = rowOf(doc, label.get());
@@ -67,23 +67,31 @@ public final class TrainingRows extends ForensicsQuery {
                         row = rowOf(doc, attacks);
                     }
                     if (row == null) {
-                        counts[1]++;
+                        tally.skipped++;
                         continue;
                     }
-                    if (row.isAttack()) counts[2]++;
+                    if (row.isAttack()) tally.labeledAttacks++;
                     try {
                         w.write(FeatureRows.toJson(row));
                         w.write('\n');
                     } catch (IOException e) {
-                        throw new UncheckedIOException(e);
+                        throw new UncheckedIOException(e); // out of the page callback, unwrapped below
                     }
-                    counts[0]++;
+                    tally.rows++;
                 }
             });
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-        return new Written(counts[0], counts[1], counts[2], counts[3]);
+        return new Written(tally.rows, tally.skipped, tally.labeledAttacks, tally.unjudged);
+    }
+
+    /** The counts an export adds up, page by page. */
+    private static final class Tally {
+        int rows;
+        int skipped;
+        int labeledAttacks;
+        int unjudged;
     }
 
     /** The withdrawal ids of the ground truth's unauthorized approvals. */

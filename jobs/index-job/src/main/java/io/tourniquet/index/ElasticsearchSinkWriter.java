@@ -124,7 +124,7 @@ public final class ElasticsearchSinkWriter implements SinkWriter<IndexDoc> {
                 .maxConcurrentRequests(settings.maxConcurrentRequests())
                 .flushInterval(settings.flushInterval().toMillis(), TimeUnit.MILLISECONDS)
                 .listener(new Listener()));
-        MetricGroup ours = io.tourniquet.runtime.PipelineMetrics.of(metrics);
+        MetricGroup ours = PipelineMetrics.of(metrics);
         ours.counter("es_docs_indexed", docsIndexed);
         ours.counter("es_retries", retries);
         ours.counter("es_permanent_failures", permanentFailures);

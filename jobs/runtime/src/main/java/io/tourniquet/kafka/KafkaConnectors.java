@@ -1,6 +1,5 @@
 package io.tourniquet.kafka;
 
-import io.tourniquet.model.EventParser;
 import io.tourniquet.config.Settings;
 import io.tourniquet.config.TourniquetConfig;
 import io.tourniquet.signing.SignedAction;

@@ -6,7 +6,6 @@ import io.opentelemetry.exporter.otlp.http.metrics.OtlpHttpMetricExporter;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
 import io.opentelemetry.sdk.resources.Resource;
-import io.tourniquet.runtime.PipelineMetrics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -172,6 +172,9 @@ class OrderIndependenceITCase {
                 .seed(SEED).benignUsers(16).attackVictims(10).malformedCount(4).duplicateCount(3)
                 .topicsFrom(cfg).build());
         truth = sim.groundTruth();
+        for (SimRecord r : sim.records()) {
+            if (r.topic().equals(cfg.get(Settings.TOPIC_WITHDRAWALS)) && r.key() != null) usersWithWithdrawals.add(r.key());
+        }
         Map<String, Long> nextOffset = new HashMap<>();
         List<RawRecord> records = new ArrayList<>();
         for (SimRecord r : sim.records()) {
@@ -230,6 +233,9 @@ class OrderIndependenceITCase {
         assertAll(checks);
     }
 
+    /** The users with a withdrawal in the input (records are keyed by user), the only ones the watch may tell. */
+    final Set<String> usersWithWithdrawals = new HashSet<>();
+
     /** Where {@link #run} keeps the withdrawal watch's notices, apart from the compared outputs. */
     static final String WATCH_NOTICES = "watch-notices";
     static final Set<String> WATCH_KINDS = Set.of(NotificationComposer.WITHDRAWALS_SUSPENDED,
@@ -242,17 +248,13 @@ class OrderIndependenceITCase {
      * after every withdrawal has finished there, so usually no one; now and then a few.)
      */
     private List<Executable> watchNoticeChecks(String order, List<JsonNode> notices) {
-        Set<String> withWithdrawals = new HashSet<>();
-        for (SimRecord r : sim.records()) {
-            if (r.topic().equals(cfg.get(Settings.TOPIC_WITHDRAWALS)) && r.key() != null) withWithdrawals.add(r.key());
-        }
         List<String> heard = notices.stream().map(n -> n.path("user_id").asText() + " " + n.path("kind").asText()
                 + " " + n.path("incident_id").asText()).toList();
         return List.of(
                 () -> assertThat(heard).as("withdrawal-watch notices read " + order + ": once per user, kind and incident")
                         .doesNotHaveDuplicates(),
                 () -> assertThat(notices).as("withdrawal-watch notices read " + order + ": users with a withdrawal")
-                        .allSatisfy(n -> assertThat(withWithdrawals).contains(n.path("user_id").asText())));
+                        .allSatisfy(n -> assertThat(usersWithWithdrawals).contains(n.path("user_id").asText())));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -194,7 +194,7 @@ public final class AnomalyScoringDetector extends RuleDetector<EnrichedEvent, En
         anomalyAlerts = metrics.counter("anomalyAlerts");
         modelsLoaded = metrics.counter("anomalyModelsLoaded");
         modelLoadFailures = metrics.counter("anomalyModelLoadFailures");
-        scoringMicros = io.tourniquet.runtime.PipelineMetrics.histogram(io.tourniquet.runtime.PipelineMetrics.of(metrics),
+        scoringMicros = PipelineMetrics.histogram(PipelineMetrics.of(metrics),
                 "anomaly_scoring_us");
     }
 

@@ -93,7 +93,7 @@ public final class UnauthorizedApprovalDetector
         lastWatermark = Long.MIN_VALUE;
         // How far event time trails the wall clock, as of the last approval or 2FA event seen: a
         // stalled or lagging watermark delays every decision that waits for event time.
-        io.tourniquet.runtime.PipelineMetrics.of(metrics).gauge("watermark_lag_ms", (org.apache.flink.metrics.Gauge<Long>) () -> {
+        PipelineMetrics.of(metrics).gauge("watermark_lag_ms", (org.apache.flink.metrics.Gauge<Long>) () -> {
             long wm = lastWatermark;
             return wm == Long.MIN_VALUE ? 0L : Math.max(0L, clock.getAsLong() - wm);
         });
