@@ -22,7 +22,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Maps the pipeline's records to forensic-index documents (contract section 4): ECS field names
@@ -183,10 +182,7 @@ public final class EcsDocuments {
         // Beside each exact amount string, its numeric value for range queries and sums.
         for (JsonNode list : List.of(tree.path("impact"), tree.path("impact_after_containment"))) {
             if (!list.isArray()) continue;
-            for (JsonNode item : list) {
-                Double v = decimalValue(item.path("amount").asText(null));
-                if (v != null) ((ObjectNode) item).put("amount_value", v);
-            }
+            for (JsonNode item : list) amountValue((ObjectNode) item);
         }
         Doc d = Doc.of(tree);
         d.put("@timestamp", Times.format(incident.startedAt));
