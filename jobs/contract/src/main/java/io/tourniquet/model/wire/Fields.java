@@ -1,0 +1,77 @@
+package io.tourniquet.model.wire;
+
+import java.io.IOException;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+import org.apache.flink.types.StringValue;
+
+/** The nullable field encodings the model's serializers share. */
+final class Fields {
+    private Fields() {}
+
+    // Strings: Flink's own variable-length encoding, which writes null as one byte (StringValue).
+
+    static void writeString(String s, DataOutputView out) throws IOException {
+        StringValue.writeString(s, out);
+    }
+
+    static String readString(DataInputView in) throws IOException {
+        return StringValue.readString(in);
+    }
+
+    static void copyString(DataInputView in, DataOutputView out) throws IOException {
+        StringValue.copyString(in, out);
+    }
+
+    private static final byte NULL = 0;
+    private static final byte FALSE = 1;
+    private static final byte TRUE = 2;
+    private static final byte PRESENT = 1;
+
+    static void writeBoolean(Boolean b, DataOutputView out) throws IOException {
+        out.writeByte(b == null ? NULL : b ? TRUE : FALSE);
+    }
+
+    static Boolean readBoolean(DataInputView in) throws IOException {
+        byte b = in.readByte();
+        return switch (b) {
+            case NULL -> null;
+            case FALSE -> Boolean.FALSE;
+            case TRUE -> Boolean.TRUE;
+            default -> throw new IOException("corrupt record: Boolean marker " + b);
+        };
+    }
+
+    static void writeDouble(Double d, DataOutputView out) throws IOException {
+        if (d == null) {
+            out.writeByte(NULL);
+        } else {
+            out.writeByte(PRESENT);
+            out.writeDouble(d);
+        }
+    }
+
+    static Double readDouble(DataInputView in) throws IOException {
+        return in.readByte() == NULL ? null : in.readDouble();
+    }
+
+    static void writeLong(Long l, DataOutputView out) throws IOException {
+        if (l == null) {
+            out.writeByte(NULL);
+        } else {
+            out.writeByte(PRESENT);
+            out.writeLong(l);
+        }
+    }
+
+    static Long readLong(DataInputView in) throws IOException {
+        return in.readByte() == NULL ? null : in.readLong();
+    }
+
+    /** A count, or -1 for null (lists and maps). */
+    static int readCount(DataInputView in, String what) throws IOException {
+        int n = in.readInt();
+        if (n < -1) throw new IOException("corrupt record: " + what + " count " + n);
+        return n;
+    }
+}
