@@ -9,8 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -19,7 +21,12 @@ import org.apache.flink.core.memory.DataOutputView;
  * detectors added, field by field in a fixed order (see {@link EventSerializer} for why not the
  * POJO serializer). The layouts are {@link #FIELDS}, {@link #ANOMALY_FIELDS} and
  * {@link #CONTRIBUTION_FIELDS}; {@code WireSerializersTest} fails when a field of the model is
- * missing from them. Only records in flight use it, never state.
+ * missing from them.
+ *
+ * <p>Records in flight use it, and one state: the anomaly scorer's waiting events, written and
+ * read once per event. State written by builds before it (the POJO serializer's) is migrated
+ * when restored ({@link Snapshot#resolveSchemaCompatibility}). Because it is in state, a change to
+ * the layout needs a new snapshot version that still reads this one.
  */
 public final class EnrichedEventSerializer extends TypeSerializerSingleton<EnrichedEvent> {
     private static final long serialVersionUID = 1L;
@@ -198,6 +205,21 @@ public final class EnrichedEventSerializer extends TypeSerializerSingleton<Enric
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<EnrichedEvent> {
         public Snapshot() {
             super(() -> INSTANCE);
+        }
+
+        /**
+         * This layout as is; state the POJO serializer wrote (builds before this serializer) after
+         * migration: Flink reads it with the POJO serializer its snapshot restores and writes it
+         * with this one. Anything else is refused.
+         */
+        @Override
+        public TypeSerializerSchemaCompatibility<EnrichedEvent> resolveSchemaCompatibility(
+                TypeSerializerSnapshot<EnrichedEvent> old) {
+            if (old instanceof Snapshot) return TypeSerializerSchemaCompatibility.compatibleAsIs();
+            if (old instanceof PojoSerializerSnapshot<EnrichedEvent>) {
+                return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
+            }
+            return TypeSerializerSchemaCompatibility.incompatible();
         }
     }
 }

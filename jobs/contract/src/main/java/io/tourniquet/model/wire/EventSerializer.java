@@ -18,8 +18,9 @@ import org.apache.flink.core.memory.DataOutputView;
  * fields are first filled with defaults and then overwritten).
  *
  * <p>The layout is {@link #FIELDS}, in that order. A field added to {@link Event} must be added
- * here and to {@link #FIELDS} ({@code WireSerializersTest} fails until it is). Only records in
- * flight use it, never state, so a layout change needs no migration.
+ * here and to {@link #FIELDS} ({@code WireSerializersTest} fails until it is). Its layout is part
+ * of {@link EnrichedEventSerializer}'s, which one state uses: a change to it needs that
+ * serializer's snapshot version raised (see there).
  */
 public final class EventSerializer extends TypeSerializerSingleton<Event> {
     private static final long serialVersionUID = 1L;

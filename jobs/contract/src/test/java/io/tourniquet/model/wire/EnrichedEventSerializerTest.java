@@ -1,5 +1,7 @@
 package io.tourniquet.model.wire;
 
+import io.tourniquet.testing.FilledRecords;
+
 import io.tourniquet.model.Anomaly;
 import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;

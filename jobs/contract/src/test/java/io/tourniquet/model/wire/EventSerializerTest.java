@@ -1,5 +1,7 @@
 package io.tourniquet.model.wire;
 
+import io.tourniquet.testing.FilledRecords;
+
 import io.tourniquet.model.Event;
 import org.apache.flink.api.common.typeutils.SerializerTestBase;
 import org.apache.flink.api.common.typeutils.TypeSerializer;

@@ -1,5 +1,7 @@
 package io.tourniquet.model.wire;
 
+import io.tourniquet.testing.FilledRecords;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
