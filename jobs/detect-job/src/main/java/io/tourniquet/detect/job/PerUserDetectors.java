@@ -100,14 +100,6 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
     private transient Collector<EnrichedEvent> afterDrain;
     private transient Collector<EnrichedEvent> featured;
     private transient MapState<Long, Integer> timerOwners;
-    /**
-     * What {@link #TIMER_OWNERS} is known to hold, for the most recent (user, time) pairs: a step
-     * that sets a timer already noted as its own (most do: a user's events within a few seconds
-     * share the de-duplication bucket and the rules' grids) skips the state read. Only ever what
-     * the state holds: filled from it or with what is written to it, cleared where it is removed,
-     * empty after a restore. In a profile the owner lookup was about a tenth of this task.
-     */
-    private transient OwnersSeen ownersSeen;
     private transient StepContext dedupCtx;
     private transient StepContext newAddressCtx;
     private transient StepContext drainCtx;
@@ -153,7 +145,6 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
             step.open(openContext);
         }
         timerOwners = getRuntimeContext().getMapState(TIMER_OWNERS);
-        ownersSeen = new OwnersSeen(OWNERS_SEEN);
         dedupCtx = new StepContext(DEDUP);
         newAddressCtx = new StepContext(NEW_ADDRESS);
         drainCtx = new StepContext(DRAIN);
@@ -222,7 +213,6 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
                 owners = noted;
                 // Before the steps run: one that sets a timer of this same time again gets it anew.
                 timerOwners.remove(timestamp);
-                ownersSeen.remove(ctx.getCurrentKey(), timestamp);
             }
             // In the order the separate tasks saw event time: each step's timers before the next step's.
             if ((owners & DEDUP) != 0) dedup.onTimer(timestamp, dedupCtx, afterDedup);
@@ -270,13 +260,11 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
         @Override
         public void registerEventTimeTimer(long time) {
             try {
-                String key = delegate.getCurrentKey();
-                Integer seen = ownersSeen.get(key, time);
-                if (seen == null || (seen & step) == 0) {
-                    Integer noted = seen != null ? seen : timerOwners.get(time);
-                    int owners = noted == null ? step : noted | step;
-                    if (noted == null || owners != noted) timerOwners.put(time, owners);
-                    ownersSeen.put(key, time, owners);
+                Integer noted = timerOwners.get(time);
+                if (noted == null) {
+                    timerOwners.put(time, step);
+                } else if ((noted & step) == 0) {
+                    timerOwners.put(time, noted | step);
                 }
             } catch (Exception e) {
                 ExceptionUtils.rethrow(e);
@@ -347,43 +335,6 @@ public final class PerUserDetectors extends KeyedBroadcastProcessFunction<String
         @Override
         public long currentWatermark() {
             return delegate.currentWatermark();
-        }
-    }
-
-    /** How many (user, time) pairs {@link OwnersSeen} remembers: a few seconds of traffic. */
-    static final int OWNERS_SEEN = 8192;
-
-    /** A bounded map (least recently used out) of (user, timer time) to the owner bits noted. */
-    static final class OwnersSeen {
-        private final java.util.LinkedHashMap<String, Integer> seen;
-
-        OwnersSeen(int capacity) {
-            seen = new java.util.LinkedHashMap<>(capacity * 2, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<String, Integer> eldest) {
-                    return size() > capacity;
-                }
-            };
-        }
-
-        private static String key(String user, long time) {
-            return time + "/" + user;
-        }
-
-        Integer get(String user, long time) {
-            return seen.get(key(user, time));
-        }
-
-        void put(String user, long time, int owners) {
-            seen.put(key(user, time), owners);
-        }
-
-        void remove(String user, long time) {
-            seen.remove(key(user, time));
-        }
-
-        int size() {
-            return seen.size();
         }
     }
 

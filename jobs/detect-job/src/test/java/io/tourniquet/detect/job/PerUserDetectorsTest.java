@@ -136,44 +136,19 @@ class PerUserDetectorsTest {
 
         harness.processWatermark(T0);
         assertThat(timerOwners()).as("fired: its note is gone").doesNotContainKeys(T0 - 30_000L, T0).containsKey(dedupForgets);
-        // Two users' timers of the same time are each noted under their own key (the operator's
-        // memory of what is noted is per user and time, so the second is not taken as known).
-        push(login("l3", "u1", T0 + MINUTE));
-        push(login("l4", "u2", T0 + MINUTE));
-        assertThat(timerOwners()).containsEntry(T0 + MINUTE, PerUserDetectors.ANOMALY);
-        assertThat(timerOwners("u2")).containsEntry(T0 + MINUTE, PerUserDetectors.ANOMALY);
         harness.processWatermark(T0 + 60 * DAY);
         assertThat(timerOwners()).isEmpty();
         BroadcastHarnesses.assertNoTimers(harness);
     }
 
     private java.util.Map<Long, Integer> timerOwners() throws Exception {
-        return timerOwners("u1");
-    }
-
-    private java.util.Map<Long, Integer> timerOwners(String user) throws Exception {
         org.apache.flink.runtime.state.KeyedStateBackend<Object> backend = harness.getOperator().getKeyedStateBackend();
-        backend.setCurrentKey(user);
+        backend.setCurrentKey("u1");
         var state = backend.getPartitionedState(org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
                 org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE, PerUserDetectors.TIMER_OWNERS);
         java.util.Map<Long, Integer> copy = new java.util.HashMap<>();
         for (var e : state.entries()) copy.put(e.getKey(), e.getValue());
         return copy;
-    }
-
-    @Test
-    void theMemoryOfNotedOwnersIsBoundedAndForgetsTheLeastRecentlyUsed() {
-        PerUserDetectors.OwnersSeen seen = new PerUserDetectors.OwnersSeen(2);
-        seen.put("u1", 10L, PerUserDetectors.DEDUP);
-        seen.put("u2", 10L, PerUserDetectors.ANOMALY);
-        assertThat(seen.get("u1", 10L)).isEqualTo(PerUserDetectors.DEDUP); // now the most recent
-        seen.put("u1", 20L, PerUserDetectors.DRAIN);
-        assertThat(seen.size()).isEqualTo(2);
-        assertThat(seen.get("u2", 10L)).as("least recently used: out").isNull();
-        assertThat(seen.get("u1", 10L)).isEqualTo(PerUserDetectors.DEDUP);
-        seen.remove("u1", 10L);
-        assertThat(seen.get("u1", 10L)).isNull();
-        assertThat(seen.get("u1", 20L)).isEqualTo(PerUserDetectors.DRAIN);
     }
 
     // ---------------------------------------------------------------- shadow steps
