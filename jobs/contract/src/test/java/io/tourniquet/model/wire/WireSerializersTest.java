@@ -41,6 +41,23 @@ class WireSerializersTest {
         assertThatThrownBy(() -> FilledRecords.assertDeepEqual("enriched", in, back)).isInstanceOf(AssertionError.class);
     }
 
+    /** Input is anyone's text: any Unicode, and the empty string is not null. */
+    @Test
+    void stringsOfAnyScriptAndTheEmptyStringSurvive() throws IOException {
+        Event e = new Event();
+        e.userAgent = "Mozilla/5.0 (Linux; Android 12) Gecko/20100101 Firefox/96.0 é ü ß 中文 🔒\u0000end";
+        e.geoCountry = "";
+        e.antiPhishingCode = "Ωmega-😀";
+        e.txHash = null;
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        EventSerializer.INSTANCE.serialize(e, out);
+        Event back = EventSerializer.INSTANCE.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        assertThat(back.userAgent).isEqualTo(e.userAgent);
+        assertThat(back.geoCountry).isEmpty();
+        assertThat(back.antiPhishingCode).isEqualTo(e.antiPhishingCode);
+        assertThat(back.txHash).isNull();
+    }
+
     @Test
     void aCopyIsIndependentOfItsOriginal() {
         EnrichedEvent in = FilledRecords.enriched(4);
