@@ -64,19 +64,6 @@ final class Fields {
         return in.readByte() == NULL ? null : in.readDouble();
     }
 
-    static void writeLong(Long l, DataOutputView out) throws IOException {
-        if (l == null) {
-            out.writeByte(NULL);
-        } else {
-            out.writeByte(PRESENT);
-            out.writeLong(l);
-        }
-    }
-
-    static Long readLong(DataInputView in) throws IOException {
-        return in.readByte() == NULL ? null : in.readLong();
-    }
-
     /** A count, or -1 for null (lists and maps). */
     static int readCount(DataInputView in, String what) throws IOException {
         int n = in.readInt();

@@ -56,11 +56,6 @@ public final class RecordTypeInfo<T> extends TypeInformation<T> {
         return serializer.get();
     }
 
-    /** For tests and callers outside a job. */
-    public TypeSerializer<T> createSerializer() {
-        return serializer.get();
-    }
-
     @Override
     public String toString() {
         return "RecordTypeInfo<" + type.getSimpleName() + ">";

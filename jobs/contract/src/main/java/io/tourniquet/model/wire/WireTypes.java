@@ -6,8 +6,9 @@ import io.tourniquet.model.Event;
 /**
  * The type information the detect job gives its streams of events, so that events in flight
  * between tasks use the serializers written for them ({@link EventSerializer},
- * {@link EnrichedEventSerializer}). State keeps the POJO serializer its savepoints were written
- * with.
+ * {@link EnrichedEventSerializer}). Of the job's state, only the anomaly scorer's waiting events
+ * use them (see {@link EnrichedEventSerializer}); every other state record keeps the POJO
+ * serializer its savepoints were written with.
  */
 public final class WireTypes {
     private WireTypes() {}
