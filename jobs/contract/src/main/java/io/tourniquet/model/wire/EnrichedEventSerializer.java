@@ -11,7 +11,6 @@ import java.util.Map;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
@@ -28,7 +27,7 @@ import org.apache.flink.core.memory.DataOutputView;
  * when restored ({@link Snapshot#resolveSchemaCompatibility}). Because it is in state, a change to
  * the layout needs a new snapshot version that still reads this one.
  */
-public final class EnrichedEventSerializer extends TypeSerializerSingleton<EnrichedEvent> {
+public final class EnrichedEventSerializer extends ModelSerializer<EnrichedEvent> {
     private static final long serialVersionUID = 1L;
 
     public static final EnrichedEventSerializer INSTANCE = new EnrichedEventSerializer();
@@ -38,11 +37,6 @@ public final class EnrichedEventSerializer extends TypeSerializerSingleton<Enric
     public static final List<String> ANOMALY_FIELDS =
             List.of("schemaVersion", "schemaHash", "features", "modelVersion", "score", "threshold", "topContributions");
     public static final List<String> CONTRIBUTION_FIELDS = List.of("feature", "value", "baseline", "scoreChange");
-
-    @Override
-    public boolean isImmutableType() {
-        return false;
-    }
 
     @Override
     public EnrichedEvent createInstance() {
@@ -81,16 +75,6 @@ public final class EnrichedEventSerializer extends TypeSerializerSingleton<Enric
             }
         }
         return c;
-    }
-
-    @Override
-    public EnrichedEvent copy(EnrichedEvent from, EnrichedEvent reuse) {
-        return copy(from);
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
     }
 
     @Override
@@ -184,16 +168,6 @@ public final class EnrichedEventSerializer extends TypeSerializerSingleton<Enric
             }
         }
         return a;
-    }
-
-    @Override
-    public EnrichedEvent deserialize(EnrichedEvent reuse, DataInputView in) throws IOException {
-        return deserialize(in);
-    }
-
-    @Override
-    public void copy(DataInputView in, DataOutputView out) throws IOException {
-        serialize(deserialize(in), out);
     }
 
     @Override

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.util.List;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -22,7 +21,7 @@ import org.apache.flink.core.memory.DataOutputView;
  * of {@link EnrichedEventSerializer}'s, which one state uses: a change to it needs that
  * serializer's snapshot version raised (see there).
  */
-public final class EventSerializer extends TypeSerializerSingleton<Event> {
+public final class EventSerializer extends ModelSerializer<Event> {
     private static final long serialVersionUID = 1L;
 
     public static final EventSerializer INSTANCE = new EventSerializer();
@@ -74,11 +73,6 @@ public final class EventSerializer extends TypeSerializerSingleton<Event> {
             "late");
 
     private static final Event.Kind[] KINDS = Event.Kind.values();
-
-    @Override
-    public boolean isImmutableType() {
-        return false;
-    }
 
     @Override
     public Event createInstance() {
@@ -133,16 +127,6 @@ public final class EventSerializer extends TypeSerializerSingleton<Event> {
         c.mfaPolicySettings = e.mfaPolicySettings;
         c.late = e.late;
         return c;
-    }
-
-    @Override
-    public Event copy(Event from, Event reuse) {
-        return copy(from);
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
     }
 
     @Override
@@ -239,16 +223,6 @@ public final class EventSerializer extends TypeSerializerSingleton<Event> {
         e.mfaPolicySettings = Fields.readBoolean(in);
         e.late = in.readBoolean();
         return e;
-    }
-
-    @Override
-    public Event deserialize(Event reuse, DataInputView in) throws IOException {
-        return deserialize(in);
-    }
-
-    @Override
-    public void copy(DataInputView in, DataOutputView out) throws IOException {
-        serialize(deserialize(in), out);
     }
 
     private static Event.Kind kind(byte ordinal) throws IOException {
