@@ -31,10 +31,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Everything the detect job sends from one task to another, and every per-user state record, is
- * serialized by Flink's POJO serializer without a Kryo fallback: fast, and able to evolve its
- * fields across savepoints. A field Flink cannot analyse (a type without a default constructor,
- * an interface) would silently fall back to Kryo, which neither holds.
+ * Everything the detect job sends from one task to another, and every per-user state record, is a
+ * POJO Flink analyses without a Kryo fallback: fast, and able to evolve its fields across
+ * savepoints. Events in flight go by serializers written for them ({@code EventsOnTheWireTest});
+ * they are POJOs all the same, because state records and alerts hold them as fields. A field Flink
+ * cannot analyse (a type without a default constructor, an interface) would silently fall back to
+ * Kryo, which neither holds.
  */
 class CrossTaskTypesTest {
 
