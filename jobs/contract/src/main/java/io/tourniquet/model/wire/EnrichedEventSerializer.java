@@ -83,12 +83,7 @@ public final class EnrichedEventSerializer extends ModelSerializer<EnrichedEvent
         if (e.event != null) EventSerializer.INSTANCE.serialize(e.event, out);
         Fields.writeBoolean(e.mfaAuthorized, out);
         Fields.writeString(e.mfaDecisionReason, out);
-        if (e.alertIds == null) {
-            out.writeInt(-1);
-        } else {
-            out.writeInt(e.alertIds.size());
-            for (String id : e.alertIds) Fields.writeString(id, out);
-        }
+        Fields.writeList(e.alertIds, out, Fields::writeString);
         Fields.writeString(e.incidentId, out);
         out.writeBoolean(e.late);
         out.writeBoolean(e.anomaly != null);
@@ -110,19 +105,16 @@ public final class EnrichedEventSerializer extends ModelSerializer<EnrichedEvent
         Fields.writeString(a.modelVersion, out);
         Fields.writeDouble(a.score, out);
         Fields.writeDouble(a.threshold, out);
-        if (a.topContributions == null) {
-            out.writeInt(-1);
-        } else {
-            out.writeInt(a.topContributions.size());
-            for (AnomalyContribution t : a.topContributions) {
-                out.writeBoolean(t != null);
-                if (t == null) continue;
-                Fields.writeString(t.feature, out);
-                out.writeDouble(t.value);
-                out.writeDouble(t.baseline);
-                out.writeDouble(t.scoreChange);
-            }
-        }
+        Fields.writeList(a.topContributions, out, EnrichedEventSerializer::serialize);
+    }
+
+    private static void serialize(AnomalyContribution t, DataOutputView out) throws IOException {
+        out.writeBoolean(t != null);
+        if (t == null) return;
+        Fields.writeString(t.feature, out);
+        out.writeDouble(t.value);
+        out.writeDouble(t.baseline);
+        out.writeDouble(t.scoreChange);
     }
 
     @Override
@@ -131,13 +123,7 @@ public final class EnrichedEventSerializer extends ModelSerializer<EnrichedEvent
         e.event = in.readBoolean() ? EventSerializer.INSTANCE.deserialize(in) : null;
         e.mfaAuthorized = Fields.readBoolean(in);
         e.mfaDecisionReason = Fields.readString(in);
-        int ids = Fields.readCount(in, "alert id");
-        if (ids == -1) {
-            e.alertIds = null;
-        } else {
-            e.alertIds = new ArrayList<>(ids);
-            for (int i = 0; i < ids; i++) e.alertIds.add(Fields.readString(in));
-        }
+        e.alertIds = Fields.readList(in, "alert id", Fields::readString);
         e.incidentId = Fields.readString(in);
         e.late = in.readBoolean();
         e.anomaly = in.readBoolean() ? deserializeAnomaly(in) : null;
@@ -158,16 +144,14 @@ public final class EnrichedEventSerializer extends ModelSerializer<EnrichedEvent
         a.modelVersion = Fields.readString(in);
         a.score = Fields.readDouble(in);
         a.threshold = Fields.readDouble(in);
-        int contributions = Fields.readCount(in, "contribution");
-        if (contributions >= 0) {
-            a.topContributions = new ArrayList<>(contributions);
-            for (int i = 0; i < contributions; i++) {
-                a.topContributions.add(in.readBoolean()
-                        ? new AnomalyContribution(Fields.readString(in), in.readDouble(), in.readDouble(), in.readDouble())
-                        : null);
-            }
-        }
+        a.topContributions = Fields.readList(in, "contribution", EnrichedEventSerializer::deserializeContribution);
         return a;
+    }
+
+    private static AnomalyContribution deserializeContribution(DataInputView in) throws IOException {
+        return in.readBoolean()
+                ? new AnomalyContribution(Fields.readString(in), in.readDouble(), in.readDouble(), in.readDouble())
+                : null;
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.tourniquet.model.wire;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -69,5 +71,34 @@ final class Fields {
         int n = in.readInt();
         if (n < -1) throw new IOException("corrupt record: " + what + " count " + n);
         return n;
+    }
+
+    /** How one element of a list is written. */
+    interface ElementWriter<T> {
+        void write(T element, DataOutputView out) throws IOException;
+    }
+
+    /** How one element of a list is read. */
+    interface ElementReader<T> {
+        T read(DataInputView in) throws IOException;
+    }
+
+    /** A nullable list: its count (-1 for null), then each element. */
+    static <T> void writeList(List<T> list, DataOutputView out, ElementWriter<T> each) throws IOException {
+        if (list == null) {
+            out.writeInt(-1);
+            return;
+        }
+        out.writeInt(list.size());
+        for (T element : list) each.write(element, out);
+    }
+
+    /** What {@link #writeList} wrote: null, or a new {@link ArrayList}. */
+    static <T> List<T> readList(DataInputView in, String what, ElementReader<T> each) throws IOException {
+        int n = readCount(in, what);
+        if (n == -1) return null;
+        List<T> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) list.add(each.read(in));
+        return list;
     }
 }

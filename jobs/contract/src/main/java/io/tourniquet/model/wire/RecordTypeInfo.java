@@ -3,7 +3,6 @@ package io.tourniquet.model.wire;
 import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.util.function.SerializableSupplier;
 
 /**
  * Type information for a model record with a serializer written for it: given to a stream
@@ -14,9 +13,9 @@ public final class RecordTypeInfo<T> extends TypeInformation<T> {
     private static final long serialVersionUID = 1L;
 
     private final Class<T> type;
-    private final SerializableSupplier<TypeSerializer<T>> serializer;
+    private final TypeSerializer<T> serializer;
 
-    RecordTypeInfo(Class<T> type, SerializableSupplier<TypeSerializer<T>> serializer) {
+    RecordTypeInfo(Class<T> type, TypeSerializer<T> serializer) {
         this.type = type;
         this.serializer = serializer;
     }
@@ -53,7 +52,7 @@ public final class RecordTypeInfo<T> extends TypeInformation<T> {
 
     @Override
     public TypeSerializer<T> createSerializer(SerializerConfig config) {
-        return serializer.get();
+        return serializer.duplicate();
     }
 
     @Override

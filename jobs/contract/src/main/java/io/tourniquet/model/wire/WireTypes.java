@@ -13,7 +13,7 @@ import io.tourniquet.model.Event;
 public final class WireTypes {
     private WireTypes() {}
 
-    public static final RecordTypeInfo<Event> EVENT = new RecordTypeInfo<>(Event.class, () -> EventSerializer.INSTANCE);
+    public static final RecordTypeInfo<Event> EVENT = new RecordTypeInfo<>(Event.class, EventSerializer.INSTANCE);
     public static final RecordTypeInfo<EnrichedEvent> ENRICHED_EVENT =
-            new RecordTypeInfo<>(EnrichedEvent.class, () -> EnrichedEventSerializer.INSTANCE);
+            new RecordTypeInfo<>(EnrichedEvent.class, EnrichedEventSerializer.INSTANCE);
 }

@@ -11,6 +11,7 @@ import io.tourniquet.model.EnrichedEvent;
 import io.tourniquet.model.Event;
 import java.io.IOException;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
@@ -32,9 +33,7 @@ class WireSerializersTest {
     @Test
     void everyFieldSurvivesTheTrip() throws IOException {
         EnrichedEvent in = FilledRecords.enriched(7);
-        DataOutputSerializer out = new DataOutputSerializer(256);
-        EnrichedEventSerializer.INSTANCE.serialize(in, out);
-        EnrichedEvent back = EnrichedEventSerializer.INSTANCE.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        EnrichedEvent back = roundTrip(EnrichedEventSerializer.INSTANCE, in);
         FilledRecords.assertDeepEqual("enriched", in, back);
         // Not vacuous: a record that differs in one field is told apart.
         back.event.txHash = "other";
@@ -49,9 +48,7 @@ class WireSerializersTest {
         e.geoCountry = "";
         e.antiPhishingCode = "Ωmega-😀";
         e.txHash = null;
-        DataOutputSerializer out = new DataOutputSerializer(64);
-        EventSerializer.INSTANCE.serialize(e, out);
-        Event back = EventSerializer.INSTANCE.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        Event back = roundTrip(EventSerializer.INSTANCE, e);
         assertThat(back.userAgent).isEqualTo(e.userAgent);
         assertThat(back.geoCountry).isEmpty();
         assertThat(back.antiPhishingCode).isEqualTo(e.antiPhishingCode);
@@ -72,9 +69,7 @@ class WireSerializersTest {
 
     @Test
     void aCorruptKindIsAnErrorNotAnotherKind() throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(64);
-        EventSerializer.INSTANCE.serialize(new Event(), out);
-        byte[] bytes = out.getCopyOfBuffer();
+        byte[] bytes = bytes(EventSerializer.INSTANCE, new Event());
         bytes[0] = 9;
         assertThatThrownBy(() -> EventSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes)))
                 .isInstanceOf(IOException.class).hasMessageContaining("event kind 9");
@@ -86,5 +81,15 @@ class WireSerializersTest {
         assertThat(WireTypes.ENRICHED_EVENT.createSerializer(new SerializerConfigImpl()))
                 .isSameAs(EnrichedEventSerializer.INSTANCE);
         assertThat(WireTypes.ENRICHED_EVENT.getTypeClass()).isEqualTo(EnrichedEvent.class);
+    }
+
+    private static <T> byte[] bytes(TypeSerializer<T> serializer, T record) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        serializer.serialize(record, out);
+        return out.getCopyOfBuffer();
+    }
+
+    private static <T> T roundTrip(TypeSerializer<T> serializer, T record) throws IOException {
+        return serializer.deserialize(new DataInputDeserializer(bytes(serializer, record)));
     }
 }

@@ -69,7 +69,7 @@ public final class DetectJob {
         // largest single cost of the per-user task in a profile.
         EventParser parser = EventParser.from(cfg, clock);
         SingleOutputStreamOperator<Event> parsed = raw
-                .process(new ParseFunction(parser, clock)).returns(WireTypes.EVENT)
+                .process(new ParseFunction(parser, clock), WireTypes.EVENT)
                 .uid("parse").name("Parse and validate");
 
         // Every per-user step in one task (see PerUserDetectors): de-duplication, then the rules
@@ -77,7 +77,7 @@ public final class DetectJob {
         // last. The scorer waits for event time (its facts come on other topics); no freeze waits
         // with it: FeatureJoin puts its features on the record the chain sends on.
         SingleOutputStreamOperator<EnrichedEvent> enriched = parsed
-                .map(new ToEnriched()).returns(WireTypes.ENRICHED_EVENT).uid("enrich").name("Enrich")
+                .map(new ToEnriched(), WireTypes.ENRICHED_EVENT).uid("enrich").name("Enrich")
                 .keyBy(EventKeys.ENRICHED_USER_ID)
                 .connect(rules)
                 .process(PerUserDetectors.from(cfg, clock), WireTypes.ENRICHED_EVENT)
